@@ -1,0 +1,112 @@
+"""The one error hierarchy of the project.
+
+Every error a user can cause or meet carries a one-line message and a distinct
+exit code; ``main()`` of each role prints the message and exits with the code.
+Anything not derived from :class:`AppError` is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Base of all expected failures."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(AppError):
+    """The command line itself is wrong."""
+
+    exit_code = 2
+
+
+class ConfigError(AppError):
+    """A config file is missing, unreadable or holds a bad value."""
+
+    exit_code = 3
+
+    @classmethod
+    def at(cls, path: str, section: str | None, key: str | None, problem: str) -> ConfigError:
+        where = path
+        if section is not None:
+            where += f": [{section}]"
+        if key is not None:
+            where += f" {key}"
+        return cls(f"{where}: {problem}")
+
+
+class LockBusyError(AppError):
+    """Another process holds a lock we need (not an error for cron runs)."""
+
+    exit_code = 4
+
+
+class PlotFileError(AppError):
+    """A file that looks like a plot fails a check (name, header, size)."""
+
+    exit_code = 5
+
+
+class PlotExistsError(AppError):
+    """The NAS already holds a plot of that name; a second copy is refused."""
+
+    exit_code = 6
+
+
+class ConnectError(AppError):
+    """A NAS could not be reached or refused the session."""
+
+    exit_code = 10
+
+
+class HostKeyError(ConnectError):
+    """The NAS host key is not in known_hosts or does not match it."""
+
+    exit_code = 11
+
+
+class ProtocolError(AppError):
+    """The peer spoke something other than our protocol."""
+
+    exit_code = 12
+
+
+class RemoteError(AppError):
+    """The NAS answered with an error; ``code`` is its machine-readable kind."""
+
+    exit_code = 13
+
+    def __init__(self, message: str, code: str = "remote") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NoSpaceError(AppError):
+    """No drive (or no NAS) can take the plot."""
+
+    exit_code = 14
+
+
+class VerifyError(AppError):
+    """Size or hash of a copy differs from the source."""
+
+    exit_code = 15
+
+
+class TransferError(AppError):
+    """The data stream broke, timed out or hit an I/O error."""
+
+    exit_code = 16
+
+
+class SomeFailedError(AppError):
+    """A batch command finished but at least one item failed."""
+
+    exit_code = 1

@@ -1,0 +1,73 @@
+"""The plotter <-> NAS protocol, version 1.
+
+Control travels as JSON lines (UTF-8, one object per line, at most 64 KiB) on the
+SSH channel (or a local subprocess's stdin/stdout); bulk data travels as raw
+bytes on a separate TCP connection. The NAS side is ``drive-manager receive``,
+one process per plot ("one-shot").
+
+    NAS -> plotter  {"msg": "hello", "v": 1, "host": "nas01", "version": "0.1.0"}
+    plotter -> NAS  {"msg": "space", "size": N}                    (optional, repeatable)
+    NAS -> plotter  {"msg": "space", "free_bytes": F, "can_take": true, "drives": D}
+    plotter -> NAS  {"msg": "offer", "name": "plot-k32-...plot", "size": N, "hash_alg": "xxh3_128"}
+    NAS -> plotter  {"msg": "ready", "port": P, "token": "<64 hex>", "drive": "/mnt/.../drive3"}
+    plotter -> NAS  data connection to (data_host, P): the 32 token bytes, then exactly N bytes,
+                    then a half-close
+    plotter -> NAS  {"msg": "digest", "hash": "<hex>"}
+    NAS -> plotter  {"msg": "stored", "path": "/mnt/.../plot-...plot", "size": N, "hash": "<hex>"}
+
+Any NAS reply may instead be {"msg": "error", "code": "<kind>", "error": "<one line>"},
+after which the NAS exits. "stored" is sent only after the copy was received in full,
+hashed while written, fsynced, compared with the plotter's digest, renamed from its
+``.part`` name and its directory fsynced: it is the plotter's licence to delete.
+File names are validated by :data:`common.plotfile.PLOT_NAME_RE` on both ends and never
+reach a shell: they travel inside these JSON messages only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from common.errors import ProtocolError, RemoteError
+
+PROTOCOL_VERSION = 1
+MAX_LINE = 64 * 1024
+TOKEN_BYTES = 32
+HASH_ALG = "xxh3_128"
+
+Message = dict[str, Any]
+
+
+def encode(msg: str, **fields: Any) -> bytes:
+    return json.dumps({"msg": msg, **fields}, separators=(",", ":")).encode() + b"\n"
+
+
+def decode(line: bytes) -> Message:
+    if not line:
+        raise ProtocolError("peer closed the control channel")
+    if len(line) > MAX_LINE or not line.endswith(b"\n"):
+        raise ProtocolError("control line too long or cut short")
+    try:
+        obj = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        shown = line[:80].decode("utf-8", "replace").strip()
+        raise ProtocolError(f"peer sent something that is not protocol JSON: {shown!r}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("msg"), str):
+        raise ProtocolError("control message without a 'msg' field")
+    return obj
+
+
+def expect(message: Message, kind: str) -> Message:
+    """Return ``message`` if it is ``kind``; raise the peer's error or a protocol error."""
+    if message["msg"] == "error":
+        raise RemoteError(str(message.get("error", "unspecified error")), str(message.get("code", "remote")))
+    if message["msg"] != kind:
+        raise ProtocolError(f"expected '{kind}', peer sent '{message['msg']}'")
+    return message
+
+
+def field(message: Message, name: str, kind: type) -> Any:
+    value = message.get(name)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ProtocolError(f"'{message['msg']}' message has no valid '{name}'")
+    return value

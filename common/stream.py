@@ -1,0 +1,208 @@
+"""Chunked, hashed, pipelined I/O between a file and a TCP socket.
+
+Both directions run two stages over a small pool of page-aligned buffers: one
+thread moves bytes in, the calling thread moves them out, so disk and network
+overlap. The hash is computed in the same pass as the I/O (borg-style): on the
+sender right after each read, on the receiver right before each write, so what
+is hashed is exactly what was read or written.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import mmap
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import xxhash
+
+from common.errors import TransferError
+
+CHUNK = 8 * 1024 * 1024
+DEPTH = 4
+IO_TIMEOUT = 60.0
+_ALIGN = 4096
+
+Progress = Callable[[int], None]
+
+
+def new_hasher() -> xxhash.xxh3_128:
+    return xxhash.xxh3_128()
+
+
+def hash_file(path: str, chunk: int = CHUNK) -> str:
+    """Hash a whole file (used by tests and the NAS-side audit)."""
+    hasher = new_hasher()
+    buf = bytearray(chunk)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as handle:
+        while n := handle.readinto(buf):
+            hasher.update(view[:n])
+    return hasher.hexdigest()
+
+
+def _pipeline(produce: Callable[[memoryview], int], consume: Callable[[memoryview], None],
+              total: int, chunk: int) -> None:
+    """Run ``produce`` in a thread and ``consume`` here until ``total`` bytes passed.
+
+    ``produce`` fills a buffer (up to its length) and returns the byte count; a
+    zero before ``total`` is reached means the source ended early.
+    """
+    free: queue.Queue[mmap.mmap | None] = queue.Queue()
+    full: queue.Queue[tuple[mmap.mmap, int] | BaseException | None] = queue.Queue()
+    for _ in range(DEPTH):
+        free.put(mmap.mmap(-1, chunk))
+    stop = threading.Event()
+
+    def producer() -> None:
+        remaining = total
+        try:
+            while remaining > 0 and not stop.is_set():
+                buf = free.get()
+                if buf is None:
+                    break
+                n = produce(memoryview(buf)[:min(chunk, remaining)])
+                if n <= 0:
+                    raise TransferError(f"stream ended {remaining} bytes early")
+                remaining -= n
+                full.put((buf, n))
+            full.put(None)
+        except BaseException as exc:  # handed to the consumer thread, re-raised there
+            full.put(exc)
+
+    worker = threading.Thread(target=producer, name="stream-producer", daemon=True)
+    worker.start()
+    try:
+        while (item := full.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            buf, n = item
+            consume(memoryview(buf)[:n])
+            free.put(buf)
+    finally:
+        stop.set()
+        free.put(None)  # wakes a producer waiting for a buffer
+        worker.join(timeout=IO_TIMEOUT)
+
+
+def _fill_from_file(fd: int, hasher: xxhash.xxh3_128) -> Callable[[memoryview], int]:
+    def produce(view: memoryview) -> int:
+        got = 0
+        while got < len(view):
+            n = os.readv(fd, [view[got:]])
+            if n == 0:
+                break
+            got += n
+        hasher.update(view[:got])
+        return got
+    return produce
+
+
+def send_file(sock: socket.socket, path: str, size: int, *, bwlimit: int = 0,
+              progress: Progress | None = None, chunk: int = CHUNK) -> str:
+    """Send exactly ``size`` bytes of ``path``; return the xxh3_128 hex digest."""
+    if bwlimit:
+        chunk = max(64 * 1024, min(chunk, bwlimit // 10) // _ALIGN * _ALIGN)
+    hasher = new_hasher()
+    throttle = _Throttle(bwlimit)
+    sent = 0
+
+    def consume(view: memoryview) -> None:
+        nonlocal sent
+        sock.sendall(view)
+        sent += len(view)
+        throttle.wait(sent)
+        if progress:
+            progress(sent)
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise TransferError(f"cannot open {path}: {exc.strerror}") from None
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        _pipeline(_fill_from_file(fd, hasher), consume, size, chunk)
+        sock.shutdown(socket.SHUT_WR)
+    except OSError as exc:
+        raise TransferError(f"sending {os.path.basename(path)}: {_describe(exc)}") from None
+    finally:
+        os.close(fd)
+    return hasher.hexdigest()
+
+
+class _Throttle:
+    """Sleep just enough to keep the average rate at ``rate`` bytes/s (0 = off)."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.start = time.monotonic()
+
+    def wait(self, done: int) -> None:
+        if self.rate:
+            ahead = done / self.rate - (time.monotonic() - self.start)
+            if ahead > 0:
+                time.sleep(ahead)
+
+
+def open_for_receive(path: str, direct: bool) -> tuple[int, bool]:
+    """Create ``path`` exclusively; try O_DIRECT first so a NAS's page cache is not flooded."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    if direct and hasattr(os, "O_DIRECT"):
+        try:
+            return os.open(path, flags | os.O_DIRECT, 0o644), True
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # EINVAL: this filesystem has no O_DIRECT (tmpfs)
+                raise
+    return os.open(path, flags, 0o644), False
+
+
+def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
+                  progress: Progress | None = None, chunk: int = CHUNK) -> str:
+    """Read exactly ``size`` bytes from ``sock`` into ``fd``; return the hex digest.
+
+    Buffers are filled completely before being written, so with O_DIRECT every
+    write but the last is aligned; the unaligned tail is written after O_DIRECT
+    is switched off on the descriptor.
+    """
+    hasher = new_hasher()
+    written = 0
+
+    def produce(view: memoryview) -> int:
+        got = 0
+        while got < len(view):
+            n = sock.recv_into(view[got:])
+            if n == 0:
+                break
+            got += n
+        return got
+
+    def consume(view: memoryview) -> None:
+        nonlocal written
+        hasher.update(view)
+        if direct and len(view) % _ALIGN:
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+        done = 0
+        while done < len(view):
+            done += os.write(fd, view[done:])
+        written += len(view)
+        if progress:
+            progress(written)
+
+    try:
+        _pipeline(produce, consume, size, chunk)
+        if sock.recv(1):
+            raise TransferError("peer sent more bytes than it announced")
+    except OSError as exc:
+        raise TransferError(f"receiving: {_describe(exc)}") from None
+    return hasher.hexdigest()
+
+
+def _describe(exc: OSError) -> str:
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"no data for {IO_TIMEOUT:.0f} s (timed out)"
+    return exc.strerror or str(exc)

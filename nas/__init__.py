@@ -1,0 +1,1 @@
+"""NAS role: receive plots, manage JBOD drives, SMART, alerts."""

@@ -1,0 +1,50 @@
+"""``drive-manager``: the NAS role's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from common.channel import fd_channel
+from common.cli import run_main, setup_logging
+from common.config import find_config
+from nas import config as nas_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="drive-manager", description="NAS role of chia-plot-manager")
+    parser.add_argument("--config", help="nas.ini (default: /etc/chia-plot-manager/nas.ini, "
+                                         "then ~/.config/chia-plot-manager/nas.ini)")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("-q", "--quiet", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("receive", help="one-shot plot receiver (run by plot-manager over SSH)")
+    cfg = sub.add_parser("config", help="config file helpers")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    cfg_sub.add_parser("generate", help="print a commented example nas.ini")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> nas_config.NasConfig:
+    return nas_config.load(Path(find_config("nas", args.config)))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "config":
+        sys.stdout.write(nas_config.EXAMPLE)
+        return 0
+    cfg = _load(args)
+    if args.command == "receive":
+        from nas.receiver import serve
+
+        return serve(cfg, fd_channel(sys.stdin.fileno(), sys.stdout.fileno()))
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose, args.quiet)
+    return run_main("drive-manager", lambda: _dispatch(args))

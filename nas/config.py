@@ -1,0 +1,117 @@
+"""nas.ini -> frozen dataclasses. The only place that reads the NAS role's config."""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.config import Section, check_sections, read_ini, sections_with_prefix
+
+EXAMPLE = """\
+# drive-manager (NAS role) configuration.
+[nas]
+# Drive mount points, comma or newline separated globs.
+drive_globs = /mnt/enclosure*/*/column*/drive*
+# true: a path that is not a mount point is never a drive (a missing disk must
+# not turn into a folder on the root filesystem). false: plain directories count.
+require_mount = true
+# Where the receiver listens for plot data, and on which ports.
+data_bind = 0.0.0.0
+data_ports = 4040-4059
+state_dir = /var/lib/chia-plot-manager
+# Kept free on every drive.
+reserve = 1GiB
+# fill: one drive after the other in natural order; spread: most free first.
+policy = fill
+# Allocate the whole plot before receiving (no fragmentation, no ENOSPC mid-stream).
+preallocate = true
+# Write with O_DIRECT where the filesystem allows (keeps the page cache for farming).
+direct_io = true
+# Seconds to wait for the plotter's data connection.
+accept_timeout = 30
+
+# Optional per-drive settings, one section per mount point:
+# [drive /mnt/enclosure1/front/column0/drive3]
+# device = /dev/sdd
+# smart_type = sat
+# offline = false
+# At most this many bytes of plots on this drive (for a disk shared with other data).
+# quota = 2TiB
+"""
+
+
+@dataclass(frozen=True)
+class DriveOverride:
+    mountpoint: Path
+    device: str | None
+    smart_type: str | None
+    offline: bool
+    quota: int  # 0 = the whole filesystem
+
+
+@dataclass(frozen=True)
+class NasSettings:
+    drive_globs: tuple[str, ...]
+    require_mount: bool
+    data_bind: str
+    data_ports: tuple[int, int]
+    state_dir: Path
+    reserve: int
+    policy: str
+    preallocate: bool
+    direct_io: bool
+    accept_timeout: float
+
+
+@dataclass(frozen=True)
+class NasConfig:
+    path: Path
+    nas: NasSettings
+    drives: tuple[DriveOverride, ...]
+
+
+KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "alerts", "notify", "email", "twilio",
+                  "pushbullet", "sentry", "metrics"}
+
+
+def load(path: Path) -> NasConfig:
+    parser = read_ini(path)
+    check_sections(path, parser, KNOWN_SECTIONS)
+    return NasConfig(path=path, nas=_nas(Section(path, parser, "nas")), drives=_drives(path, parser))
+
+
+def _nas(sec: Section) -> NasSettings:
+    if not sec.present:
+        raise sec.error(None, "section missing (required)")
+    settings = NasSettings(
+        drive_globs=sec.get_list("drive_globs"),
+        require_mount=sec.get_bool("require_mount", True),
+        data_bind=sec.get_str("data_bind", "0.0.0.0"),
+        data_ports=sec.get_ports("data_ports", (4040, 4059)),
+        state_dir=sec.get_path("state_dir", Path("/var/lib/chia-plot-manager")),
+        reserve=sec.get_size("reserve", 1024**3),
+        policy=sec.get_choice("policy", ("fill", "spread"), "fill"),
+        preallocate=sec.get_bool("preallocate", True),
+        direct_io=sec.get_bool("direct_io", True),
+        accept_timeout=sec.get_duration("accept_timeout", 30.0),
+    )
+    sec.finish()
+    return settings
+
+
+def _drives(path: Path, parser: configparser.ConfigParser) -> tuple[DriveOverride, ...]:
+    result = []
+    for name, arg in sections_with_prefix(parser, "drive"):
+        sec = Section(path, parser, name)
+        if not arg.startswith("/"):
+            raise sec.error(None, "a [drive ...] section must name an absolute mount point")
+        result.append(DriveOverride(
+            mountpoint=Path(arg),
+            device=sec.opt_str("device"),
+            smart_type=sec.opt_str("smart_type"),
+            offline=sec.get_bool("offline", False),
+            quota=sec.get_size("quota", 0),
+        ))
+        sec.finish()
+    return tuple(result)

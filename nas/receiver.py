@@ -1,0 +1,230 @@
+"""``drive-manager receive``: the one-shot NAS side of a plot transfer.
+
+Speaks :mod:`common.protocol` on stdin/stdout (an SSH exec channel or a local
+pipe), receives one plot into ``<drive>/.<name>.part`` while hashing it, and
+renames it to its final name only after size and hash match the plotter's.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from common import __version__, protocol
+from common.channel import LineChannel
+from common.errors import (
+    AppError,
+    NoSpaceError,
+    PlotExistsError,
+    PlotFileError,
+    ProtocolError,
+    TransferError,
+    VerifyError,
+)
+from common.plotfile import parse_name
+from common.stream import IO_TIMEOUT, open_for_receive, receive_to_fd
+from nas.config import NasConfig
+from nas.drives import part_path
+from nas.select import Reservation, find_existing, reserve_drive, total_free
+
+log = logging.getLogger(__name__)
+
+CONTROL_TIMEOUT = 120.0
+TOKEN_TIMEOUT = 10.0
+ERROR_CODES: dict[type[AppError], str] = {
+    NoSpaceError: "no_space", PlotFileError: "bad_name", VerifyError: "verify",
+    TransferError: "transfer", ProtocolError: "protocol", PlotExistsError: "exists",
+}
+
+
+@dataclass(frozen=True)
+class Offer:
+    name: str
+    size: int
+
+
+def serve(cfg: NasConfig, chan: LineChannel) -> int:
+    """Answer space queries, then receive one offered plot. Returns an exit code."""
+    chan.write(protocol.encode("hello", v=protocol.PROTOCOL_VERSION, host=socket.gethostname(),
+                               version=__version__))
+    try:
+        while True:
+            line = chan.read_line(CONTROL_TIMEOUT)
+            if not line:
+                return 0  # the plotter only asked about space, then hung up
+            message = protocol.decode(line)
+            if message["msg"] == "space":
+                _answer_space(cfg, chan, message)
+            elif message["msg"] == "offer":
+                return _receive(cfg, chan, _parse_offer(message))
+            elif message["msg"] == "bye":
+                return 0
+            else:
+                raise ProtocolError(f"unexpected message '{message['msg']}'")
+    except AppError as exc:
+        _send_error(chan, exc)
+        return exc.exit_code
+    except OSError as exc:
+        error = TransferError(f"I/O error on the NAS: {exc}")
+        _send_error(chan, error)
+        return error.exit_code
+
+
+def _send_error(chan: LineChannel, exc: AppError) -> None:
+    log.error("%s", exc.message)
+    code = next((c for kind, c in ERROR_CODES.items() if isinstance(exc, kind)), "error")
+    try:
+        chan.write(protocol.encode("error", code=code, error=exc.message))
+    except OSError:
+        pass  # the plotter is gone; it will see the broken session itself
+
+
+def _answer_space(cfg: NasConfig, chan: LineChannel, message: protocol.Message) -> None:
+    size = protocol.field(message, "size", int)
+    free, largest, count = total_free(cfg)
+    chan.write(protocol.encode("space", free_bytes=free, largest_free=largest, drives=count,
+                               can_take=largest >= size))
+
+
+def _parse_offer(message: protocol.Message) -> Offer:
+    name = protocol.field(message, "name", str)
+    parse_name(name)  # the same regex as the plotter's: never trust the wire
+    size = protocol.field(message, "size", int)
+    if size <= 0:
+        raise ProtocolError(f"offer of {name} has a bad size {size}")
+    if message.get("hash_alg") != protocol.HASH_ALG:
+        raise ProtocolError(f"unsupported hash {message.get('hash_alg')!r}")
+    return Offer(name, size)
+
+
+def _receive(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
+    existing = find_existing(cfg, offer.name)
+    if existing is not None:
+        raise PlotExistsError(f"{offer.name} already exists at {existing}; refusing a second copy")
+    reservation = reserve_drive(cfg, offer.size)
+    try:
+        final = _receive_on(cfg, chan, offer, reservation)
+    finally:
+        reservation.release()
+    log.info("stored %s (%d bytes)", final, offer.size)
+    return 0
+
+
+def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation) -> Path:
+    part = part_path(res.drive.mountpoint, offer.name)
+    final = res.drive.mountpoint / offer.name
+    listener = _listen(cfg)
+    try:
+        fd, direct = open_for_receive(str(part), cfg.nas.direct_io)
+    except OSError as exc:
+        listener.close()
+        raise TransferError(f"cannot create {part}: {exc.strerror}") from None
+    try:
+        digest = _fill_part(cfg, chan, offer, res, listener, fd, direct)
+        expected = protocol.field(protocol.expect(chan.read(CONTROL_TIMEOUT), "digest"), "hash", str)
+        if not hmac.compare_digest(expected, digest):
+            raise VerifyError(f"{offer.name}: hash mismatch (plotter {expected}, NAS {digest})")
+        _commit(part, final, offer.size)
+    except BaseException:
+        _discard(part)
+        raise
+    finally:
+        os.close(fd)
+        listener.close()
+    chan.write(protocol.encode("stored", path=str(final), size=offer.size, hash=digest))
+    return final
+
+
+def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation,
+               listener: socket.socket, fd: int, direct: bool) -> str:
+    if cfg.nas.preallocate:
+        try:
+            os.posix_fallocate(fd, 0, offer.size)
+        except OSError as exc:
+            raise TransferError(f"cannot allocate {offer.size} bytes on {res.drive.mountpoint}: "
+                                f"{exc.strerror}") from None
+    token = secrets.token_bytes(protocol.TOKEN_BYTES)
+    chan.write(protocol.encode("ready", port=listener.getsockname()[1], token=token.hex(),
+                               drive=str(res.drive.mountpoint)))
+    conn = _accept_with_token(listener, token, cfg.nas.accept_timeout)
+    with conn:
+        conn.settimeout(IO_TIMEOUT)
+        digest = receive_to_fd(conn, fd, offer.size, direct=direct)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        raise TransferError(f"fsync of {offer.name}: {exc.strerror}") from None
+    return digest
+
+
+def _listen(cfg: NasConfig) -> socket.socket:
+    low, high = cfg.nas.data_ports
+    for port in range(low, high + 1):
+        sock = socket.socket(socket.AF_INET6 if ":" in cfg.nas.data_bind else socket.AF_INET)
+        try:
+            sock.bind((cfg.nas.data_bind, port))
+            sock.listen(4)
+            return sock
+        except OSError:
+            sock.close()
+    raise TransferError(f"no free port in data_ports {low}-{high} on {cfg.nas.data_bind}")
+
+
+def _accept_with_token(listener: socket.socket, token: bytes, timeout: float) -> socket.socket:
+    """The first connection that presents ``token``; others are dropped."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        listener.settimeout(left)
+        try:
+            conn, peer = listener.accept()
+        except TimeoutError:
+            break
+        conn.settimeout(min(TOKEN_TIMEOUT, max(left, 0.1)))
+        try:
+            presented = _recv_exact(conn, len(token))
+        except OSError:
+            presented = b""
+        if hmac.compare_digest(presented, token):
+            return conn
+        log.warning("dropped a data connection from %s:%s without the right token", *peer[:2])
+        conn.close()
+    raise TransferError(f"no data connection with the right token within {timeout:.0f} s")
+
+
+def _recv_exact(conn: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _commit(part: Path, final: Path, size: int) -> None:
+    actual = os.stat(part).st_size
+    if actual != size:
+        raise VerifyError(f"{final.name}: received {actual} bytes, expected {size}")
+    if final.exists():
+        raise PlotExistsError(f"{final} appeared during the transfer; keeping the existing file")
+    os.rename(part, final)
+    dir_fd = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _discard(part: Path) -> None:
+    try:
+        part.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.error("cannot remove partial file %s: %s", part, exc.strerror)

@@ -1,0 +1,1 @@
+"""Plotter role: find finished plots and move them to a NAS."""

@@ -1,0 +1,5 @@
+import sys
+
+from plotter.cli import main
+
+sys.exit(main())

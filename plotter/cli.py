@@ -1,0 +1,83 @@
+"""``plot-manager``: the plotter role's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from common.cli import run_main, setup_logging
+from common.config import find_config
+from common.errors import UsageError
+from plotter import config as plotter_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plot-manager", description="Plotter role of chia-plot-manager")
+    parser.add_argument("--config", help="plotter.ini (default: /etc/chia-plot-manager/plotter.ini, "
+                                         "then ~/.config/chia-plot-manager/plotter.ini)")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("-q", "--quiet", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    send = sub.add_parser("send", help="move finished plots to a NAS")
+    mode = send.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--once", action="store_true", help="send what is finished now, then exit")
+    mode.add_argument("--watch", action="store_true", help="keep running, send plots as they finish")
+    status = sub.add_parser("status", help="plots waiting, transfers running, recent transfers")
+    status.add_argument("--json", action="store_true")
+    cfg = sub.add_parser("config", help="config file helpers")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    cfg_sub.add_parser("generate", help="print a commented example plotter.ini")
+    demo = sub.add_parser("demo", help="make real k18 plots and move them to a local demo NAS")
+    demo.add_argument("--plots", type=int, default=4)
+    demo.add_argument("--keep", action="store_true", help="keep the demo directory")
+    return parser
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "config":
+        sys.stdout.write(plotter_config.EXAMPLE)
+        return 0
+    if args.command == "demo":
+        from plotter.demo import run_demo
+
+        if args.plots < 1 or args.plots > 50:
+            raise UsageError("--plots must be between 1 and 50")
+        return run_demo(args.plots, args.keep)
+    cfg = plotter_config.load(Path(find_config("plotter", args.config)))
+    if args.command == "send":
+        from plotter import runner
+
+        if args.watch:
+            return runner.watch(cfg, _stop_on_signals())
+        return runner.send_once_checked(cfg)
+    if args.command == "status":
+        from plotter import status
+
+        data = status.collect(cfg)
+        print(json.dumps(data, indent=2) if args.json else status.render(data))
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose, args.quiet)
+    return run_main("plot-manager", lambda: _dispatch(args))

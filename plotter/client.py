@@ -1,0 +1,78 @@
+"""The plotter's half of :mod:`common.protocol`, over one :class:`Session`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from common import protocol
+from common.errors import ProtocolError
+from plotter.session import Session
+
+HELLO_TIMEOUT = 30.0
+REPLY_TIMEOUT = 120.0
+# Receiving ends with fsync of a whole plot on a spinning disk: give it time.
+STORED_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Space:
+    free_bytes: int
+    largest_free: int
+    can_take: bool
+
+
+@dataclass(frozen=True)
+class Ready:
+    port: int
+    token: bytes
+    drive: str
+
+
+@dataclass(frozen=True)
+class Stored:
+    path: str
+    size: int
+    hash: str
+
+
+class NasClient:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.chan = session.channel
+        hello = protocol.expect(self.chan.read(HELLO_TIMEOUT), "hello")
+        if hello.get("v") != protocol.PROTOCOL_VERSION:
+            raise ProtocolError(f"NAS speaks protocol {hello.get('v')}, we speak "
+                                f"{protocol.PROTOCOL_VERSION}: upgrade both ends")
+        self.host = str(hello.get("host", "?"))
+
+    def space(self, size: int) -> Space:
+        self.chan.write(protocol.encode("space", size=size))
+        reply = protocol.expect(self.chan.read(REPLY_TIMEOUT), "space")
+        return Space(protocol.field(reply, "free_bytes", int), protocol.field(reply, "largest_free", int),
+                     protocol.field(reply, "can_take", bool))
+
+    def offer(self, name: str, size: int) -> Ready:
+        self.chan.write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG))
+        reply = protocol.expect(self.chan.read(REPLY_TIMEOUT), "ready")
+        token = protocol.field(reply, "token", str)
+        try:
+            raw = bytes.fromhex(token)
+        except ValueError:
+            raw = b""
+        if len(raw) != protocol.TOKEN_BYTES:
+            raise ProtocolError("NAS sent a malformed token")
+        return Ready(protocol.field(reply, "port", int), raw, protocol.field(reply, "drive", str))
+
+    def digest(self, digest: str) -> Stored:
+        self.chan.write(protocol.encode("digest", hash=digest))
+        reply = protocol.expect(self.chan.read(STORED_TIMEOUT), "stored")
+        return Stored(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
+                      protocol.field(reply, "hash", str))
+
+    def close(self) -> None:
+        """Say goodbye (so the NAS exits quietly) and end the session."""
+        try:
+            self.chan.write(protocol.encode("bye"))
+        except OSError:
+            pass  # the session is being torn down anyway
+        self.session.close()

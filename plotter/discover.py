@@ -1,0 +1,122 @@
+"""Which plots are finished: pure decisions over a directory listing, plus the I/O to list.
+
+A plot is finished when its name and header are valid and agree, no process has
+it open for writing, and it has not changed for ``min_plot_age`` seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.errors import PlotFileError
+from common.plotfile import PLOT_LIKE_RE, PlotName, parse_name, validate_plot
+
+
+@dataclass(frozen=True)
+class Seen:
+    path: Path
+    size: int
+    mtime: float
+    name: PlotName
+
+
+@dataclass(frozen=True)
+class Rejected:
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    seen: list[Seen]
+    rejected: list[Rejected]
+
+
+def split_finished(seen: Sequence[Seen], now: float, min_age: float,
+                   writing: set[Path]) -> tuple[list[Seen], list[Seen]]:
+    """(finished oldest first, still in progress). Pure."""
+    ready, waiting = [], []
+    for item in seen:
+        if item.path in writing or now - item.mtime < min_age or item.size <= 0:
+            waiting.append(item)
+        else:
+            ready.append(item)
+    ready.sort(key=lambda s: (s.mtime, s.path.name))
+    return ready, waiting
+
+
+def list_dirs(dirs: Iterable[Path]) -> Listing:
+    """Plot files in ``dirs``; plot-like names that fail the name rules are rejected."""
+    seen: list[Seen] = []
+    rejected: list[Rejected] = []
+    for directory in dirs:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as exc:
+            rejected.append(Rejected(directory, f"cannot list directory: {exc.strerror}"))
+            continue
+        for entry in entries:
+            if not entry.name.endswith(".plot") or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                name = parse_name(entry.name)
+                st = entry.stat(follow_symlinks=False)
+            except PlotFileError as exc:
+                if PLOT_LIKE_RE.fullmatch(entry.name):
+                    rejected.append(Rejected(Path(entry.path), exc.message))
+                continue
+            except OSError:
+                continue  # vanished between listing and stat: someone else moved it
+            seen.append(Seen(Path(entry.path), st.st_size, st.st_mtime, name))
+    return Listing(seen, rejected)
+
+
+def check_headers(ready: Sequence[Seen]) -> tuple[list[Seen], list[Rejected]]:
+    good, bad = [], []
+    for item in ready:
+        try:
+            validate_plot(item.path)
+        except PlotFileError as exc:
+            bad.append(Rejected(item.path, exc.message))
+        else:
+            good.append(item)
+    return good, bad
+
+
+def open_for_writing(paths: set[Path], proc: Path = Path("/proc")) -> set[Path]:
+    """Which of ``paths`` some process (that we may inspect) has open for writing."""
+    if not paths:
+        return set()
+    wanted = {str(p) for p in paths}
+    found: set[Path] = set()
+    try:
+        pids = [d for d in os.listdir(proc) if d.isdigit()]
+    except OSError:
+        return found
+    for pid in pids:
+        fd_dir = proc / pid / "fd"
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue  # gone, or not ours to see
+        for fd in fds:
+            try:
+                target = os.readlink(fd_dir / fd)
+            except OSError:
+                continue
+            if target in wanted and _writable(proc / pid / "fdinfo" / fd):
+                found.add(Path(target))
+    return found
+
+
+def _writable(fdinfo: Path) -> bool:
+    try:
+        for line in fdinfo.read_text().splitlines():
+            if line.startswith("flags:"):
+                return int(line.split()[1], 8) & (os.O_WRONLY | os.O_RDWR) != 0
+    except (OSError, ValueError, IndexError):
+        return False
+    return False

@@ -1,0 +1,156 @@
+"""Send one plot: pick a NAS, stream with the hash in the same pass, delete on verified ok."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from common.errors import AppError, ConnectError, NoSpaceError, ProtocolError, TransferError, VerifyError
+from common.locking import FileLock
+from common.stream import IO_TIMEOUT, send_file
+from plotter.client import NasClient
+from plotter.config import NasTarget, PlotterConfig
+from plotter.discover import Seen
+from plotter.history import History, Transfer
+from plotter.session import Session, connect_data, open_session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Env:
+    """The side effects a transfer needs, injectable for tests (httpie-style)."""
+
+    open_session: Callable[[NasTarget], Session] = open_session
+    connect_data: Callable[[str, int, float], socket.socket] = connect_data
+    unreachable: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def plot_lock(cfg: PlotterConfig, name: str) -> FileLock:
+    return FileLock(cfg.plotter.state_dir / "locks" / f"{name}.lock")
+
+
+def send_plot(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Transfer | None:
+    """Send ``item`` unless another sender has it; None when it was not ours to send."""
+    lock = plot_lock(cfg, item.path.name)
+    if not lock.try_acquire():
+        log.debug("%s is being sent by another process", item.path.name)
+        return None
+    try:
+        try:
+            st = os.stat(item.path)
+        except FileNotFoundError:
+            return None  # another sender finished it between our listing and our lock
+        if st.st_size != item.size:
+            log.info("%s changed size since it was listed; will retry later", item.path.name)
+            return None
+        return _transfer(cfg, item, env, history)
+    finally:
+        lock.release()
+
+
+def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Transfer:
+    start = time.monotonic()
+    nas: str | None = None
+    drive: str | None = None
+    try:
+        client, target = choose_nas(cfg, item.size, env)
+        nas = target.name
+        try:
+            ready = client.offer(item.path.name, item.size)
+            drive = ready.drive
+            log.info("sending %s (%.1f MiB) to %s:%s", item.path.name, item.size / 2**20, nas, drive)
+            digest = _stream(cfg, client, target, item, ready.port, ready.token, env)
+            stored = client.digest(digest)
+            if stored.hash != digest or stored.size != item.size:
+                raise VerifyError(f"NAS reports {stored.size} bytes / {stored.hash}, "
+                                  f"we sent {item.size} / {digest}")
+        finally:
+            client.close()
+        os.unlink(item.path)
+    except AppError as exc:
+        log.error("%s: not sent, kept on the plotter: %s", item.path.name, exc.message)
+        return _record(history, item, nas, drive, None, None, start, exc.message)
+    seconds = time.monotonic() - start
+    log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, nas,
+             stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
+    return _record(history, item, nas, drive, stored.path, digest, start, None)
+
+
+def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, port: int,
+            token: bytes, env: Env) -> str:
+    try:
+        with env.connect_data(target.data_host, port, target.connect_timeout) as sock:
+            sock.settimeout(IO_TIMEOUT)
+            try:
+                sock.sendall(token)
+            except OSError as exc:
+                raise TransferError(f"data connection broke at once: {exc.strerror}") from None
+            return send_file(sock, str(item.path), item.size, bwlimit=cfg.plotter.bwlimit)
+    except (TransferError, ConnectError) as exc:
+        _raise_nas_reason(client)
+        raise exc
+
+
+def _raise_nas_reason(client: NasClient) -> None:
+    """When the stream breaks, the NAS usually said why on the control channel."""
+    try:
+        client.chan.read(5.0)
+    except AppError as reason:
+        if not isinstance(reason, ProtocolError):
+            raise reason from None
+
+
+def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasTarget]:
+    """The only NAS, or of several the reachable one with most free space that can take ``size``."""
+    if len(cfg.nas) == 1:
+        target = cfg.nas[0]
+        return NasClient(env.open_session(target)), target
+    best: tuple[int, NasClient, NasTarget] | None = None
+    for target in cfg.nas:
+        client = _try_open(target, env)
+        if client is None:
+            continue
+        space = client.space(size)
+        if space.can_take and (best is None or space.free_bytes > best[0]):
+            if best is not None:
+                best[1].close()
+            best = (space.free_bytes, client, target)
+        else:
+            client.close()
+    if best is None:
+        raise NoSpaceError(f"no reachable NAS can take {size} bytes")
+    return best[1], best[2]
+
+
+def _try_open(target: NasTarget, env: Env) -> NasClient | None:
+    with env.lock:
+        if target.name in env.unreachable:
+            return None
+    try:
+        return NasClient(env.open_session(target))
+    except AppError as exc:
+        with env.lock:
+            if target.name not in env.unreachable:
+                env.unreachable.add(target.name)
+                log.warning("skipping NAS %s for this run: %s", target.name, exc.message)
+        return None
+
+
+def _record(history: History, item: Seen, nas: str | None, drive: str | None, path: str | None,
+            digest: str | None, start: float, error: str | None) -> Transfer:
+    seconds = time.monotonic() - start
+    transfer = Transfer(
+        plot=item.path.name, bytes=item.size, nas=nas, drive=drive, path=path, seconds=seconds,
+        mb_per_s=item.size / 1e6 / seconds if error is None and seconds > 0 else 0.0,
+        hash=digest, result="failed" if error else "ok", error=error, finished_at=time.time(),
+    )
+    history.record(transfer)
+    return transfer
+

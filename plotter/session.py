@@ -1,0 +1,143 @@
+"""Control sessions to a NAS: over SSH (paramiko, pinned host keys) or a local subprocess.
+
+A session runs ``<command> receive`` on the NAS side and exposes its stdin/stdout
+as a :class:`LineChannel`. The command is config, never built from file names.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import socket
+import subprocess
+from typing import Protocol
+
+from common.channel import LineChannel, fd_channel
+from common.errors import ConnectError, HostKeyError
+from plotter.config import NasTarget
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE = 15
+
+
+class Session(Protocol):
+    target: NasTarget
+    channel: LineChannel
+
+    def close(self) -> None: ...
+
+
+class LocalSession:
+    """``transport = local``: the receiver as a child process, no shell."""
+
+    def __init__(self, target: NasTarget) -> None:
+        self.target = target
+        argv = [*shlex.split(target.command), "receive"]
+        try:
+            self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        except OSError as exc:
+            raise ConnectError(f"[nas {target.name}]: cannot start {argv[0]}: {exc.strerror}") from None
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self.channel = fd_channel(self._proc.stdout.fileno(), self._proc.stdin.fileno())
+
+    def close(self) -> None:
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        try:
+            self._proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+
+
+class SshSession:
+    """``transport = ssh``: key auth, host key pinned in ``known_hosts``, keepalive."""
+
+    def __init__(self, target: NasTarget) -> None:
+        import paramiko  # heavy: only when a transfer really happens
+
+        self.target = target
+        client = paramiko.SSHClient()
+        try:
+            assert target.known_hosts is not None
+            client.load_host_keys(str(target.known_hosts))
+        except OSError as exc:
+            raise HostKeyError(f"[nas {target.name}]: cannot read known_hosts "
+                               f"{target.known_hosts}: {exc.strerror}") from None
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        self._client = client
+        self._connect()
+        transport = client.get_transport()
+        assert transport is not None
+        transport.set_keepalive(KEEPALIVE)
+        try:
+            chan = transport.open_session(timeout=target.connect_timeout)
+            chan.exec_command(f"{target.command} receive")
+        except (paramiko.SSHException, OSError) as exc:
+            client.close()
+            raise ConnectError(f"[nas {target.name}]: cannot run the receiver: {exc}") from None
+        self._chan = chan
+        self.channel = LineChannel(self._recv, chan.sendall)
+
+    def _connect(self) -> None:
+        import paramiko as pm
+
+        t = self.target
+        try:
+            self._client.connect(
+                t.host, port=t.port, username=t.user, key_filename=str(t.identity_file),
+                timeout=t.connect_timeout, auth_timeout=t.connect_timeout,
+                banner_timeout=t.connect_timeout, channel_timeout=t.connect_timeout,
+                look_for_keys=False, allow_agent=False,
+            )
+        except pm.BadHostKeyException:
+            raise HostKeyError(f"[nas {t.name}]: host key of {t.host} does not match {t.known_hosts} "
+                               "(refusing: possible man-in-the-middle)") from None
+        except pm.SSHException as exc:
+            if "not found in known_hosts" in str(exc):
+                raise HostKeyError(f"[nas {t.name}]: host key of {t.host}:{t.port} is not in "
+                                   f"{t.known_hosts}; add it (ssh-keyscan) and retry") from None
+            raise ConnectError(f"[nas {t.name}]: ssh to {t.user}@{t.host}:{t.port} failed: {exc}") from None
+        except (OSError, EOFError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise ConnectError(f"[nas {t.name}]: cannot reach {t.host}:{t.port}: {reason}") from None
+
+    def _recv(self, size: int, timeout: float) -> bytes:
+        self._chan.settimeout(timeout)
+        try:
+            return bytes(self._chan.recv(size))
+        except TimeoutError:
+            raise TimeoutError from None
+
+    def close(self) -> None:
+        try:
+            self._chan.shutdown_write()
+            self._chan.settimeout(10)
+            while self._chan.recv_stderr_ready() or not self._chan.exit_status_ready():
+                data = self._chan.recv_stderr(65536)
+                if not data:
+                    break
+                for line in data.decode("utf-8", "replace").splitlines():
+                    log.debug("[nas %s] %s", self.target.name, line)
+        except (OSError, EOFError):
+            pass  # closing anyway; what the NAS logged is only informational
+        finally:
+            self._client.close()
+
+
+def open_session(target: NasTarget) -> Session:
+    if target.transport == "local":
+        return LocalSession(target)
+    return SshSession(target)
+
+
+def connect_data(host: str, port: int, timeout: float) -> socket.socket:
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        raise ConnectError(f"cannot open the data connection to {host}:{port}: "
+                           f"{exc.strerror or exc}") from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock

@@ -1,0 +1,56 @@
+"""``plot-manager status``: plots waiting, transfers running (held locks), recent transfers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from common.locking import is_locked
+from plotter.config import PlotterConfig
+from plotter.discover import list_dirs, open_for_writing, split_finished
+from plotter.history import History
+from plotter.sender import plot_lock
+
+
+def collect(cfg: PlotterConfig, recent: int = 20) -> dict[str, Any]:
+    now = time.time()
+    listing = list_dirs(cfg.plotter.plot_dirs)
+    writing = open_for_writing({s.path for s in listing.seen})
+    ready, in_progress = split_finished(listing.seen, now, cfg.plotter.min_plot_age, writing)
+    running = [s for s in listing.seen if is_locked(plot_lock(cfg, s.path.name).path)]
+    running_paths = {s.path for s in running}
+
+    def plot(item: Any, state: str) -> dict[str, Any]:
+        return {"name": item.path.name, "dir": str(item.path.parent), "bytes": item.size,
+                "age_seconds": round(now - item.mtime, 1), "state": state}
+
+    history = History(cfg.plotter.state_dir)
+    try:
+        recent_rows = history.recent(recent)
+    finally:
+        history.close()
+    return {
+        "waiting": [plot(s, "ready") for s in ready if s.path not in running_paths]
+        + [plot(s, "in_progress") for s in in_progress],
+        "running": [plot(s, "sending") for s in running],
+        "recent": recent_rows,
+        "rejected": [{"path": str(r.path), "reason": r.reason} for r in listing.rejected],
+    }
+
+
+def render(data: dict[str, Any]) -> str:
+    lines = [f"Plots waiting: {len(data['waiting'])}"]
+    for p in data["waiting"]:
+        lines.append(f"  {p['name']}  {p['bytes'] / 2**30:7.2f} GiB  age {p['age_seconds']:>8.0f} s  {p['state']}")
+    lines.append(f"Transfers running: {len(data['running'])}")
+    for p in data["running"]:
+        lines.append(f"  {p['name']}  {p['bytes'] / 2**30:7.2f} GiB")
+    lines.append(f"Recent transfers: {len(data['recent'])}")
+    for t in data["recent"]:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t["finished_at"]))
+        where = f"{t['nas']}:{t['path'] or t['drive'] or '-'}"
+        outcome = f"{t['mb_per_s']:7.1f} MB/s" if t["result"] == "ok" else f"FAILED: {t['error']}"
+        lines.append(f"  {when}  {t['plot']}  -> {where}  {t['seconds']:6.1f} s  {outcome}")
+    for r in data["rejected"]:
+        lines.append(f"Left alone: {r['path']}: {r['reason']}")
+    return "\n".join(lines)
