@@ -66,7 +66,7 @@ class History:
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT * FROM transfers ORDER BY finished_at DESC, id DESC LIMIT ?", (limit,))
-        return [{k: row[k] for k in row if k != "id"} for row in rows]
+        return [{k: row[k] for k in row.keys() if k != "id"} for row in rows]  # noqa: SIM118 (sqlite3.Row)
 
     def first_report(self, path: Path, reason: str) -> bool:
         """True the first time ``path`` is reported with ``reason`` (so it is logged once)."""

@@ -1,0 +1,45 @@
+"""Session-wide real parts: a pool of chiapos plots and a private sshd."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from common.plotgen import make_plot
+from tests.sshd import LocalSshd, sshd_available, start_sshd
+
+POOL_SIZE = 6
+
+
+@pytest.fixture(scope="session")
+def plot_pool(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Distinct real k18 plots, made once per test session (~2 s each)."""
+    directory = tmp_path_factory.mktemp("plot-pool")
+    return [make_plot(directory, 18) for _ in range(POOL_SIZE)]
+
+
+@pytest.fixture
+def copy_plots(plot_pool: list[Path]) -> Callable[[Path, int], list[Path]]:
+    """Copy ``n`` distinct pool plots into a directory (tests own and may delete them)."""
+
+    def copy(dest: Path, n: int = 1, start: int = 0) -> list[Path]:
+        assert start + n <= len(plot_pool), "the plot pool is too small for this test"
+        dest.mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copy2(p, dest / p.name)) for p in plot_pool[start:start + n]]
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSshd]:
+    if not sshd_available():
+        if os.environ.get("CI"):
+            pytest.fail("sshd is not installed: .ci/run must install openssh-server")
+        pytest.skip("sshd not installed (apt-get install openssh-server)")
+    server = start_sshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()

@@ -1,0 +1,89 @@
+"""Builders for test set-ups: a NAS with plain-directory drives, a plotter pointing at it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.sshd import LocalSshd, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class NasSetup:
+    root: Path
+    ini: Path
+    drives: list[Path]
+    state: Path
+
+    @property
+    def command(self) -> str:
+        return f"{sys.executable} -m nas --config {self.ini}"
+
+    def plots(self) -> list[Path]:
+        return sorted(p for d in self.drives for p in d.glob("plot-*.plot"))
+
+    def parts(self) -> list[Path]:
+        return sorted(p for d in self.drives for p in d.glob(".*.part"))
+
+
+def make_nas(root: Path, drives: int = 2, extra_nas: str = "", drive_sections: str = "",
+             drive_dirs: list[Path] | None = None) -> NasSetup:
+    root.mkdir(parents=True, exist_ok=True)
+    paths = drive_dirs or [root / "drives" / f"drive{i}" for i in range(1, drives + 1)]
+    for path in paths:
+        path.mkdir(parents=True, exist_ok=True)
+    low = free_port()
+    ini = root / "nas.ini"
+    globs = ", ".join(str(p) for p in paths)
+    ini.write_text(
+        f"[nas]\ndrive_globs = {globs}\nrequire_mount = false\ndata_bind = 127.0.0.1\n"
+        f"data_ports = {low}-{min(low + 20, 65535)}\nstate_dir = {root / 'state'}\nreserve = 0\n"
+        f"{extra_nas}\n{drive_sections}"
+    )
+    return NasSetup(root, ini, paths, root / "state")
+
+
+@dataclass
+class PlotterSetup:
+    root: Path
+    ini: Path
+    dst: Path
+    state: Path
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def plots(self) -> list[Path]:
+        return sorted(self.dst.glob("*.plot"))
+
+
+def make_plotter(root: Path, nas: NasSetup, sshd: LocalSshd | None, extra_plotter: str = "",
+                 nas_name: str = "nas01", more_nas: str = "") -> PlotterSetup:
+    dst = root / "dst"
+    dst.mkdir(parents=True, exist_ok=True)
+    if sshd is None:
+        section = f"[nas {nas_name}]\ntransport = local\ncommand = {nas.command}\n"
+    else:
+        section = (
+            f"[nas {nas_name}]\ntransport = ssh\nhost = 127.0.0.1\nport = {sshd.port}\nuser = {sshd.user}\n"
+            f"identity_file = {sshd.client_key}\nknown_hosts = {sshd.known_hosts}\n"
+            f"command = {nas.command}\nconnect_timeout = 10\n"
+        )
+    ini = root / "plotter.ini"
+    ini.write_text(
+        f"[plotter]\nplot_dirs = {dst}\nstate_dir = {root / 'state'}\nmin_plot_age = 0\n"
+        f"max_parallel = 1\n{extra_plotter}\n\n{section}\n{more_nas}"
+    )
+    return PlotterSetup(root, ini, dst, root / "state")
+
+
+def run_cli(role: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", role, *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL)
+
+
+def popen_cli(role: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", role, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, stdin=subprocess.DEVNULL)

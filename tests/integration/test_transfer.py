@@ -1,0 +1,88 @@
+"""End-to-end transfers over a real sshd and the local transport, with real plots."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from chiapos import DiskProver
+
+from common.plotfile import parse_name
+from common.stream import hash_file
+from tests.helpers import make_nas, make_plotter, run_cli
+from tests.sshd import LocalSshd
+
+CopyPlots = Callable[..., list[Path]]
+
+
+def test_send_once_over_ssh_moves_verified_plots(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
+    nas = make_nas(tmp_path / "nas", drives=2)
+    plotter = make_plotter(tmp_path / "plotter", nas, sshd)
+    sources = copy_plots(plotter.dst, 2)
+    hashes = {p.name: hash_file(str(p)) for p in sources}
+
+    result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+
+    assert result.returncode == 0, result.stderr
+    assert plotter.plots() == []
+    stored = nas.plots()
+    assert sorted(p.name for p in stored) == sorted(hashes)
+    for copy in stored:
+        assert hash_file(str(copy)) == hashes[copy.name]
+        prover = DiskProver(str(copy))
+        assert prover.get_id().hex() == parse_name(copy.name).plot_id
+        assert prover.get_size() == 18
+    assert nas.parts() == []
+
+
+def test_status_json_lists_recent_transfers(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    plotter = make_plotter(tmp_path / "plotter", nas, sshd)
+    (sent,) = copy_plots(plotter.dst, 1)
+    assert run_cli("plotter", "--config", str(plotter.ini), "send", "--once").returncode == 0
+    copy_plots(plotter.dst, 1, start=1)
+
+    result = run_cli("plotter", "--config", str(plotter.ini), "status", "--json")
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [w["name"] for w in data["waiting"]] == [plotter.plots()[0].name]
+    assert data["running"] == []
+    (recent,) = data["recent"]
+    assert recent["plot"] == sent.name and recent["result"] == "ok"
+    assert recent["bytes"] == (nas.drives[0] / sent.name).stat().st_size
+    assert recent["mb_per_s"] > 0 and recent["nas"] == "nas01"
+    assert recent["hash"] == hash_file(str(nas.drives[0] / sent.name))
+
+
+def test_local_transport_fills_drives_in_natural_order(tmp_path: Path, copy_plots: CopyPlots) -> None:
+    quota = 2 * 4_300_000  # two k18 plots, not three
+    drives = [tmp_path / "nas" / "drives" / name for name in ("drive10", "drive2", "drive1")]
+    sections = "".join(f"[drive {d}]\nquota = {quota}\n" for d in drives)
+    nas = make_nas(tmp_path / "nas", drive_dirs=drives, drive_sections=sections)
+    plotter = make_plotter(tmp_path / "plotter", nas, None)
+    copy_plots(plotter.dst, 5)
+
+    result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+
+    assert result.returncode == 0, result.stderr
+    counts = {d.name: len(list(d.glob("plot-*.plot"))) for d in drives}
+    assert counts == {"drive1": 2, "drive2": 2, "drive10": 1}
+
+
+def test_unknown_host_key_is_refused_and_plot_kept(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    plotter = make_plotter(tmp_path / "plotter", nas, sshd)
+    empty_known_hosts = tmp_path / "known_hosts"
+    empty_known_hosts.write_text("")
+    plotter.ini.write_text(plotter.ini.read_text().replace(str(sshd.known_hosts), str(empty_known_hosts)))
+    (source,) = copy_plots(plotter.dst, 1)
+    before = hash_file(str(source))
+
+    result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+
+    assert result.returncode != 0
+    assert "not in" in result.stderr and "known_hosts" in result.stderr
+    assert hash_file(str(source)) == before
+    assert nas.plots() == [] and nas.parts() == []

@@ -1,0 +1,98 @@
+"""A private OpenSSH server on 127.0.0.1 with its own host and client keys (tests, benchmarks).
+
+Never touches /etc/ssh or the system sshd: config, keys, pid file and
+authorized_keys all live in the directory given.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+
+
+def sshd_available() -> bool:
+    return os.path.exists(SSHD) and shutil.which("ssh-keygen") is not None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def keygen(path: Path) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)],
+                   check=True, timeout=30, stdin=subprocess.DEVNULL)
+    return path
+
+
+@dataclass
+class LocalSshd:
+    root: Path
+    port: int
+    proc: subprocess.Popen[bytes]
+    client_key: Path
+    known_hosts: Path
+    user: str
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def ssh_argv(self) -> list[str]:
+        """OpenSSH client options that use this server's keys (for rsync -e and friends)."""
+        return ["ssh", "-p", str(self.port), "-i", str(self.client_key), "-o", "BatchMode=yes",
+                "-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "StrictHostKeyChecking=yes",
+                "-o", "IdentitiesOnly=yes", "-l", self.user]
+
+
+def start_sshd(root: Path, authorized_options: str = "") -> LocalSshd:
+    """Start sshd in ``root``; returns once it accepts connections (bounded wait)."""
+    root.mkdir(parents=True, exist_ok=True)
+    host_key = keygen(root / "host_ed25519")
+    client_key = keygen(root / "client_ed25519")
+    public = (root / "client_ed25519.pub").read_text().strip()
+    authorized = root / "authorized_keys"
+    authorized.write_text(f"{authorized_options + ' ' if authorized_options else ''}{public}\n")
+    authorized.chmod(0o600)
+    port = free_port()
+    config = root / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {root / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {authorized}\nStrictModes no\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\n"
+        "PermitRootLogin yes\nMaxStartups 50\nMaxSessions 50\nLogLevel ERROR\n"
+    )
+    host_public = (root / "host_ed25519.pub").read_text().split()
+    known_hosts = root / "known_hosts"
+    known_hosts.write_text(f"[127.0.0.1]:{port} {host_public[0]} {host_public[1]}\n")
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
+    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=open(root / "sshd.log", "wb"))
+    user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True,
+                                                    timeout=10).stdout.strip()
+    server = LocalSshd(root, port, proc, client_key, known_hosts, user)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sshd exited: {(root / 'sshd.log').read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.05)
+    server.stop()
+    raise RuntimeError("sshd did not start listening within 15 s")
