@@ -6,7 +6,7 @@ import os
 import select
 from collections.abc import Callable
 
-from common.errors import ProtocolError
+from common.errors import ProtocolError, TransferError
 from common.protocol import MAX_LINE, Message, decode
 
 
@@ -22,7 +22,10 @@ class LineChannel:
         self._buffer = b""
 
     def write(self, data: bytes) -> None:
-        self._send(data)
+        try:
+            self._send(data)
+        except OSError as exc:
+            raise TransferError(f"control channel to the peer is gone: {exc.strerror or exc}") from None
 
     def read_line(self, timeout: float) -> bytes:
         while b"\n" not in self._buffer:
@@ -32,6 +35,8 @@ class LineChannel:
                 chunk = self._recv(65536, timeout)
             except TimeoutError:
                 raise ProtocolError(f"peer sent nothing for {timeout:.0f} s") from None
+            except OSError as exc:
+                raise TransferError(f"control channel to the peer broke: {exc.strerror or exc}") from None
             if not chunk:
                 rest, self._buffer = self._buffer, b""
                 return rest

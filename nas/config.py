@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
+from nas import settings as nas_settings
+from nas.settings import AlertSettings, ReplaceSettings, SmartSettings
 
 EXAMPLE = """\
 # drive-manager (NAS role) configuration.
@@ -30,15 +32,21 @@ preallocate = true
 direct_io = true
 # Seconds to wait for the plotter's data connection.
 accept_timeout = 30
+# Size of each of the 4 receive buffers (a multiple of 4096; smaller for low-memory NAS boxes).
+buffer_size = 8MiB
 
 # Optional per-drive settings, one section per mount point:
 # [drive /mnt/enclosure1/front/column0/drive3]
+# SMART device (default: from the mount table, partition stripped) and smartctl -d
+# type for disks behind HBAs/RAID controllers (sat, scsi, nvme, megaraid,3, ...).
 # device = /dev/sdd
 # smart_type = sat
+# Never receive on this drive (also: `drive-manager drive offline`, or a file
+# named .chia-plot-manager-offline at the drive root).
 # offline = false
 # At most this many bytes of plots on this drive (for a disk shared with other data).
 # quota = 2TiB
-"""
+""" + nas_settings.EXAMPLE
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class NasSettings:
     preallocate: bool
     direct_io: bool
     accept_timeout: float
+    buffer_size: int
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,9 @@ class NasConfig:
     path: Path
     nas: NasSettings
     drives: tuple[DriveOverride, ...]
+    smart: SmartSettings = SmartSettings()
+    replace: ReplaceSettings = ReplaceSettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "alerts", "notify", "email", "twilio",
@@ -78,7 +90,12 @@ KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "alerts", "notify", "email
 def load(path: Path) -> NasConfig:
     parser = read_ini(path)
     check_sections(path, parser, KNOWN_SECTIONS)
-    return NasConfig(path=path, nas=_nas(Section(path, parser, "nas")), drives=_drives(path, parser))
+    alerts_sec = Section(path, parser, "alerts")
+    alerts = nas_settings.parse_alerts(alerts_sec)
+    alerts_sec.finish()  # after every reader of [alerts]: an unknown key there is a typo
+    return NasConfig(path=path, nas=_nas(Section(path, parser, "nas")), drives=_drives(path, parser),
+                     smart=nas_settings.parse_smart(Section(path, parser, "smart")),
+                     replace=nas_settings.parse_replace(Section(path, parser, "replace")), alerts=alerts)
 
 
 def _nas(sec: Section) -> NasSettings:
@@ -95,7 +112,10 @@ def _nas(sec: Section) -> NasSettings:
         preallocate=sec.get_bool("preallocate", True),
         direct_io=sec.get_bool("direct_io", True),
         accept_timeout=sec.get_duration("accept_timeout", 30.0),
+        buffer_size=sec.get_size("buffer_size", 8 * 1024**2),
     )
+    if settings.buffer_size < 4096 or settings.buffer_size % 4096:
+        raise sec.error("buffer_size", "must be a multiple of 4096 bytes (O_DIRECT alignment), e.g. 8MiB")
     sec.finish()
     return settings
 

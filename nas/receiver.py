@@ -155,7 +155,7 @@ def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation
     conn = _accept_with_token(listener, token, cfg.nas.accept_timeout)
     with conn:
         conn.settimeout(IO_TIMEOUT)
-        digest = receive_to_fd(conn, fd, offer.size, direct=direct)
+        digest = receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size)
     try:
         os.fsync(fd)
     except OSError as exc:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,3 +90,29 @@ def run_cli(role: str, *args: str, timeout: float = 120) -> subprocess.Completed
 def popen_cli(role: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", role, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, stdin=subprocess.DEVNULL)
+
+
+def pids_holding(path: Path) -> list[int]:
+    """Processes that have ``path`` open (to kill the receiver that writes a .part)."""
+    found = []
+    for pid_dir in Path("/proc").iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            links = [os.readlink(fd) for fd in (pid_dir / "fd").iterdir()]
+        except OSError:
+            continue
+        if str(path) in links:
+            found.append(int(pid_dir.name))
+    return found
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> object:
+    """Poll ``predicate`` until truthy (bounded); fail the test with ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
