@@ -9,6 +9,7 @@ because a misspelt key silently falling back to a default is how a drive fills.
 from __future__ import annotations
 
 import configparser
+import difflib
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -128,7 +129,9 @@ class Section:
         raw = self._values.get(key)
         if raw is None or raw.strip() == "":
             if default is _MISSING:
-                raise self.error(key, "missing (required)")
+                near = difflib.get_close_matches(key, set(self._values) - self._used, n=1)
+                hint = f"; is '{near[0]}' a misspelling of it?" if near else ""
+                raise self.error(key, f"missing (required){hint}")
             return default  # type: ignore[return-value]
         try:
             return convert(raw.strip())

@@ -80,8 +80,9 @@ def start_sshd(root: Path, authorized_options: str = "") -> LocalSshd:
     known_hosts.write_text(f"[127.0.0.1]:{port} {host_public[0]} {host_public[1]}\n")
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=open(root / "sshd.log", "wb"))
+    with open(root / "sshd.log", "wb") as log:
+        proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=log)
     user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True,
                                                     timeout=10).stdout.strip()
     server = LocalSshd(root, port, proc, client_key, known_hosts, user)

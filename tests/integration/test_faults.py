@@ -20,7 +20,9 @@ SLOW = "bwlimit = 1MiB"  # a k18 plot then takes ~4 s: long enough to strike mid
 
 def _slow_setup(tmp_path: Path, sshd: LocalSshd | None, copy_plots: CopyPlots,
                 drive_dirs: list[Path] | None = None) -> tuple[NasSetup, PlotterSetup, Path, str]:
-    nas = make_nas(tmp_path / "nas", drives=1, extra_nas="preallocate = false\nbuffer_size = 64KiB", drive_dirs=drive_dirs)
+    # Small buffers so the .part grows while the stream runs; no preallocation so a full disk bites.
+    nas = make_nas(tmp_path / "nas", drives=1, extra_nas="preallocate = false\nbuffer_size = 64KiB",
+                   drive_dirs=drive_dirs)
     plotter = make_plotter(tmp_path / "plotter", nas, sshd, extra_plotter=SLOW)
     (source,) = copy_plots(plotter.dst, 1)
     return nas, plotter, source, hash_file(str(source))

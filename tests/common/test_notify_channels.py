@@ -1,0 +1,156 @@
+"""Every channel against a real server on 127.0.0.1: aiosmtpd, and an HTTP server that the real
+twilio and pushbullet.py clients talk to via api_url."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from common.config import read_ini
+from common.notify.base import NEW, ONCE, Notice
+from common.notify.config import NAS_KINDS, NotifyConfig, load_alerting
+from common.notify.dispatch import Notifier
+from tests.notify_servers import PASSWORD, USER, HttpCapture, SmtpServer, dead_port
+
+SID, TOKEN, PB_KEY = "AC" + "1" * 32, "twilio-token", "o.pushkey"
+
+
+def notify_cfg(tmp_path: Path, email: str = "", twilio_url: str | None = None, push_url: str | None = None,
+               notify: str = "", timeout: float = 5) -> NotifyConfig:
+    text = f"[notify]\ntimeout = {timeout}\n{notify}\n{email}\n"
+    if twilio_url:
+        text += (f"[twilio]\naccount_sid = {SID}\nauth_token = {TOKEN}\nfrom = +15550001111\n"
+                 f"to = +15552223333, +15554445555\napi_url = {twilio_url}\n")
+    if push_url:
+        text += f"[pushbullet]\napi_key = {PB_KEY}\napi_url = {push_url}\n"
+    path = tmp_path / "nas.ini"
+    path.write_text(text)
+    path.chmod(0o600)
+    return load_alerting(path, read_ini(path), NAS_KINDS).notify
+
+
+def email_section(port: int, security: str = "none", auth: bool = False, ca_file: Path | None = None) -> str:
+    text = f"[email]\nhost = 127.0.0.1\nport = {port}\nsecurity = {security}\nfrom = nas@example.com\n"
+    text += "to = farmer@example.com, partner@example.com\n"
+    if auth:
+        text += f"username = {USER}\npassword = {PASSWORD}\n"
+    if ca_file:
+        text += f"ca_file = {ca_file}\n"
+    return text
+
+
+def hot_drive() -> Notice:
+    return Notice(kind="temperature", key="temperature:/mnt/d7", title="drive7 is at 57 °C",
+                  text="/mnt/d7 (/dev/sdh) is above the 50 °C limit", severity="critical",
+                  context={"summary": None, "drive": None})
+
+
+def plain_notice(kind: str = "no_plots") -> Notice:
+    return Notice(kind=kind, key=kind, title="No plot for 12 hours", text="last plot 12 h ago")
+
+
+def test_plain_smtp_gets_both_parts(tmp_path: Path, smtp_plain: SmtpServer) -> None:
+    from nas.report import daily_notice, summarize
+    from tests.nas.status_data import STATUS
+
+    cfg = notify_cfg(tmp_path, email_section(smtp_plain.port))
+    reached = Notifier(cfg, host="nas01").deliver(daily_notice(summarize(STATUS)), ONCE)
+    assert reached == ["email"]
+    (mail,) = smtp_plain.box.wait(1)
+    assert mail["To"] == "farmer@example.com, partner@example.com"
+    assert mail["Subject"].startswith("[nas01] Daily report")
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "ZR5A5678" in body and "/dev/sdc" in body  # current drive's serial and device
+        assert "243" in body  # plots
+        assert "82" in body  # plots until full
+        assert "2.7" in body  # days to full at 30 plots a day
+    assert "<table>" in html and "<table>" not in text
+
+
+def test_starttls_with_auth(tmp_path: Path, smtp_tls: SmtpServer) -> None:
+    cfg = notify_cfg(tmp_path, email_section(smtp_tls.port, "starttls", auth=True, ca_file=smtp_tls.ca_file))
+    assert Notifier(cfg, host="nas01").deliver(plain_notice(), NEW) == ["email"]
+    (mail,) = smtp_tls.box.wait(1)
+    assert "No plot for 12 hours" in mail["Subject"]
+    assert "last plot 12 h ago" in mail.get_body(("plain",)).get_content()
+
+
+def test_starttls_wrong_password_is_contained(tmp_path: Path, smtp_tls: SmtpServer,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    section = email_section(smtp_tls.port, "starttls", auth=True, ca_file=smtp_tls.ca_file)
+    cfg = notify_cfg(tmp_path, section.replace(PASSWORD, "wrong"))
+    notifier = Notifier(cfg, host="nas01")
+    with caplog.at_level(logging.ERROR):
+        assert notifier.deliver(plain_notice(), NEW) == []
+    assert "email" in notifier.broken and "Authentication" in notifier.broken["email"]
+    assert smtp_tls.box.messages == []
+
+
+def test_untrusted_certificate_is_refused(tmp_path: Path, smtp_tls: SmtpServer) -> None:
+    cfg = notify_cfg(tmp_path, email_section(smtp_tls.port, "starttls", auth=True))  # no ca_file
+    notifier = Notifier(cfg, host="nas01")
+    assert notifier.deliver(plain_notice(), NEW) == []
+    assert "CERTIFICATE_VERIFY_FAILED" in notifier.broken["email"]
+
+
+def test_twilio_client_request(tmp_path: Path, http_capture: HttpCapture) -> None:
+    cfg = notify_cfg(tmp_path, twilio_url=http_capture.url)
+    assert Notifier(cfg, host="nas01").deliver(hot_drive(), NEW) == ["sms"]
+    sent = http_capture.wait(lambda r: r.path.endswith("/Messages.json"), 2)
+    assert [r.path for r in sent] == [f"/2010-04-01/Accounts/{SID}/Messages.json"] * 2
+    auth = base64.b64decode(sent[0].headers["Authorization"].split()[1]).decode()
+    assert auth == f"{SID}:{TOKEN}"
+    forms = [r.form() for r in sent]
+    assert [f["To"] for f in forms] == [["+15552223333"], ["+15554445555"]]
+    assert forms[0]["From"] == ["+15550001111"]
+    assert forms[0]["Body"] == ["nas01: drive7 is at 57 °C - /mnt/d7 (/dev/sdh) is above the 50 °C limit"]
+
+
+def test_pushbullet_client_request(tmp_path: Path, http_capture: HttpCapture) -> None:
+    cfg = notify_cfg(tmp_path, push_url=http_capture.url)
+    assert Notifier(cfg, host="nas01").deliver(hot_drive(), NEW) == ["pushbullet"]
+    (push,) = http_capture.wait(lambda r: r.path == "/v2/pushes")
+    assert base64.b64decode(push.headers["Authorization"].split()[1]).decode() == f"{PB_KEY}:"
+    body = push.json()
+    assert body["type"] == "note"
+    assert body["title"] == "[nas01] drive7 is at 57 °C"
+    assert "/mnt/d7 (/dev/sdh)" in body["body"]
+    assert len(http_capture.requests) == 1  # no device/chat listing round trips
+
+
+def test_dead_smtp_does_not_stop_sms_and_push(tmp_path: Path, http_capture: HttpCapture,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    cfg = notify_cfg(tmp_path, email_section(dead_port()), http_capture.url, http_capture.url)
+    notifier = Notifier(cfg, host="nas01")
+    with caplog.at_level(logging.ERROR, logger="common.notify.dispatch"):
+        first = notifier.deliver(hot_drive(), NEW)
+        second = notifier.deliver(plain_notice(), NEW)
+    assert first == second == ["sms", "pushbullet"]
+    http_capture.wait(lambda r: r.path == "/v2/pushes", 2)
+    failures = [r for r in caplog.records if "email" in r.getMessage()]
+    assert len(failures) == 1  # logged once per run, with the channel and the reason
+    assert "Connection refused" in failures[0].getMessage() or "ConnectionRefused" in failures[0].getMessage()
+
+
+def test_hanging_smtp_times_out(tmp_path: Path, silent_server: int, http_capture: HttpCapture) -> None:
+    cfg = notify_cfg(tmp_path, email_section(silent_server), push_url=http_capture.url, timeout=1)
+    notifier = Notifier(cfg, host="nas01")
+    start = time.monotonic()
+    assert notifier.deliver(plain_notice(), NEW) == ["pushbullet"]
+    assert time.monotonic() - start < 5
+    assert "timed out" in notifier.broken["email"]
+
+
+def test_routes_pick_channels(tmp_path: Path, smtp_plain: SmtpServer, http_capture: HttpCapture) -> None:
+    cfg = notify_cfg(tmp_path, email_section(smtp_plain.port), http_capture.url, http_capture.url,
+                     notify="temperature = sms\nno_plots = email, pushbullet\n")
+    notifier = Notifier(cfg, host="nas01")
+    assert notifier.deliver(hot_drive(), NEW) == ["sms"]
+    assert notifier.deliver(plain_notice(), NEW) == ["email", "pushbullet"]
+    assert notifier.deliver(plain_notice("plot_sent"), ONCE) == []  # opt-in kind, not routed
