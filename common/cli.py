@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
 
-from common.errors import AppError
+from common import sentry
+from common.errors import AppError, UsageError
+from common.metrics import Family, MetricsConfig, serve
 
 EXIT_INTERRUPTED = 130
 
@@ -31,3 +37,31 @@ def run_main(prog: str, body: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: to Sentry when configured, then the usual traceback
+        sentry.report_crash(exc)
+        raise
+
+
+def add_report_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--print", action="store_true", help="print the report (the default without --send)")
+    parser.add_argument("--send", action="store_true", help="send it on the [notify] report route")
+
+
+def serve_metrics(cfg: MetricsConfig, port: int | None, default_port: int,
+                  collect: Callable[[], Sequence[Family]]) -> int:
+    """``metrics serve``: until SIGTERM/SIGINT."""
+    port = port if port is not None else cfg.port or default_port
+    if not 0 < port < 65536:
+        raise UsageError(f"--port {port} is outside 1-65535")
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    logging.getLogger(__name__).info("serving metrics on http://%s:%d/metrics", cfg.bind, port)
+    try:
+        return serve(cfg.bind, port, collect, stop)
+    except OSError as exc:
+        raise AppError(f"cannot listen on {cfg.bind}:{port}: {exc.strerror or exc}") from None

@@ -42,6 +42,18 @@ class ConfigError(AppError):
         return cls(f"{where}: {problem}")
 
 
+class InsecureConfigError(ConfigError):
+    """A config file holding a secret (password, token, key, DSN) is readable by group/others."""
+
+    exit_code = 7
+
+
+class NotifyError(AppError):
+    """A message that had to go out (``report --send``) reached no channel."""
+
+    exit_code = 20
+
+
 class LockBusyError(AppError):
     """Another process holds a lock we need (not an error for cron runs)."""
 

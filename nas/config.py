@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import configparser
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
+from common.notify.config import NAS_KINDS, Alerting, example, load_alerting
 from nas import settings as nas_settings
 from nas.settings import AlertSettings, ReplaceSettings, SmartSettings
 
@@ -46,7 +47,7 @@ buffer_size = 8MiB
 # offline = false
 # At most this many bytes of plots on this drive (for a disk shared with other data).
 # quota = 2TiB
-""" + nas_settings.EXAMPLE
+""" + nas_settings.EXAMPLE + example(NAS_KINDS, 9841)
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,10 @@ class NasConfig:
     path: Path
     nas: NasSettings
     drives: tuple[DriveOverride, ...]
-    smart: SmartSettings = SmartSettings()
-    replace: ReplaceSettings = ReplaceSettings()
-    alerts: AlertSettings = AlertSettings()
+    smart: SmartSettings = field(default_factory=SmartSettings)
+    replace: ReplaceSettings = field(default_factory=ReplaceSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    alerting: Alerting = field(default_factory=Alerting)  # [notify] [email] ... [sentry] [metrics]
 
 
 KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "alerts", "notify", "email", "twilio",
@@ -95,7 +97,8 @@ def load(path: Path) -> NasConfig:
     alerts_sec.finish()  # after every reader of [alerts]: an unknown key there is a typo
     return NasConfig(path=path, nas=_nas(Section(path, parser, "nas")), drives=_drives(path, parser),
                      smart=nas_settings.parse_smart(Section(path, parser, "smart")),
-                     replace=nas_settings.parse_replace(Section(path, parser, "replace")), alerts=alerts)
+                     replace=nas_settings.parse_replace(Section(path, parser, "replace")), alerts=alerts,
+                     alerting=load_alerting(path, parser, NAS_KINDS))
 
 
 def _nas(sec: Section) -> NasSettings:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from common.plotfile import is_plot_name
 from nas.config import DriveOverride, NasConfig
+from nas.state import Store
 
 OFFLINE_MARKER = ".chia-plot-manager-offline"
 PART_SUFFIX = ".part"
@@ -43,19 +44,28 @@ def candidate_paths(cfg: NasConfig) -> list[Path]:
     return sorted(found.values(), key=lambda p: natural_key(str(p)))
 
 
-def is_offline(cfg: NasConfig, mountpoint: Path) -> bool:
-    if (mountpoint / OFFLINE_MARKER).exists():
+def is_offline(cfg: NasConfig, mountpoint: Path, persisted: frozenset[Path] = frozenset()) -> bool:
+    """Offline by ``drive offline`` (``persisted``), by the marker file or by the config."""
+    if mountpoint in persisted or (mountpoint / OFFLINE_MARKER).exists():
         return True
     override = override_for(cfg, mountpoint)
     return override is not None and override.offline
+
+
+def persisted_offline(cfg: NasConfig) -> frozenset[Path]:
+    with Store(cfg.nas.state_dir) as store:
+        return store.offline()
 
 
 def override_for(cfg: NasConfig, mountpoint: Path) -> DriveOverride | None:
     return next((o for o in cfg.drives if o.mountpoint == mountpoint), None)
 
 
-def stat_drive(cfg: NasConfig, mountpoint: Path) -> Drive | None:
-    """A :class:`Drive`, or None when the path is not (or no longer) a usable drive."""
+def stat_drive(cfg: NasConfig, mountpoint: Path, persisted: frozenset[Path] | None = None) -> Drive | None:
+    """A :class:`Drive`, or None when the path is not (or no longer) a usable drive.
+
+    ``persisted``: the drives set offline by command (read from the state when None).
+    """
     if not mountpoint.is_dir():
         return None
     if cfg.nas.require_mount and not os.path.ismount(mountpoint):
@@ -69,11 +79,13 @@ def stat_drive(cfg: NasConfig, mountpoint: Path) -> Drive | None:
     if override is not None and override.quota:
         used = sum(e.stat(follow_symlinks=False).st_size for e in plots_on(mountpoint))
         total, free = min(total, override.quota), min(free, max(0, override.quota - used))
-    return Drive(mountpoint, total, free, is_offline(cfg, mountpoint))
+    offline = is_offline(cfg, mountpoint, persisted_offline(cfg) if persisted is None else persisted)
+    return Drive(mountpoint, total, free, offline)
 
 
-def list_drives(cfg: NasConfig) -> list[Drive]:
-    drives = (stat_drive(cfg, path) for path in candidate_paths(cfg))
+def list_drives(cfg: NasConfig, persisted: frozenset[Path] | None = None) -> list[Drive]:
+    offline = persisted_offline(cfg) if persisted is None else persisted
+    drives = (stat_drive(cfg, path, offline) for path in candidate_paths(cfg))
     return [d for d in drives if d is not None]
 
 

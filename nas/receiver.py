@@ -32,6 +32,7 @@ from common.stream import IO_TIMEOUT, open_for_receive, receive_to_fd
 from nas.config import NasConfig
 from nas.drives import part_path
 from nas.select import Reservation, find_existing, reserve_drive, total_free
+from nas.state import record_receipt
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +108,13 @@ def _receive(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
     existing = find_existing(cfg, offer.name)
     if existing is not None:
         raise PlotExistsError(f"{offer.name} already exists at {existing}; refusing a second copy")
-    reservation = reserve_drive(cfg, offer.size)
+    reservation = reserve_drive(cfg, offer.size, incoming=offer.name)
     try:
         final = _receive_on(cfg, chan, offer, reservation)
     finally:
         reservation.release()
     log.info("stored %s (%d bytes)", final, offer.size)
+    record_receipt(cfg.nas.state_dir, offer.name, reservation.drive.mountpoint, offer.size)
     return 0
 
 

@@ -1,9 +1,11 @@
 """The one place that decides which drive gets the next plot.
 
-:func:`rank_drives` is pure; :func:`reserve_drive` adds the I/O: a per-drive
-flock held for the whole receive, so concurrent receivers (from one or many
-plotters) never share a drive, and free space is re-read under the lock so it
-is never overcommitted.
+:func:`rank_drives` and :func:`choose_target` are pure; :func:`reserve_drive`
+adds the I/O: a per-drive flock held for the whole receive, so concurrent
+receivers (from one or many plotters) never share a drive, and free space is
+re-read under the lock so it is never overcommitted. When no drive can take an
+offered plot and ``[replace]`` is enabled, it deletes, on one drive and under
+that drive's lock, the fewest matching plots that make room.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.errors import NoSpaceError
-from common.locking import FileLock
+from common.locking import FileLock, is_locked
 from nas.config import NasConfig
 from nas.drives import Drive, list_drives, natural_key, stale_parts, stat_drive
+from nas.replace import best_plans, candidates, delete, plan_drive
+from nas.state import Store
 
 log = logging.getLogger(__name__)
 
 BUSY_WAIT = 300.0
 BUSY_POLL = 0.5
+ROOM_WAIT = 5.0  # some filesystems (btrfs) show freed space only after their next commit
 
 
 def can_take(drive: Drive, size: int, reserve: int) -> bool:
@@ -37,11 +42,28 @@ def rank_drives(drives: Sequence[Drive], size: int, reserve: int, policy: str,
     ``fill`` keeps the current target while it has room, then natural order;
     ``spread`` puts the most free space first.
     """
-    fit = [d for d in drives if can_take(d, size, reserve)]
+    return _ordered([d for d in drives if can_take(d, size, reserve)], policy, current)
+
+
+def _ordered(drives: Sequence[Drive], policy: str, current: Path | None) -> list[Drive]:
     if policy == "spread":
-        return sorted(fit, key=lambda d: (-d.free_bytes, natural_key(str(d.mountpoint))))
-    ordered = sorted(fit, key=lambda d: natural_key(str(d.mountpoint)))
+        return sorted(drives, key=lambda d: (-d.free_bytes, natural_key(str(d.mountpoint))))
+    ordered = sorted(drives, key=lambda d: natural_key(str(d.mountpoint)))
     return sorted(ordered, key=lambda d: d.mountpoint != current)
+
+
+def choose_target(drives: Sequence[Drive], current: Path | None, plot_size: int | None, reserve: int,
+                  policy: str, current_busy: bool = False) -> Path | None:
+    """The receive drive: the current one while it can take a plot, or while a
+    transfer to it runs (unless it went offline or vanished); else the best ranked.
+
+    ``plot_size`` None (no plot seen yet): any room above the reserve counts.
+    """
+    here = next((d for d in drives if d.mountpoint == current), None)
+    if here is not None and current_busy and not here.offline:
+        return here.mountpoint
+    ranked = rank_drives(drives, plot_size or 1, reserve, policy, current)
+    return ranked[0].mountpoint if ranked else None
 
 
 def lock_path(state_dir: Path, mountpoint: Path) -> Path:
@@ -68,20 +90,28 @@ def remove_stale_parts(mountpoint: Path) -> None:
 
 
 def reserve_drive(cfg: NasConfig, size: int, current: Path | None = None,
-                  wait: float = BUSY_WAIT) -> Reservation:
+                  wait: float = BUSY_WAIT, incoming: str | None = None) -> Reservation:
     """Lock the best drive that can take ``size`` bytes, or raise :class:`NoSpaceError`.
 
-    When drives with room exist but all are busy with other receivers, wait (up
-    to ``wait`` seconds) for one: busy is not full.
+    ``current`` defaults to the persisted receive drive. When drives with room
+    exist but all are busy with other receivers, wait (up to ``wait`` seconds)
+    for one: busy is not full. Only with ``incoming`` (the name of the plot
+    being offered) may plots be replaced.
     """
+    if current is None:
+        with Store(cfg.nas.state_dir) as store:
+            current = store.target()
     deadline = time.monotonic() + wait
     while True:
         drives = list_drives(cfg)
         ranked = rank_drives(drives, size, cfg.nas.reserve, cfg.nas.policy, current)
-        reservation = _try_lock_one(cfg, ranked, size)
+        reservation, room_busy = _try_lock_one(cfg, ranked, size), False
+        if reservation is None and not ranked and incoming is not None and cfg.replace.enabled:
+            reservation, room_busy = _make_room(cfg, drives, size, incoming)
         if reservation is not None:
+            _follow(cfg, drives, current, reservation.drive.mountpoint, size)
             return reservation
-        if not ranked or time.monotonic() >= deadline:
+        if not (ranked or room_busy) or time.monotonic() >= deadline:
             break
         time.sleep(BUSY_POLL)
     online = [d for d in drives if not d.offline]
@@ -105,10 +135,77 @@ def _try_lock_one(cfg: NasConfig, ranked: list[Drive], size: int) -> Reservation
     return None
 
 
+def _follow(cfg: NasConfig, drives: list[Drive], current: Path | None, chosen: Path, size: int) -> None:
+    """Persist ``chosen`` as the receive drive when the current one can no longer take a plot."""
+    if chosen == current:
+        return
+    here = next((d for d in drives if d.mountpoint == current), None)
+    if here is not None and can_take(here, size, cfg.nas.reserve):
+        return  # the current target was only busy with another receiver
+    if here is not None and not here.offline and is_locked(lock_path(cfg.nas.state_dir, here.mountpoint)):
+        return  # a transfer to it still runs: never switch under it
+    with Store(cfg.nas.state_dir) as store:
+        store.set_target(chosen)
+    log.info("receive drive is now %s (was %s)", chosen, current)
+
+
+def _make_room(cfg: NasConfig, drives: list[Drive], size: int, incoming: str) -> tuple[Reservation | None, bool]:
+    """(reservation on a drive where plots were replaced, whether a drive that could was busy)."""
+    online = _ordered([d for d in drives if not d.offline], cfg.nas.policy, None)
+    busy = False
+    with Store(cfg.nas.state_dir) as store:
+        plans = best_plans([plan_drive(d.mountpoint, d.free_bytes, cfg.nas.reserve, size,
+                                       candidates(store, cfg.replace.match, d.mountpoint)) for d in online])
+        for plan in plans:
+            lock = FileLock(lock_path(cfg.nas.state_dir, plan.mountpoint))
+            if not lock.try_acquire():
+                busy = True
+                continue
+            try:
+                fresh = _room_on(cfg, store, plan.mountpoint, size, incoming)
+            except BaseException:
+                lock.release()
+                raise
+            if fresh is not None:
+                return Reservation(fresh, lock), False
+            lock.release()
+    return None, busy
+
+
+def _room_on(cfg: NasConfig, store: Store, mountpoint: Path, size: int, incoming: str) -> Drive | None:
+    """Under the drive's lock: re-plan from fresh facts, delete, and check the room is there."""
+    remove_stale_parts(mountpoint)
+    fresh = stat_drive(cfg, mountpoint)
+    if fresh is None or fresh.offline or can_take(fresh, size, cfg.nas.reserve):
+        return None if fresh is None or fresh.offline else fresh
+    plan = plan_drive(mountpoint, fresh.free_bytes, cfg.nas.reserve, size,
+                      candidates(store, cfg.replace.match, mountpoint))
+    if plan is None:
+        return None
+    log.info("no drive can take %s (%d bytes): replacing %d plot(s) on %s",
+             incoming, size, len(plan.victims), mountpoint)
+    delete(store, plan, cfg.replace.match, incoming)
+    deadline = time.monotonic() + ROOM_WAIT
+    while (fresh := stat_drive(cfg, mountpoint)) is not None and not can_take(fresh, size, cfg.nas.reserve):
+        if time.monotonic() >= deadline:
+            # Stop here: deleting on a second drive for one plot is never right.
+            raise NoSpaceError(f"{mountpoint}: deleted {len(plan.victims)} plot(s) but the room for "
+                               f"{incoming} did not appear")
+        time.sleep(0.1)
+    return fresh
+
+
 def total_free(cfg: NasConfig) -> tuple[int, int, int]:
-    """(usable free bytes, largest usable free on one drive, online drive count)."""
+    """(usable free bytes, largest usable free on one drive, online drive count).
+
+    With ``[replace] enabled``, plots that may be replaced count as room.
+    """
     drives = [d for d in list_drives(cfg) if not d.offline]
     usable = [max(0, d.free_bytes - cfg.nas.reserve) for d in drives]
+    if cfg.replace.enabled:
+        with Store(cfg.nas.state_dir) as store:
+            usable = [u + sum(c.freed for c in candidates(store, cfg.replace.match, d.mountpoint))
+                      for u, d in zip(usable, drives, strict=True)]
     return sum(usable), max(usable, default=0), len(drives)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import configparser
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
+from common.notify.config import PLOTTER_KINDS, Alerting, example, load_alerting
 
 EXAMPLE = """\
 # plot-manager (plotter role) configuration.
@@ -39,7 +40,15 @@ command = drive-manager --config /etc/chia-plot-manager/nas.ini
 # Optional: address for the data stream (default: host).
 # data_host = 10.0.0.50
 connect_timeout = 15
+
+# [alerts]
+# Alert when a plot directory's filesystem is fuller than this.
+# dir_critical_percent = 95
+# Alert when this many transfers in a row failed.
+# failed_transfers = 3
 """
+
+EXAMPLE += example(PLOTTER_KINDS, 9842)
 
 
 @dataclass(frozen=True)
@@ -67,10 +76,18 @@ class PlotterSettings:
 
 
 @dataclass(frozen=True)
+class PlotterAlerts:
+    dir_critical_percent: float = 95.0
+    failed_transfers: int = 3
+
+
+@dataclass(frozen=True)
 class PlotterConfig:
     path: Path
     plotter: PlotterSettings
     nas: tuple[NasTarget, ...]
+    alerts: PlotterAlerts = field(default_factory=PlotterAlerts)
+    alerting: Alerting = field(default_factory=Alerting)
 
 
 KNOWN_SECTIONS = {"plotter", "nas", "alerts", "notify", "email", "twilio", "pushbullet",
@@ -82,7 +99,16 @@ def load(path: Path) -> PlotterConfig:
     check_sections(path, parser, KNOWN_SECTIONS)
     plotter = _plotter(Section(path, parser, "plotter"))
     targets = _targets(path, parser)
-    return PlotterConfig(path=path, plotter=plotter, nas=targets)
+    return PlotterConfig(path=path, plotter=plotter, nas=targets, alerts=_alerts(Section(path, parser, "alerts")),
+                         alerting=load_alerting(path, parser, PLOTTER_KINDS))
+
+
+def _alerts(sec: Section) -> PlotterAlerts:
+    percent = sec.get_int("dir_critical_percent", 95, low=1, high=100)
+    alerts = PlotterAlerts(dir_critical_percent=float(percent),
+                           failed_transfers=sec.get_int("failed_transfers", 3, low=1, high=1000))
+    sec.finish()
+    return alerts
 
 
 def _plotter(sec: Section) -> PlotterSettings:

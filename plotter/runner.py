@@ -37,7 +37,16 @@ def finished_plots(cfg: PlotterConfig, history: History) -> list[Seen]:
 
 
 def send_once(cfg: PlotterConfig, env: Env | None = None, stop: threading.Event | None = None) -> RunResult:
+    from plotter.alerts import after_round
+
     env = env or Env()
+    started = time.time()
+    result = _send_round(cfg, env, stop)
+    after_round(cfg, env, started)
+    return result
+
+
+def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> RunResult:
     history = History(cfg.plotter.state_dir)
     try:
         plots = finished_plots(cfg, history)

@@ -28,7 +28,7 @@ class Env:
 
     open_session: Callable[[NasTarget], Session] = open_session
     connect_data: Callable[[str, int, float], socket.socket] = connect_data
-    unreachable: set[str] = field(default_factory=set)
+    unreachable: dict[str, str] = field(default_factory=dict)  # NAS name -> why (alerts read it)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -111,7 +111,12 @@ def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasT
     """The only NAS, or of several the reachable one with most free space that can take ``size``."""
     if len(cfg.nas) == 1:
         target = cfg.nas[0]
-        return NasClient(env.open_session(target)), target
+        try:
+            return NasClient(env.open_session(target)), target
+        except ConnectError as exc:
+            with env.lock:
+                env.unreachable[target.name] = exc.message
+            raise
     best: tuple[int, NasClient, NasTarget] | None = None
     for target in cfg.nas:
         client = _try_open(target, env)
@@ -138,7 +143,7 @@ def _try_open(target: NasTarget, env: Env) -> NasClient | None:
     except AppError as exc:
         with env.lock:
             if target.name not in env.unreachable:
-                env.unreachable.add(target.name)
+                env.unreachable[target.name] = exc.message
                 log.warning("skipping NAS %s for this run: %s", target.name, exc.message)
         return None
 

@@ -10,10 +10,12 @@ import logging
 import shlex
 import socket
 import subprocess
+import time
+from collections.abc import Sequence
 from typing import Protocol
 
 from common.channel import LineChannel, fd_channel
-from common.errors import ConnectError, HostKeyError
+from common.errors import ConnectError, HostKeyError, RemoteError
 from plotter.config import NasTarget
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ class LocalSession:
 class SshSession:
     """``transport = ssh``: key auth, host key pinned in ``known_hosts``, keepalive."""
 
-    def __init__(self, target: NasTarget) -> None:
+    def __init__(self, target: NasTarget, args: Sequence[str] = ("receive",)) -> None:
         import paramiko  # heavy: only when a transfer really happens
 
         self.target = target
@@ -74,10 +76,10 @@ class SshSession:
         transport.set_keepalive(KEEPALIVE)
         try:
             chan = transport.open_session(timeout=target.connect_timeout)
-            chan.exec_command(f"{target.command} receive")
+            chan.exec_command(" ".join([target.command, *map(shlex.quote, args)]))
         except (paramiko.SSHException, OSError) as exc:
             client.close()
-            raise ConnectError(f"[nas {target.name}]: cannot run the receiver: {exc}") from None
+            raise ConnectError(f"[nas {target.name}]: cannot run {' '.join(args)}: {exc}") from None
         self._chan = chan
         self.channel = LineChannel(self._recv, chan.sendall)
 
@@ -125,6 +127,51 @@ class SshSession:
             pass  # closing anyway; what the NAS logged is only informational
         finally:
             self._client.close()
+
+
+    def read_stdout(self, timeout: float, limit: int) -> tuple[bytes, int, bytes]:
+        """The command's output (at most ``limit`` bytes, within ``timeout``), exit status and stderr."""
+        deadline = time.monotonic() + timeout
+        out = bytearray()
+        while len(out) <= limit:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            chunk = self._recv(65536, remaining)
+            if not chunk:
+                self._chan.settimeout(max(0.1, deadline - time.monotonic()))
+                status = self._chan.recv_exit_status()
+                err = self._chan.recv_stderr(65536) if self._chan.recv_stderr_ready() else b""
+                return bytes(out), status, bytes(err)
+            out += chunk
+        raise RemoteError(f"[nas {self.target.name}]: more than {limit} bytes of output")
+
+
+def run_command(target: NasTarget, args: Sequence[str], timeout: float, limit: int = 16 * 2**20) -> bytes:
+    """Run ``<command> <args>`` on the NAS (same transport and host-key pinning as transfers);
+    its standard output. ``args`` are fixed words, each quoted: nothing reaches a shell unquoted."""
+    if target.transport == "local":
+        argv = [*shlex.split(target.command), *args]
+        try:
+            done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConnectError(f"[nas {target.name}]: {' '.join(args)}: {exc}") from None
+        return _checked(target, args, done.stdout, done.returncode, done.stderr)
+    session = SshSession(target, args)
+    try:
+        out, status, err = session.read_stdout(timeout, limit)
+    except TimeoutError:
+        raise ConnectError(f"[nas {target.name}]: {' '.join(args)} gave no answer within {timeout:.0f} s") from None
+    finally:
+        session.close()
+    return _checked(target, args, out, status, err)
+
+
+def _checked(target: NasTarget, args: Sequence[str], out: bytes, status: int, err: bytes) -> bytes:
+    if status != 0:
+        last = (err.decode("utf-8", "replace").strip().splitlines() or [f"exit status {status}"])[-1]
+        raise RemoteError(f"[nas {target.name}]: {' '.join(args)} failed: {last}")
+    return out
 
 
 def open_session(target: NasTarget) -> Session:

@@ -82,8 +82,8 @@ def test_cli_refuses_with_its_own_exit_code(tmp_path: Path) -> None:
     ini = tmp_path / "nas.ini"
     ini.write_text(f"[nas]\ndrive_globs = {tmp_path}/d*\nstate_dir = {tmp_path}/s\n[pushbullet]\napi_key = k\n")
     ini.chmod(0o644)
-    done = subprocess.run([sys.executable, "-m", "nas", "--config", str(ini), "status"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "nas", "--config", str(ini), "receive"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert done.returncode == InsecureConfigError.exit_code == 7
     assert done.stderr.strip().splitlines() == [
         f"drive-manager: error: {ini}: holds [pushbullet] api_key but is readable by group/others (mode 0644); "

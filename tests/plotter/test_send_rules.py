@@ -76,7 +76,7 @@ def test_watch_sends_plots_as_they_appear(tmp_path: Path, copy_plots: CopyPlots)
         (first,) = copy_plots(plotter.dst, 1)
         wait_for(lambda: [p.name for p in nas.plots()] == [first.name], 60, "the first plot to arrive")
         (second,) = copy_plots(plotter.dst, 1, start=1)
-        wait_for(lambda: len(nas.plots()) == 2, 60, "the second plot to arrive")
+        wait_for(lambda: second.name in [p.name for p in nas.plots()], 60, "the second plot to arrive")
     finally:
         watcher.send_signal(signal.SIGTERM)
         watcher.communicate(timeout=60)
