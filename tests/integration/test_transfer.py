@@ -6,12 +6,13 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from chiapos import DiskProver
 
 from common.plotfile import parse_name
 from common.stream import hash_file
 from tests.helpers import make_nas, make_plotter, run_cli
-from tests.sshd import LocalSshd
+from tests.sshd import LocalSshd, keygen
 
 CopyPlots = Callable[..., list[Path]]
 
@@ -71,18 +72,25 @@ def test_local_transport_fills_drives_in_natural_order(tmp_path: Path, copy_plot
     assert counts == {"drive1": 2, "drive2": 2, "drive10": 1}
 
 
-def test_unknown_host_key_is_refused_and_plot_kept(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
+@pytest.mark.parametrize("known", ["empty", "changed"])
+def test_unknown_or_changed_host_key_is_refused_and_plot_kept(tmp_path: Path, sshd: LocalSshd,
+                                                              copy_plots: CopyPlots, known: str) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, sshd)
-    empty_known_hosts = tmp_path / "known_hosts"
-    empty_known_hosts.write_text("")
-    plotter.ini.write_text(plotter.ini.read_text().replace(str(sshd.known_hosts), str(empty_known_hosts)))
+    known_hosts = tmp_path / "known_hosts"
+    if known == "empty":
+        known_hosts.write_text("")
+    else:
+        impostor = keygen(tmp_path / "impostor").with_suffix(".pub").read_text().split()
+        known_hosts.write_text(f"[127.0.0.1]:{sshd.port} {impostor[0]} {impostor[1]}\n")
+    plotter.ini.write_text(plotter.ini.read_text().replace(str(sshd.known_hosts), str(known_hosts)))
     (source,) = copy_plots(plotter.dst, 1)
     before = hash_file(str(source))
 
     result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
 
     assert result.returncode != 0
-    assert "not in" in result.stderr and "known_hosts" in result.stderr
+    expected = "is not in" if known == "empty" else "does not match"
+    assert expected in result.stderr and str(known_hosts) in result.stderr
     assert hash_file(str(source)) == before
     assert nas.plots() == [] and nas.parts() == []
