@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.config import parse_size  # noqa: E402
-from common.plotgen import make_plot  # noqa: E402
-from common.stream import hash_file  # noqa: E402
-from tests.sshd import free_port, start_sshd  # noqa: E402
+from common.config import parse_size
+from common.plotgen import make_plot
+from common.stream import hash_file
+from tests.sshd import free_port, start_sshd
 
 TIMEOUT = 900
 
