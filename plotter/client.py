@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from common import protocol
 from common.errors import ProtocolError
 from plotter.session import Session
 
+log = logging.getLogger(__name__)
+
 HELLO_TIMEOUT = 30.0
+NOISE_LINES = 20
 REPLY_TIMEOUT = 120.0
 # Receiving ends with fsync of a whole plot on a spinning disk: give it time.
 STORED_TIMEOUT = 600.0
@@ -39,11 +43,23 @@ class NasClient:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.chan = session.channel
-        hello = protocol.expect(self.chan.read(HELLO_TIMEOUT), "hello")
+        hello = protocol.expect(self._first_message(), "hello")
         if hello.get("v") != protocol.PROTOCOL_VERSION:
             raise ProtocolError(f"NAS speaks protocol {hello.get('v')}, we speak "
                                 f"{protocol.PROTOCOL_VERSION}: upgrade both ends")
         self.host = str(hello.get("host", "?"))
+
+    def _first_message(self) -> protocol.Message:
+        """The hello, past any lines a login shell may print first (motd, rc-file echoes)."""
+        for _ in range(NOISE_LINES):
+            line = self.chan.read_line(HELLO_TIMEOUT)
+            try:
+                return protocol.decode(line)
+            except ProtocolError:
+                if not line:
+                    raise
+                log.debug("ignoring non-protocol output before hello: %r", line[:80])
+        raise ProtocolError(f"no protocol hello within the first {NOISE_LINES} lines: is `command` right?")
 
     def space(self, size: int) -> Space:
         self.chan.write(protocol.encode("space", size=size))

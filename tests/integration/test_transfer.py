@@ -94,3 +94,27 @@ def test_unknown_or_changed_host_key_is_refused_and_plot_kept(tmp_path: Path, ss
     assert expected in result.stderr and str(known_hosts) in result.stderr
     assert hash_file(str(source)) == before
     assert nas.plots() == [] and nas.parts() == []
+
+
+def test_wrong_command_is_a_clear_error(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    plotter = make_plotter(tmp_path / "plotter", nas, sshd)
+    plotter.ini.write_text(plotter.ini.read_text().replace(nas.command, "echo hello from the motd; echo"))
+    (source,) = copy_plots(plotter.dst, 1)
+
+    result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+
+    assert result.returncode == 1
+    assert "peer closed the control channel" in result.stderr and source.exists()
+
+
+def test_shell_noise_before_hello_is_skipped(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    plotter = make_plotter(tmp_path / "plotter", nas, sshd)
+    plotter.ini.write_text(plotter.ini.read_text().replace(nas.command, f"echo Welcome to the NAS; {nas.command}"))
+    (source,) = copy_plots(plotter.dst, 1)
+
+    result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in nas.plots()] == [source.name]
