@@ -1,13 +1,18 @@
+from glob import glob
+
 from setuptools import setup
+
+# Installed beside the packages' prefix; common/notify/render.py looks there after the source tree.
+SHARE = "share/chia-plot-manager"
 
 setup(
     name="chia-plot-manager",
     version="0.1.0",
     description="Move finished Chia plots to NAS harvesters, verified; keep the NAS drives filled and healthy.",
     python_requires=">=3.11",
-    packages=["common", "plotter", "nas"],
+    packages=["common", "common.notify", "plotter", "nas"],
     package_data={"": ["py.typed"]},
-    data_files=[("share/chia-plot-manager/templates", [])],
+    data_files=[(f"{SHARE}/{d}", sorted(glob(f"{d}/*"))) for d in ("templates", "cron", "systemd", "grafana")],
     install_requires=[
         "paramiko>=3.4",
         "xxhash>=3.0",
@@ -24,6 +29,8 @@ setup(
             "pytest>=8",
             "pytest-timeout>=2.3",
             "aiosmtpd>=1.4",
+            "cryptography>=42",  # a self-signed certificate for the STARTTLS test
+            "types-requests",
             "mypy>=1.10",
             "ruff>=0.5",
             "types-paramiko",

@@ -10,7 +10,10 @@ from pathlib import Path
 from common.channel import fd_channel
 from common.cli import run_main, setup_logging
 from common.config import find_config
+from common.sentry import start as start_sentry
+from nas import commands as nas_commands
 from nas import config as nas_config
+from nas import ops as nas_ops
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,11 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="config file helpers")
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
     cfg_sub.add_parser("generate", help="print a commented example nas.ini")
+    nas_commands.add_parsers(sub)
+    nas_ops.add_parsers(sub)
     return parser
 
 
 def _load(args: argparse.Namespace) -> nas_config.NasConfig:
-    return nas_config.load(Path(find_config("nas", args.config)))
+    cfg = nas_config.load(Path(find_config("nas", args.config)))
+    start_sentry(cfg.alerting.sentry, "nas")
+    return cfg
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -40,6 +47,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from nas.receiver import serve
 
         return serve(cfg, fd_channel(sys.stdin.fileno(), sys.stdout.fileno()))
+    if args.command in nas_commands.COMMANDS:
+        return nas_commands.run(cfg, args)
+    if args.command in nas_ops.COMMANDS:
+        return nas_ops.run(cfg, args)
     raise AssertionError(args.command)
 
 

@@ -108,24 +108,25 @@ def _receive(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
     existing = find_existing(cfg, offer.name)
     if existing is not None:
         raise PlotExistsError(f"{offer.name} already exists at {existing}; refusing a second copy")
-    reservation = reserve_drive(cfg, offer.size, incoming=offer.name)
-    try:
-        final = _receive_on(cfg, chan, offer, reservation)
-    finally:
-        reservation.release()
+    # Bind first: a NAS out of data ports must fail before replacement deletes anything.
+    with _listen(cfg) as listener:
+        reservation = reserve_drive(cfg, offer.size, incoming=offer.name)
+        try:
+            final = _receive_on(cfg, chan, offer, reservation, listener)
+        finally:
+            reservation.release()
     log.info("stored %s (%d bytes)", final, offer.size)
     record_receipt(cfg.nas.state_dir, offer.name, reservation.drive.mountpoint, offer.size)
     return 0
 
 
-def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation) -> Path:
+def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation,
+                listener: socket.socket) -> Path:
     part = part_path(res.drive.mountpoint, offer.name)
     final = res.drive.mountpoint / offer.name
-    listener = _listen(cfg)
     try:
         fd, direct = open_for_receive(str(part), cfg.nas.direct_io)
     except OSError as exc:
-        listener.close()
         raise TransferError(f"cannot create {part}: {exc.strerror}") from None
     try:
         digest = _fill_part(cfg, chan, offer, res, listener, fd, direct)
@@ -138,7 +139,6 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
         raise
     finally:
         os.close(fd)
-        listener.close()
     chan.write(protocol.encode("stored", path=str(final), size=offer.size, hash=digest))
     return final
 

@@ -21,7 +21,7 @@ from common.errors import NoSpaceError
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
 from nas.drives import Drive, list_drives, natural_key, stale_parts, stat_drive
-from nas.replace import best_plans, candidates, delete, plan_drive
+from nas.replace import Plan, best_plans, candidates, delete, plan_drive
 from nas.state import Store
 
 log = logging.getLogger(__name__)
@@ -149,14 +149,18 @@ def _follow(cfg: NasConfig, drives: list[Drive], current: Path | None, chosen: P
     log.info("receive drive is now %s (was %s)", chosen, current)
 
 
+def plan_room(cfg: NasConfig, store: Store, drives: Sequence[Drive], size: int) -> list[Plan]:
+    """Per online drive, the fewest matching plots whose deletion makes room; best first."""
+    online = _ordered([d for d in drives if not d.offline], cfg.nas.policy, None)
+    return best_plans([plan_drive(d.mountpoint, d.free_bytes, cfg.nas.reserve, size,
+                                  candidates(store, cfg.replace.match, d.mountpoint)) for d in online])
+
+
 def _make_room(cfg: NasConfig, drives: list[Drive], size: int, incoming: str) -> tuple[Reservation | None, bool]:
     """(reservation on a drive where plots were replaced, whether a drive that could was busy)."""
-    online = _ordered([d for d in drives if not d.offline], cfg.nas.policy, None)
     busy = False
     with Store(cfg.nas.state_dir) as store:
-        plans = best_plans([plan_drive(d.mountpoint, d.free_bytes, cfg.nas.reserve, size,
-                                       candidates(store, cfg.replace.match, d.mountpoint)) for d in online])
-        for plan in plans:
+        for plan in plan_room(cfg, store, drives, size):
             lock = FileLock(lock_path(cfg.nas.state_dir, plan.mountpoint))
             if not lock.try_acquire():
                 busy = True

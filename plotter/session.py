@@ -133,6 +133,7 @@ class SshSession:
         """The command's output (at most ``limit`` bytes, within ``timeout``), exit status and stderr."""
         deadline = time.monotonic() + timeout
         out = bytearray()
+        self._chan.shutdown_write()  # no input: a forced command that expects some fails at once
         while len(out) <= limit:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -64,9 +64,23 @@ def test_events_once_per_key_and_repeat_zero() -> None:
     assert run([changed, changed], stored, 0) == [(ONCE, "drive_changed:/mnt/d2")]
     assert run([changed], stored, 60) == []
     assert run([], stored, 120) == []  # events are never "resolved"
+    assert run([changed], stored, DAY + 60) == [(ONCE, "drive_changed:/mnt/d2")]
     stored.clear()
     assert run([hot()], stored, 0, repeat=0) == [(NEW, "temperature:/mnt/d7")]
     assert run([hot()], stored, 365 * DAY, repeat=0) == []
+    assert run([hot(), changed], stored, 0, repeat=0) == [(ONCE, "drive_changed:/mnt/d2")]
+    assert run([hot(), changed], stored, 1, repeat=0) == [(ONCE, "drive_changed:/mnt/d2")]
+
+
+def test_an_event_that_resolves_replaces_the_resolved_message() -> None:
+    stored: dict[str, Record] = {}
+    missing = Notice(kind="drive_missing", key="drive_missing:/mnt/d3", title="drive3 is missing", text="")
+    back = Notice(kind="drive_back", key="drive_back:/mnt/d3", title="drive3 is back", text="", standing=False,
+                  resolves="drive_missing:/mnt/d3")
+    run([missing], stored, 0)
+    sends = plan([back], everything, stored, 60, DAY)
+    assert [(s.mode, s.notice.key, s.silent) for s in sends] == [
+        (ONCE, "drive_back:/mnt/d3", False), (RESOLVED, "drive_missing:/mnt/d3", True)]
 
 
 def test_repeated_runs_send_one_mail(tmp_path: Path, smtp_plain: SmtpServer) -> None:

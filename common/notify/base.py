@@ -1,0 +1,54 @@
+"""What a notification is, independent of where it goes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+SEVERITIES = ("info", "warning", "critical")
+
+# How a notice is being sent this time.
+NEW, REPEAT, RESOLVED, ONCE = "new", "repeat", "resolved", "once"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One thing worth telling the owner.
+
+    ``kind`` picks the route and the templates; ``key`` names the condition
+    (e.g. ``temperature:/mnt/drive7``) so it is sent once, not once per run.
+    A ``standing`` notice is a level: the caller passes every standing
+    condition it evaluated, and one that disappears is "resolved". A notice
+    that is not standing is an event (e.g. the receive drive changed): sent
+    once per key within the repeat interval.
+    """
+
+    kind: str
+    key: str
+    title: str
+    text: str
+    severity: str = "warning"
+    standing: bool = True
+    context: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # An event that ends a standing condition and says so itself (e.g. "drive back"
+    # ends "drive missing"): that condition is then closed without its own "resolved".
+    resolves: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A notice rendered for the channels: email gets both bodies, SMS/push the short text."""
+
+    subject: str
+    text: str
+    html: str
+    short: str
+
+
+class Channel(Protocol):
+    """A way to reach the owner; ``send`` raises on any failure (the caller contains it)."""
+
+    name: str
+
+    def send(self, message: Message) -> None: ...

@@ -1,0 +1,118 @@
+"""``drive-manager check``: refresh drives, SMART (cached), rotation and events.
+
+:func:`run_check` is the cron entry: it returns the new state and the events
+(computed by the pure :func:`nas.events.diff` against the state the previous
+check stored), so notifications and metrics can hook in after it.
+:func:`collect` builds a state without rotating or storing (``status``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from common.locking import FileLock, is_locked
+from nas.config import NasConfig
+from nas.drives import natural_key
+from nas.events import Event, diff
+from nas.inventory import DriveInfo, average_plot_size, inventory
+from nas.model import ACTIVE, FULL, MISSING, OFFLINE, SMART_UNKNOWN, DriveStatus, NasState, SmartInfo, with_status
+from nas.select import choose_target, lock_path
+from nas.smart import cache_key, no_device, smart_for
+from nas.state import Store
+
+log = logging.getLogger(__name__)
+
+DAY = 86400.0
+LOCK_NAME = "drive-check.lock"
+
+
+def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[Event]]:
+    """One check; raises LockBusyError while another check runs."""
+    now = time.time() if now is None else now
+    with FileLock(cfg.nas.state_dir / LOCK_NAME), Store(cfg.nas.state_dir) as store:
+        previous = store.load_check_state()
+        state = collect(cfg, store, now, previous, rotate=True)
+        events = diff(previous, state, cfg.alerts)
+        store.save_check_state(state)
+        store.prune(now)
+    for event in events:
+        log.log(logging.INFO if event.severity == "info" else logging.WARNING, "%s", event.title)
+    return state, events
+
+
+def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None, rotate: bool = False,
+            refresh_smart: bool = True) -> NasState:
+    infos = inventory(cfg)
+    last = store.last_receipt()
+    plot_size = average_plot_size(infos) or (last[1] if last else None)
+    disks = [(i.device, i.smart_type) for i in infos if i.device]
+    smart = smart_for(store, cfg.smart, disks, now, refresh=refresh_smart)
+    target = _rotate(cfg, store, infos, plot_size) if rotate else store.target()
+    replaced = store.deletions_since(previous.time) if previous else Counter[str]()
+    present = [_status(cfg, i, smart, plot_size, replaced[str(i.mountpoint)]) for i in infos]
+    drives = present + _missing(cfg, previous, {d.mountpoint for d in present})
+    drives.sort(key=lambda d: natural_key(d.mountpoint))
+    return NasState(time=now, drives=tuple(drives), target=None if target is None else str(target),
+                    plot_size=plot_size, received_24h=store.receipts_since(now - DAY),
+                    last_receipt=last[0] if last else None, since=store.since(now))
+
+
+def _rotate(cfg: NasConfig, store: Store, infos: list[DriveInfo], plot_size: int | None) -> Path | None:
+    current = store.target()
+    busy = current is not None and is_locked(lock_path(cfg.nas.state_dir, current))
+    chosen = choose_target([i.drive for i in infos], current, plot_size, cfg.nas.reserve, cfg.nas.policy, busy)
+    if chosen != current:
+        store.set_target(chosen)
+        log.info("receive drive: %s (was %s)", chosen or "none (all full)", current or "none")
+    return chosen
+
+
+def _status(cfg: NasConfig, info: DriveInfo, smart: dict[str, SmartInfo], plot_size: int | None,
+            replaced: int) -> DriveStatus:
+    drive = info.drive
+    usable = max(0, drive.free_bytes - cfg.nas.reserve)
+    plots_free = usable // plot_size if plot_size else None
+    if drive.offline:
+        state = OFFLINE
+    else:
+        state = FULL if (plots_free == 0 if plots_free is not None else usable == 0) else ACTIVE
+    reading = smart.get(cache_key(info.device, info.smart_type)) if info.device else None
+    return DriveStatus(mountpoint=str(drive.mountpoint), name=drive.name, device=info.device,
+                       total_bytes=drive.total_bytes, free_bytes=drive.free_bytes, plots=info.plots,
+                       plot_bytes=info.plot_bytes, state=state, plots_free=plots_free,
+                       smart=reading or no_device(), replaced=replaced)
+
+
+def _missing(cfg: NasConfig, previous: NasState | None, present: set[str]) -> list[DriveStatus]:
+    """Drives known before (or named by a [drive] section) that are not here now."""
+    known = {d.mountpoint: d for d in previous.drives} if previous else {}
+    for override in cfg.drives:
+        known.setdefault(str(override.mountpoint), _never_seen(override.mountpoint, override.device))
+    return [_as_missing(d) for mp, d in known.items() if mp not in present]
+
+
+def _never_seen(mountpoint: Path, device: str | None) -> DriveStatus:
+    return DriveStatus(mountpoint=str(mountpoint), name=mountpoint.name, device=device, total_bytes=0,
+                       free_bytes=0, plots=0, plot_bytes=0, state=MISSING, plots_free=None,
+                       smart=SmartInfo(device=device, status=SMART_UNKNOWN, reason="drive missing"))
+
+
+def _as_missing(last: DriveStatus) -> DriveStatus:
+    smart = with_status(last.smart, SMART_UNKNOWN, "drive missing")
+    return DriveStatus(mountpoint=last.mountpoint, name=last.name, device=last.device,
+                       total_bytes=last.total_bytes, free_bytes=last.free_bytes, plots=last.plots,
+                       plot_bytes=last.plot_bytes, state=MISSING, plots_free=None, smart=smart)
+
+
+def forget(store: Store, mountpoint: str) -> bool:
+    """Drop a missing drive from the remembered ones (it was removed on purpose)."""
+    previous = store.load_check_state()
+    if previous is None or previous.drive(mountpoint) is None:
+        return False
+    kept = tuple(d for d in previous.drives if d.mountpoint != mountpoint)
+    store.save_check_state(replace(previous, drives=kept))
+    return True

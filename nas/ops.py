@@ -1,0 +1,49 @@
+"""``report daily`` and ``metrics serve`` of drive-manager (parsers and dispatch; lazy imports)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from common.cli import add_report_args, serve_metrics
+from common.metrics import Family
+from nas.config import NasConfig
+from nas.model import NasState
+
+COMMANDS = ("report", "metrics")
+METRICS_PORT = 9841
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser("report", help="reports")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    add_report_args(report_sub.add_parser("daily", help="the daily report (cron at 00:02 with --send)"))
+    metrics = sub.add_parser("metrics", help="Prometheus metrics")
+    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
+    metrics_sub.add_parser("serve", help="serve the metrics over HTTP").add_argument(
+        "--port", type=int, help=f"default: [metrics] port, else {METRICS_PORT}")
+
+
+def current_state(cfg: NasConfig, refresh_smart: bool) -> NasState:
+    """The drives now, as ``status`` sees them (no rotation, nothing stored)."""
+    from nas.check import collect
+    from nas.state import Store
+
+    with Store(cfg.nas.state_dir) as store:
+        return collect(cfg, store, time.time(), store.load_check_state(), refresh_smart=refresh_smart)
+
+
+def run(cfg: NasConfig, args: argparse.Namespace) -> int:
+    if args.command == "report":
+        from nas.alerts import daily
+
+        return daily(cfg, current_state(cfg, refresh_smart=True), args.print, args.send)
+
+    def collect() -> list[Family]:
+        # A scrape never runs smartctl: check (every minute) keeps the SMART cache fresh.
+        from nas.alerts import status_dict
+        from nas.metrics import families
+
+        return families(status_dict(current_state(cfg, refresh_smart=False)))
+
+    return serve_metrics(cfg.alerting.metrics, args.port, METRICS_PORT, collect)

@@ -1,0 +1,175 @@
+"""SMART readings through pySMART, cached in the state dir, never waking a sleeping disk.
+
+Every smartctl call gets ``-n standby``: a disk in standby answers "Device is in
+STANDBY mode" without spinning up, and no further call is made for it; its last
+reading is kept, marked ``standby``. A disk whose SMART cannot be read is still
+a drive: its reading is ``unknown`` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from nas.model import SMART_OK, SMART_STANDBY, SMART_UNKNOWN, SmartInfo, unknown_smart
+from nas.settings import SmartSettings
+from nas.state import Store
+
+log = logging.getLogger(__name__)
+
+SMARTCTL_TIMEOUT = 60.0
+MAX_PARALLEL = 8
+SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
+STANDBY_RE = re.compile(r"Device is in (.+?) mode, exit\(")
+_PROBLEM_RE = re.compile(r"failed|error|denied|unable|unavailable|lacks|not supported|no such", re.I)
+
+Disk = tuple[str, str | None]  # (device, smartctl -d type)
+
+
+def cache_key(device: str, smart_type: str | None) -> str:
+    """Disks behind one RAID controller share a device path and differ by type."""
+    return device if not smart_type else f"{device} -d {smart_type}"
+
+
+def find_smartctl(settings: SmartSettings) -> str | None:
+    if settings.smartctl is not None:
+        return str(settings.smartctl) if settings.smartctl.is_file() else None
+    found = shutil.which("smartctl") or shutil.which("smartctl", path=":".join(SBIN_DIRS))
+    return found
+
+
+def _recorder(path: str) -> Any:
+    """A pySMART ``Smartctl`` that adds ``-n standby``, times out, and stops at a sleeping disk."""
+    from pySMART.smartctl import Smartctl
+
+    class StandbyAwareSmartctl(Smartctl):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(smartctl_path=path, options=[])
+            self.standby: str | None = None
+            self.last: list[str] = []
+
+        def _exec(self, cmd: list[str]) -> tuple[list[str], int]:
+            if self.standby is not None:
+                return [], 1  # asleep: ask nothing more that could wake it
+            proc = subprocess.run([cmd[0], "-n", "standby", *cmd[1:]], capture_output=True,
+                                  timeout=SMARTCTL_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+            lines: list[str] = self._decode_output(proc.stdout + proc.stderr)
+            if match := STANDBY_RE.search("\n".join(lines)):
+                self.standby = match.group(1)
+            self.last = lines
+            return lines, proc.returncode
+
+    return StandbyAwareSmartctl()
+
+
+def read_smart(smartctl: str | None, device: str, smart_type: str | None, now: float) -> SmartInfo:
+    """Read one disk now (slow: runs smartctl)."""
+    if smartctl is None:
+        return unknown_smart(device, "smartctl not found (install smartmontools or set [smart] smartctl)")
+    from pySMART import Device
+
+    warnings.filterwarnings("ignore", module=r"pySMART(\..*)?")
+    recorder = _recorder(smartctl)
+    try:
+        dev = Device(device, interface=smart_type, smartctl=recorder)
+    except subprocess.TimeoutExpired:
+        return unknown_smart(device, f"smartctl did not answer within {SMARTCTL_TIMEOUT:.0f} s")
+    except OSError as exc:
+        return unknown_smart(device, f"cannot run {smartctl}: {exc.strerror}")
+    except Exception as exc:  # pySMART parses whatever a disk says; a bad answer is not a crash
+        return unknown_smart(device, f"cannot read SMART ({type(exc).__name__}: {exc})")
+    if recorder.standby is not None:
+        return SmartInfo(device=device, status=SMART_STANDBY, reason=f"in {recorder.standby} mode")
+    return _from_device(device, dev, recorder.last, now)
+
+
+def _from_device(device: str, dev: Any, output: list[str], now: float) -> SmartInfo:
+    if dev.model is None and dev.serial is None:
+        return unknown_smart(device, _problem(output))
+    info = SmartInfo(device=device, status=SMART_OK, read_at=now, model=dev.model, serial=dev.serial,
+                     capacity=_capacity(dev), interface=dev.interface, temperature=_temperature(dev),
+                     health=dev.assessment)
+    info = _with_counters(info, dev)
+    if not dev.smart_capable or not dev.smart_enabled:
+        return replace(info, status=SMART_UNKNOWN, reason="SMART not available or not enabled on the device")
+    return info
+
+
+def _problem(output: list[str]) -> str:
+    lines = [line.strip() for line in output if line.strip()][2:]  # past smartctl's banner
+    problem = next((line for line in lines if _PROBLEM_RE.search(line)), lines[-1] if lines else "")
+    return problem or "smartctl gave no answer"
+
+
+def _capacity(dev: Any) -> int | None:
+    try:
+        size = int(dev.size)
+    except (ValueError, TypeError, ImportError):
+        return None
+    return size or None
+
+
+def _temperature(dev: Any) -> int | None:
+    value = dev.temperature
+    return value if isinstance(value, int) and value > 0 else None  # 0 C: the device has no sensor
+
+
+def _with_counters(info: SmartInfo, dev: Any) -> SmartInfo:
+    from pySMART.interface import AtaAttributes, NvmeAttributes, SCSIAttributes
+
+    attrs = dev.if_attributes
+    if isinstance(attrs, AtaAttributes):
+        raw = [a.raw_int if a is not None else None for a in attrs.legacyAttributes]
+        return replace(info, power_on_hours=raw[9], reallocated=raw[5], pending=raw[197],
+                       offline_uncorrectable=raw[198])
+    if isinstance(attrs, SCSIAttributes):
+        diag = attrs.diagnostics
+        return replace(info, power_on_hours=diag.Power_On_Hours, grown_defects=diag.Reallocated_Sector_Ct)
+    if isinstance(attrs, NvmeAttributes):
+        return replace(info, power_on_hours=attrs.powerOnHours, media_errors=attrs.integrityErrors,
+                       percentage_used=attrs.percentageUsed)
+    return info
+
+
+def merge(previous: SmartInfo | None, fresh: SmartInfo) -> SmartInfo:
+    """Keep the last values when the disk sleeps or cannot be read now, marked as such."""
+    if fresh.status == SMART_OK or previous is None or not previous.has_values:
+        return fresh
+    return replace(previous, status=fresh.status, reason=fresh.reason)
+
+
+def smart_for(store: Store, settings: SmartSettings, disks: Sequence[Disk], now: float,
+              refresh: bool = True) -> dict[str, SmartInfo]:
+    """Readings by :func:`cache_key`; disks not read within ``interval`` are re-read
+    (unless ``refresh`` is False: then a never-read disk is unknown)."""
+    cache = store.smart_all()
+    due = [d for d in dict.fromkeys(disks) if refresh and _is_due(cache, d, settings.interval, now)]
+    smartctl = find_smartctl(settings) if due else None
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL, len(due)))) as pool:
+        fresh = list(pool.map(lambda d: read_smart(smartctl, d[0], d[1], now), due))
+    result = {key: info for key, (_, info) in cache.items()}
+    for (device, smart_type), info in zip(due, fresh, strict=True):
+        key = cache_key(device, smart_type)
+        merged = merge(result.get(key), info)
+        store.put_smart(key, now, merged)
+        result[key] = merged
+        if merged.status != SMART_OK:
+            log.debug("SMART of %s: %s (%s)", key, merged.status, merged.reason)
+    missing = {cache_key(*d): unknown_smart(d[0], "not read yet") for d in disks if cache_key(*d) not in result}
+    return {**result, **missing}
+
+
+def _is_due(cache: dict[str, tuple[float, SmartInfo]], disk: Disk, interval: float, now: float) -> bool:
+    cached = cache.get(cache_key(*disk))
+    return cached is None or now - cached[0] >= interval or now < cached[0]
+
+
+def no_device(reason: str = "no block device behind this mount (set [drive ...] device)") -> SmartInfo:
+    return unknown_smart(None, reason)

@@ -1,0 +1,166 @@
+"""The drive-manager's sqlite state (``<state_dir>/drive-manager.sqlite``).
+
+Shared by concurrent processes (cron ``check``, receivers, commands): every
+write is one short transaction, so WAL plus the busy timeout serialise them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections import Counter
+from pathlib import Path
+from types import TracebackType
+
+from common.errors import AppError
+from common.state import connect
+from nas.model import NasState, SmartInfo, smart_from_dict, smart_to_dict, state_from_dict, state_to_dict
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "drive-manager.sqlite"
+KEEP_RECEIPTS = 90 * 86400
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS offline (mountpoint TEXT PRIMARY KEY, since REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS smart (device TEXT PRIMARY KEY, checked_at REAL NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (time REAL NOT NULL, name TEXT NOT NULL, drive TEXT NOT NULL,
+                                     size INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS receipts_time ON receipts (time);
+CREATE TABLE IF NOT EXISTS deletions (time REAL NOT NULL, path TEXT NOT NULL, drive TEXT NOT NULL,
+                                      size INTEGER NOT NULL, rule TEXT NOT NULL, incoming TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS headers (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                                    version INTEGER, level INTEGER);
+"""
+
+
+class Store:
+    """Opened lazily on first use; close it (or use ``with``) when done."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / DB_NAME
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.path, SCHEMA)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- meta: receive target, first check, last check state -------------------------
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row["value"])
+
+    def _set_meta(self, key: str, value: str | None) -> None:
+        if value is None:
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def target(self) -> Path | None:
+        value = self._meta("target")
+        return None if value is None else Path(value)
+
+    def set_target(self, mountpoint: Path | None) -> None:
+        self._set_meta("target", None if mountpoint is None else str(mountpoint))
+
+    def since(self, now: float) -> float:
+        """When monitoring began (set on first call)."""
+        value = self._meta("since")
+        if value is None:
+            self._set_meta("since", repr(now))
+            return now
+        return float(value)
+
+    def load_check_state(self) -> NasState | None:
+        value = self._meta("check_state")
+        if value is None:
+            return None
+        try:
+            return state_from_dict(json.loads(value))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring an unreadable stored check state: %s", exc)
+            return None
+
+    def save_check_state(self, state: NasState) -> None:
+        self._set_meta("check_state", json.dumps(state_to_dict(state)))
+
+    # -- offline drives ------------------------------------------------------------------
+    def offline(self) -> frozenset[Path]:
+        return frozenset(Path(r["mountpoint"]) for r in self.conn.execute("SELECT mountpoint FROM offline"))
+
+    def set_offline(self, mountpoint: Path, offline: bool) -> None:
+        if offline:
+            self.conn.execute("INSERT OR IGNORE INTO offline VALUES (?, ?)", (str(mountpoint), time.time()))
+        else:
+            self.conn.execute("DELETE FROM offline WHERE mountpoint = ?", (str(mountpoint),))
+
+    # -- SMART cache ---------------------------------------------------------------------
+    def smart_all(self) -> dict[str, tuple[float, SmartInfo]]:
+        rows = self.conn.execute("SELECT device, checked_at, data FROM smart").fetchall()
+        return {r["device"]: (r["checked_at"], smart_from_dict(json.loads(r["data"]))) for r in rows}
+
+    def put_smart(self, device: str, checked_at: float, info: SmartInfo) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO smart VALUES (?, ?, ?)",
+                          (device, checked_at, json.dumps(smart_to_dict(info))))
+
+    # -- receipts and deletions ------------------------------------------------------------
+    def add_receipt(self, name: str, drive: Path, size: int, when: float) -> None:
+        self.conn.execute("INSERT INTO receipts VALUES (?, ?, ?, ?)", (when, name, str(drive), size))
+
+    def receipts_since(self, since: float) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM receipts WHERE time >= ?", (since,)).fetchone()[0])
+
+    def last_receipt(self) -> tuple[float, int] | None:
+        row = self.conn.execute("SELECT time, size FROM receipts ORDER BY time DESC LIMIT 1").fetchone()
+        return None if row is None else (float(row["time"]), int(row["size"]))
+
+    def add_deletion(self, path: Path, drive: Path, size: int, rule: str, incoming: str) -> None:
+        self.conn.execute("INSERT INTO deletions VALUES (?, ?, ?, ?, ?, ?)",
+                          (time.time(), str(path), str(drive), size, rule, incoming))
+
+    def deletions_since(self, since: float) -> Counter[str]:
+        rows = self.conn.execute("SELECT drive FROM deletions WHERE time >= ?", (since,))
+        return Counter(str(r["drive"]) for r in rows)
+
+    def prune(self, now: float) -> None:
+        self.conn.execute("DELETE FROM receipts WHERE time < ?", (now - KEEP_RECEIPTS,))
+
+    # -- plot header cache (replacement) --------------------------------------------------
+    def header(self, path: Path, size: int, mtime_ns: int) -> tuple[int | None, int | None] | None:
+        row = self.conn.execute("SELECT size, mtime_ns, version, level FROM headers WHERE path = ?",
+                                (str(path),)).fetchone()
+        if row is None or row["size"] != size or row["mtime_ns"] != mtime_ns:
+            return None
+        return row["version"], row["level"]
+
+    def put_header(self, path: Path, size: int, mtime_ns: int, version: int | None, level: int | None) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO headers VALUES (?, ?, ?, ?, ?)",
+                          (str(path), size, mtime_ns, version, level))
+
+
+def record_receipt(state_dir: Path, name: str, drive: Path, size: int) -> None:
+    """Note a stored plot (for "received in 24 h" and "no plot for N hours").
+
+    Never fails the transfer that already succeeded: a state problem is logged.
+    """
+    try:
+        with Store(state_dir) as store:
+            store.add_receipt(name, drive, size, time.time())
+    except (AppError, sqlite3.Error, OSError) as exc:  # the plot is safe on disk whatever happens here
+        log.warning("cannot record the receipt of %s in %s: %s", name, state_dir, exc)

@@ -1,0 +1,115 @@
+"""``plot-manager report farm``: every NAS's ``drive-manager status --json``, gathered over SSH,
+as one farm-wide report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from common.errors import AppError, NotifyError
+from common.notify.base import ONCE, Notice
+from common.notify.dispatch import Notifier
+from common.notify.render import render
+from nas.report import Summary, summarize
+from plotter.config import NasTarget, PlotterConfig
+from plotter.session import run_command
+
+log = logging.getLogger(__name__)
+
+STATUS_ARGS = ("status", "--json")
+STATUS_TIMEOUT = 120.0  # status reads SMART (cached) on every drive
+
+
+@dataclass(frozen=True)
+class NasReport:
+    name: str
+    summary: Summary | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Farm:
+    nases: tuple[NasReport, ...]
+
+    @property
+    def reached(self) -> list[NasReport]:
+        return [n for n in self.nases if n.summary is not None]
+
+    def _sum(self, pick: Callable[[Summary], float | None]) -> float | None:
+        values = [pick(n.summary) for n in self.reached if n.summary is not None]
+        return None if not values or any(v is None for v in values) else sum(v for v in values if v is not None)
+
+    @property
+    def drives(self) -> int:
+        return int(self._sum(lambda s: s.drive_count) or 0)
+
+    @property
+    def plots(self) -> int:
+        return int(self._sum(lambda s: s.plots) or 0)
+
+    @property
+    def plot_tib(self) -> float | None:
+        return self._sum(lambda s: s.plot_tib)
+
+    @property
+    def plots_until_full(self) -> float | None:
+        return self._sum(lambda s: s.plots_until_full)
+
+    @property
+    def received_24h(self) -> float | None:
+        return self._sum(lambda s: s.received_24h)
+
+    @property
+    def tib_per_day(self) -> float | None:
+        return self._sum(lambda s: s.tib_per_day)
+
+    @property
+    def days_to_full(self) -> float | None:
+        until, got = self.plots_until_full, self.received_24h
+        return None if until is None or not got else until / got
+
+
+def gather(targets: Sequence[NasTarget], fetch: Callable[[NasTarget], bytes] | None = None) -> Farm:
+    """Ask every NAS at once; one that fails is listed with its reason, never fatal."""
+    fetch = fetch or (lambda t: run_command(t, STATUS_ARGS, STATUS_TIMEOUT))
+
+    def one(target: NasTarget) -> NasReport:
+        try:
+            data = json.loads(fetch(target))
+        except AppError as exc:
+            return NasReport(target.name, None, exc.message)
+        except ValueError as exc:
+            return NasReport(target.name, None, f"status --json printed no valid JSON: {exc}")
+        return NasReport(target.name, summarize(data, host=data.get("host") or target.host))
+
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(targets))), thread_name_prefix="report") as pool:
+        return Farm(tuple(pool.map(one, targets)))
+
+
+def farm_notice(farm: Farm) -> Notice:
+    day = time.strftime("%Y-%m-%d")
+    down = [n.name for n in farm.nases if n.summary is None]
+    text = (f"{farm.plots} plots on {farm.drives} drives in {len(farm.reached)} NAS; "
+            f"{_fmt(farm.received_24h)} received in 24 h; {_fmt(farm.plots_until_full)} until full")
+    if down:
+        text += f"; unreachable: {', '.join(down)}"
+    return Notice(kind="farm_report", key=f"farm_report:{day}", title=f"Farm report {day}", text=text,
+                  severity="warning" if down else "info", standing=False, context={"farm": farm})
+
+
+def _fmt(value: float | None) -> str:
+    return "?" if value is None else f"{value:.0f}"
+
+
+def run(cfg: PlotterConfig, print_it: bool, send: bool) -> int:
+    notice = farm_notice(gather(cfg.nas))
+    notifier = Notifier(cfg.alerting.notify)
+    if print_it or not send:
+        print(render(notice, ONCE, notifier.host).text, end="")
+    if send and not notifier.deliver(notice, ONCE):
+        raise NotifyError("the farm report reached no channel (see [notify] farm_report and the log above)")
+    return 0
