@@ -221,12 +221,12 @@ def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
             n = sock.recv_into(view[got:])
             if n == 0:
                 break
+            hasher.update(view[got:got + n])  # while the bytes are still in cache
             got += n
         return got
 
     def consume(view: memoryview) -> None:
         nonlocal written
-        hasher.update(view)
         if direct and len(view) % _ALIGN:
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
         done = 0
