@@ -47,6 +47,17 @@ def add_report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--send", action="store_true", help="send it on the [notify] report route")
 
 
+def add_report_and_metrics(sub: argparse._SubParsersAction[argparse.ArgumentParser], report: str,
+                           report_help: str, default_port: int) -> None:
+    """The ``report <report>`` and ``metrics serve`` subcommands both roles have."""
+    reports = sub.add_parser("report", help="reports").add_subparsers(dest="report_command", required=True)
+    add_report_args(reports.add_parser(report, help=report_help))
+    metrics = sub.add_parser("metrics", help="Prometheus metrics")
+    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
+    metrics_sub.add_parser("serve", help="serve the metrics over HTTP").add_argument(
+        "--port", type=int, help=f"default: [metrics] port, else {default_port}")
+
+
 def serve_metrics(cfg: MetricsConfig, port: int | None, default_port: int,
                   collect: Callable[[], Sequence[Family]]) -> int:
     """``metrics serve``: until SIGTERM/SIGINT."""

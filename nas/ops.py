@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common.cli import add_report_args, serve_metrics
+from common.cli import add_report_and_metrics, serve_metrics
 from common.metrics import Family
 from nas.config import NasConfig
 from nas.model import NasState
@@ -15,13 +15,7 @@ METRICS_PORT = 9841
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    report = sub.add_parser("report", help="reports")
-    report_sub = report.add_subparsers(dest="report_command", required=True)
-    add_report_args(report_sub.add_parser("daily", help="the daily report (cron at 00:02 with --send)"))
-    metrics = sub.add_parser("metrics", help="Prometheus metrics")
-    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
-    metrics_sub.add_parser("serve", help="serve the metrics over HTTP").add_argument(
-        "--port", type=int, help=f"default: [metrics] port, else {METRICS_PORT}")
+    add_report_and_metrics(sub, "daily", "the daily report (cron at 00:02 with --send)", METRICS_PORT)
 
 
 def current_state(cfg: NasConfig, refresh_smart: bool) -> NasState:

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from common.cli import add_report_args, run_main, serve_metrics, setup_logging
+from common.cli import add_report_and_metrics, run_main, serve_metrics, setup_logging
 from common.config import find_config
 from common.errors import UsageError
 from common.sentry import start as start_sentry
 from plotter import config as plotter_config
+
+METRICS_PORT = 9842
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,13 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="make real k18 plots and move them to a local demo NAS")
     demo.add_argument("--plots", type=int, default=4)
     demo.add_argument("--keep", action="store_true", help="keep the demo directory")
-    report = sub.add_parser("report", help="reports")
-    report_sub = report.add_subparsers(dest="report_command", required=True)
-    add_report_args(report_sub.add_parser("farm", help="every NAS's status, gathered over SSH, as one report"))
-    metrics = sub.add_parser("metrics", help="Prometheus metrics")
-    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
-    metrics_sub.add_parser("serve", help="serve the metrics over HTTP").add_argument(
-        "--port", type=int, help="default: [metrics] port, else 9842")
+    add_report_and_metrics(sub, "farm", "every NAS's status, gathered over SSH, as one report", METRICS_PORT)
     return parser
 
 
@@ -89,7 +85,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "metrics":
         from plotter.metrics import collect
 
-        return serve_metrics(cfg.alerting.metrics, args.port, 9842, lambda: collect(cfg))
+        return serve_metrics(cfg.alerting.metrics, args.port, METRICS_PORT, lambda: collect(cfg))
     raise AssertionError(args.command)
 
 

@@ -104,14 +104,19 @@ def smtp_plain() -> Iterator[SmtpServer]:
     controller.stop()
 
 
+def _server_tls(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
+    cert, key = make_cert(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return cert, context
+
+
 @pytest.fixture
 def smtp_tls(tmp_path: Path) -> Iterator[SmtpServer]:
     """STARTTLS required before AUTH, AUTH required before mail."""
     from aiosmtpd.controller import Controller
 
-    cert, key = make_cert(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    cert, context = _server_tls(tmp_path)
     box = Mailbox()
     port = free_port()
     controller = Controller(_Handler(box), hostname="127.0.0.1", port=port, ready_timeout=10,
@@ -127,9 +132,7 @@ def smtp_ssl(tmp_path: Path) -> Iterator[SmtpServer]:
     """Implicit TLS (port-465 style) with AUTH."""
     from aiosmtpd.controller import Controller
 
-    cert, key = make_cert(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    cert, context = _server_tls(tmp_path)
     box = Mailbox()
     port = free_port()
     # The connection is TLS from the first byte, which aiosmtpd's auth_require_tls does not know.
