@@ -145,17 +145,14 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
 
 def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation,
                listener: socket.socket, fd: int, direct: bool) -> str:
-    if cfg.nas.preallocate:
-        try:
-            os.posix_fallocate(fd, 0, offer.size)
-        except OSError as exc:
-            raise TransferError(f"cannot allocate {offer.size} bytes on {res.drive.mountpoint}: "
-                                f"{exc.strerror}") from None
     token = secrets.token_bytes(protocol.TOKEN_BYTES)
     chan.write(protocol.encode("ready", port=listener.getsockname()[1], token=token.hex(),
                                drive=str(res.drive.mountpoint)))
     conn = _accept_with_token(listener, token, cfg.nas.accept_timeout)
     with conn:
+        res.make_room(cfg)  # replacement deletes only now that the plot is really coming
+        if cfg.nas.preallocate:
+            _preallocate(fd, offer.size, res)
         conn.settimeout(IO_TIMEOUT)
         digest = receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size)
     try:
@@ -163,6 +160,13 @@ def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation
     except OSError as exc:
         raise TransferError(f"fsync of {offer.name}: {exc.strerror}") from None
     return digest
+
+
+def _preallocate(fd: int, size: int, res: Reservation) -> None:
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        raise TransferError(f"cannot allocate {size} bytes on {res.drive.mountpoint}: {exc.strerror}") from None
 
 
 def _listen(cfg: NasConfig) -> socket.socket:

@@ -4,8 +4,9 @@
 adds the I/O: a per-drive flock held for the whole receive, so concurrent
 receivers (from one or many plotters) never share a drive, and free space is
 re-read under the lock so it is never overcommitted. When no drive can take an
-offered plot and ``[replace]`` is enabled, it deletes, on one drive and under
-that drive's lock, the fewest matching plots that make room.
+offered plot and ``[replace]`` is enabled, it plans, on one drive and under that
+drive's lock, the fewest matching plots that make room; they are deleted only
+when the plot's data connection arrives (:meth:`Reservation.make_room`).
 """
 
 from __future__ import annotations
@@ -73,8 +74,23 @@ def lock_path(state_dir: Path, mountpoint: Path) -> Path:
 
 @dataclass
 class Reservation:
+    """A locked drive. ``pending``: plots to replace once the transfer really starts."""
+
     drive: Drive
     lock: FileLock
+    pending: Plan | None = None
+    incoming: str = ""
+    size: int = 0
+
+    def make_room(self, cfg: NasConfig) -> None:
+        """Delete the planned plots; the receiver calls this only once the plot's data
+        connection has presented its token, so an offer that never turns into a
+        transfer deletes nothing."""
+        if self.pending is None:
+            return
+        plan, self.pending = self.pending, None
+        with Store(cfg.nas.state_dir) as store:
+            self.drive = _replace_on(cfg, store, plan, self.size, self.incoming)
 
     def release(self) -> None:
         self.lock.release()
@@ -157,7 +173,7 @@ def plan_room(cfg: NasConfig, store: Store, drives: Sequence[Drive], size: int) 
 
 
 def _make_room(cfg: NasConfig, drives: list[Drive], size: int, incoming: str) -> tuple[Reservation | None, bool]:
-    """(reservation on a drive where plots were replaced, whether a drive that could was busy)."""
+    """(reservation on a drive where plots can be replaced, whether a drive that could was busy)."""
     busy = False
     with Store(cfg.nas.state_dir) as store:
         for plan in plan_room(cfg, store, drives, size):
@@ -166,31 +182,38 @@ def _make_room(cfg: NasConfig, drives: list[Drive], size: int, incoming: str) ->
                 busy = True
                 continue
             try:
-                fresh = _room_on(cfg, store, plan.mountpoint, size, incoming)
+                planned = _plan_on(cfg, store, plan.mountpoint, size)
             except BaseException:
                 lock.release()
                 raise
-            if fresh is not None:
-                return Reservation(fresh, lock), False
+            if planned is not None:
+                fresh, fresh_plan = planned
+                return Reservation(fresh, lock, fresh_plan, incoming, size), False
             lock.release()
     return None, busy
 
 
-def _room_on(cfg: NasConfig, store: Store, mountpoint: Path, size: int, incoming: str) -> Drive | None:
-    """Under the drive's lock: re-plan from fresh facts, delete, and check the room is there."""
+def _plan_on(cfg: NasConfig, store: Store, mountpoint: Path, size: int) -> tuple[Drive, Plan | None] | None:
+    """Under the drive's lock: re-plan from fresh facts (None: no room can be made here)."""
     remove_stale_parts(mountpoint)
     fresh = stat_drive(cfg, mountpoint)
-    if fresh is None or fresh.offline or can_take(fresh, size, cfg.nas.reserve):
-        return None if fresh is None or fresh.offline else fresh
+    if fresh is None or fresh.offline:
+        return None
+    if can_take(fresh, size, cfg.nas.reserve):
+        return fresh, None
     plan = plan_drive(mountpoint, fresh.free_bytes, cfg.nas.reserve, size,
                       candidates(store, cfg.replace.match, mountpoint))
-    if plan is None:
-        return None
+    return None if plan is None else (fresh, plan)
+
+
+def _replace_on(cfg: NasConfig, store: Store, plan: Plan, size: int, incoming: str) -> Drive:
+    """Delete the plan's plots and wait (briefly) for the room to show."""
+    mountpoint = plan.mountpoint
     log.info("no drive can take %s (%d bytes): replacing %d plot(s) on %s",
              incoming, size, len(plan.victims), mountpoint)
     delete(store, plan, cfg.replace.match, incoming)
     deadline = time.monotonic() + ROOM_WAIT
-    while (fresh := stat_drive(cfg, mountpoint)) is not None and not can_take(fresh, size, cfg.nas.reserve):
+    while (fresh := stat_drive(cfg, mountpoint)) is None or not can_take(fresh, size, cfg.nas.reserve):
         if time.monotonic() >= deadline:
             # Stop here: deleting on a second drive for one plot is never right.
             raise NoSpaceError(f"{mountpoint}: deleted {len(plan.victims)} plot(s) but the room for "

@@ -118,7 +118,11 @@ def test_deletes_the_fewest_on_one_drive_only(tmp_path: Path) -> None:
     before = plots(d1)
 
     res = reserve_drive(cfg, S, incoming="plot-incoming", wait=0)
-    res.release()
+    try:
+        assert plots(d1) == before  # planned, not yet deleted: no data connection so far
+        res.make_room(cfg)
+    finally:
+        res.release()
 
     assert res.drive.mountpoint == d1
     assert plots(d1) == before - {old.name}  # exactly one, the oldest
@@ -133,6 +137,7 @@ def test_prefers_the_drive_needing_fewer_deletions(tmp_path: Path) -> None:
     write_plot(d2, S, header=v1_header())
     write_plot(d2, S, header=v1_header())
     res = reserve_drive(cfg, S + S // 2, incoming="plot-incoming", wait=0)
+    res.make_room(cfg)
     res.release()
     assert res.drive.mountpoint == d2 and plots(d1) == one and len(plots(d2)) == 1
 
@@ -158,6 +163,16 @@ def test_no_deletion_without_replacement_or_an_incoming_plot(tmp_path: Path, ena
     with pytest.raises(NoSpaceError):
         reserve_drive(cfg, S, incoming=incoming, wait=0)
     assert plots(d1) == before
+
+
+def test_a_reservation_that_never_receives_deletes_nothing(tmp_path: Path) -> None:
+    cfg = nas_cfg(tmp_path, {"drive1": 2 * S})
+    (d1,) = (o.mountpoint for o in cfg.drives)
+    before = {write_plot(d1, S, header=v1_header()).name for _ in range(2)}
+    res = reserve_drive(cfg, S, incoming="plot-incoming", wait=0)
+    assert res.pending is not None and len(res.pending.victims) == 1
+    res.release()  # the plotter never connected
+    assert plots(d1) == before and deletions(cfg) == []
 
 
 def test_space_answer_counts_replaceable_plots(tmp_path: Path) -> None:
@@ -190,8 +205,10 @@ def test_second_incoming_plot_replaces_on_another_drive_while_the_first_is_busy(
     first = reserve_drive(cfg, S, incoming="plot-first", wait=0)
     try:
         assert first.drive.mountpoint == d1
+        first.make_room(cfg)
         write_plot(d1, S)  # the first transfer's plot taking its room
         second = reserve_drive(cfg, S, incoming="plot-second", wait=0)
+        second.make_room(cfg)
         second.release()
     finally:
         first.release()

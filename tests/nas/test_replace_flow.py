@@ -87,3 +87,17 @@ def test_send_without_replacement_keeps_everything(tmp_path: Path, copy_plots: C
 
     assert {p.name for p in nas.plots()} == old and deletions(nas) == []
     assert [p.name for p in plotter.plots()] == [new.name]
+
+
+def test_offer_whose_data_never_comes_deletes_nothing(tmp_path: Path, copy_plots: CopyPlots,
+                                                       plot_pool: list[Path]) -> None:
+    nas, old = full_nas(tmp_path, copy_plots, incoming=plot_pool[2].stat().st_size)
+    nas.ini.write_text(nas.ini.read_text().replace("[nas]\n", "[nas]\naccept_timeout = 1\n"))
+    offer = protocol.encode("offer", name=plot_pool[2].name, size=plot_pool[2].stat().st_size,
+                            hash_alg=protocol.HASH_ALG)
+
+    replies = converse(nas, offer)  # the plotter never opens the data connection
+
+    assert [r["msg"] for r in replies[1:]] == ["ready", "error"]
+    assert "right token" in str(replies[-1]["error"])
+    assert {p.name for p in nas.plots()} == old and deletions(nas) == []

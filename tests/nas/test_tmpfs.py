@@ -78,6 +78,7 @@ def test_replacement_frees_real_blocks(tmp_path: Path, tmpfs: Mount) -> None:
         write_plot(tmp_path / "mnt" / name, S, header=v1_header())
         write_plot(tmp_path / "mnt" / name, S, header=v1_header())
     res = reserve_drive(cfg, S + S // 4, incoming="plot-incoming", wait=0)
+    res.make_room(cfg)
     res.release()
     counts = [len(list((tmp_path / "mnt" / n).glob("plot-*"))) for n in ("drive1", "drive2")]
     assert res.drive.mountpoint == tmp_path / "mnt" / "drive1" and counts == [1, 2]
