@@ -39,6 +39,14 @@ class Mailbox:
         return self.messages
 
 
+def part_text(mail: EmailMessage, kind: str) -> str:
+    """The text of the ``plain`` or ``html`` part (the test fails if there is none)."""
+    part = mail.get_body((kind,))
+    assert part is not None, f"no {kind} part"
+    text: str = part.get_content()
+    return text
+
+
 class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box

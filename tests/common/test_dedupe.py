@@ -10,7 +10,7 @@ from common.notify.config import NotifyConfig
 from common.notify.dedupe import DedupeStore, Record, plan
 from common.notify.dispatch import Notifier
 from tests.common.test_notify_channels import email_section, notify_cfg
-from tests.notify_servers import SmtpServer, dead_port
+from tests.notify_servers import SmtpServer, dead_port, part_text
 
 DAY = 86400.0
 
@@ -95,7 +95,7 @@ def test_repeated_runs_send_one_mail(tmp_path: Path, smtp_plain: SmtpServer) -> 
     mails = smtp_plain.box.wait(2)
     assert len(mails) == 2
     assert mails[1]["Subject"] == "[nas01] Resolved: drive7 is hot"
-    assert "lasted 5 min" in mails[1].get_body(("plain",)).get_content()
+    assert "lasted 5 min" in part_text(mails[1], "plain")
 
 
 def test_undelivered_is_retried_next_run(tmp_path: Path, smtp_plain: SmtpServer) -> None:

@@ -18,7 +18,7 @@ from nas.alerts import status_dict, to_notice
 from nas.events import Temperature
 from nas.report import summarize
 from tests.nas.status_data import make_state
-from tests.notify_servers import PASSWORD, USER, HttpCapture, SmtpServer, dead_port
+from tests.notify_servers import PASSWORD, USER, HttpCapture, SmtpServer, dead_port, part_text
 
 SID, TOKEN, PB_KEY = "AC" + "1" * 32, "twilio-token", "o.pushkey"
 
@@ -72,8 +72,8 @@ def test_plain_smtp_gets_both_parts(tmp_path: Path, smtp_plain: SmtpServer) -> N
     (mail,) = smtp_plain.box.wait(1)
     assert mail["To"] == "farmer@example.com, partner@example.com"
     assert mail["Subject"].startswith("[nas01] Daily report")
-    text = mail.get_body(("plain",)).get_content()
-    html = mail.get_body(("html",)).get_content()
+    text = part_text(mail, "plain")
+    html = part_text(mail, "html")
     for body in (text, html):
         assert "ZR5A5678" in body and "/dev/sdc" in body  # current drive's serial and device
         assert "243" in body  # plots
@@ -88,8 +88,8 @@ def test_starttls_with_auth(tmp_path: Path, smtp_tls: SmtpServer) -> None:
     (mail,) = smtp_tls.box.wait(1)
     assert smtp_tls.box.logins == [USER]
     assert mail["Subject"] == "[nas01] NAS nas01 is unreachable"
-    assert "NAS nas01 cannot be reached: connection refused" in mail.get_body(("plain",)).get_content()
-    assert "<b>nas01</b> cannot be reached" in mail.get_body(("html",)).get_content()
+    assert "NAS nas01 cannot be reached: connection refused" in part_text(mail, "plain")
+    assert "<b>nas01</b> cannot be reached" in part_text(mail, "html")
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # it is TLS from the start
@@ -98,7 +98,7 @@ def test_implicit_tls_with_auth(tmp_path: Path, smtp_ssl: SmtpServer) -> None:
     assert Notifier(cfg, host="nas01").deliver(plain_notice(), NEW) == ["email"]
     (mail,) = smtp_ssl.box.wait(1)
     assert smtp_ssl.box.logins == [USER]
-    assert "NAS nas01 cannot be reached: connection refused" in mail.get_body(("plain",)).get_content()
+    assert "NAS nas01 cannot be reached: connection refused" in part_text(mail, "plain")
 
 
 def test_starttls_wrong_password_is_contained(tmp_path: Path, smtp_tls: SmtpServer,

@@ -11,7 +11,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.nas.conftest import FakeSmartctl, write_plot
-from tests.notify_servers import SmtpServer, smtp_plain  # noqa: F401 (fixture)
+from tests.notify_servers import SmtpServer, part_text, smtp_plain  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOT = 65536
@@ -43,7 +43,7 @@ def drive_manager(ini: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def bodies(mail: EmailMessage) -> tuple[str, str]:
-    return mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()
+    return part_text(mail, "plain"), part_text(mail, "html")
 
 
 def test_check_alerts_dedupes_resolves_and_rotates(tmp_path: Path, fake_smartctl: FakeSmartctl,

@@ -18,7 +18,7 @@ from plotter.config import PlotterAlerts
 from plotter.metrics import DirUsage
 from plotter.sender import Env
 from tests.helpers import make_nas, run_cli
-from tests.notify_servers import HttpCapture, SmtpServer, dead_port
+from tests.notify_servers import HttpCapture, SmtpServer, dead_port, part_text
 
 HOST = socket.gethostname()
 
@@ -66,12 +66,12 @@ def test_unreachable_failing_then_resolved(tmp_path: Path, smtp_plain: SmtpServe
     assert first.returncode == 1 and plot.exists()
     (unreachable,) = smtp_plain.box.wait(1)
     assert unreachable["Subject"] == f"[{HOST}] NAS nas01 is unreachable"
-    assert "cannot reach 127.0.0.1" in unreachable.get_body(("plain",)).get_content()
+    assert "cannot reach 127.0.0.1" in part_text(unreachable, "plain")
 
     assert run_cli("plotter", "--config", str(ini), "send", "--once").returncode == 1
     failing = smtp_plain.box.wait(2)[1]
     assert failing["Subject"] == f"[{HOST}] 2 plot transfers in a row failed"
-    assert plot.name in failing.get_body(("html",)).get_content()
+    assert plot.name in part_text(failing, "html")
     m = metrics(tmp_path)
     assert m[("chia_plotter_transfers_total", "result=failed")] == 2
     assert m[("chia_plotter_transfers_total", "result=ok")] == 0
@@ -120,5 +120,5 @@ def test_plot_dir_critical(tmp_path: Path, smtp_plain: SmtpServer, http_capture:
         after_round(cfg, Env(), time.time())
     (mail,) = smtp_plain.box.wait(1)
     assert mail["Subject"].startswith(f"[{HOST}] plot dir {tmp_path / 'dst'} is ")
-    assert "(limit 1.0%)" in mail.get_body(("plain",)).get_content()
+    assert "(limit 1.0%)" in part_text(mail, "plain")
     assert set(DedupeStore(cfg.plotter.state_dir).load()) == {f"dir_critical:{tmp_path / 'dst'}"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.helpers import make_nas, run_cli
 from tests.nas.conftest import write_plot
-from tests.notify_servers import SmtpServer, dead_port
+from tests.notify_servers import SmtpServer, dead_port, part_text
 from tests.sshd import LocalSshd
 
 PLOT = 65536
@@ -44,5 +44,5 @@ def test_farm_report_over_ssh(tmp_path: Path, sshd: LocalSshd, smtp_plain: SmtpS
     assert sent.returncode == 0, sent.stderr
     (mail,) = smtp_plain.box.wait(1)
     assert mail["Subject"].startswith(f"[{socket.gethostname()}] Farm report ")
-    html = mail.get_body(("html",)).get_content()
+    html = part_text(mail, "html")
     assert "unreachable: [nas nas02]" in html and str(nas.drives[1]) in html
