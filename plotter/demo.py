@@ -82,7 +82,8 @@ def _print_outcome(cfg: plotter_config.PlotterConfig, ncfg: nas_config.NasConfig
     print(f"\nsent {sent}, failed {failed}:")
     for row in rows:
         outcome = f"{row['mb_per_s']:.0f} MB/s" if row["result"] == "ok" else f"FAILED {row['error']}"
-        print(f"  {row['plot'][:40]}…  -> {row['path'] or row['drive'] or '-'}  {outcome}")
+        where = Path(row["path"]).parent.name if row["path"] else "-"
+        print(f"  {row['plot'][:40]}…  -> {where}  {row['seconds']:.2f} s  {outcome}")
     print("\nNAS drives:")
     for drive in list_drives(ncfg):
         count = len(plots_on(drive.mountpoint))
