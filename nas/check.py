@@ -16,11 +16,11 @@ from pathlib import Path
 
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
-from nas.drives import natural_key
+from nas.drives import list_drives, natural_key
 from nas.events import Event, diff
 from nas.inventory import DriveInfo, average_plot_size, inventory
 from nas.model import ACTIVE, FULL, MISSING, OFFLINE, SMART_UNKNOWN, DriveStatus, NasState, SmartInfo, with_status
-from nas.select import choose_target, lock_path
+from nas.select import choose_target, lock_path, remove_stale_parts
 from nas.smart import cache_key, no_device, smart_for
 from nas.state import Store
 
@@ -35,6 +35,7 @@ def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[
     now = time.time() if now is None else now
     with FileLock(cfg.nas.state_dir / LOCK_NAME), Store(cfg.nas.state_dir) as store:
         previous = store.load_check_state()
+        sweep_stale_parts(cfg, [Path(d.mountpoint) for d in (previous.drives if previous else ())])
         state = collect(cfg, store, now, previous, rotate=True)
         events = diff(previous, state, cfg.alerts)
         store.save_check_state(state)
@@ -42,6 +43,18 @@ def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[
     for event in events:
         log.log(logging.INFO if event.severity == "info" else logging.WARNING, "%s", event.title)
     return state, events
+
+
+def sweep_stale_parts(cfg: NasConfig, known: list[Path]) -> None:
+    """Remove ``.part`` files a killed receiver left on drives no receiver is using now
+    (a full drive is never reserved again, so its receivers would never clean it)."""
+    for mountpoint in {*known, *(d.mountpoint for d in list_drives(cfg))}:
+        lock = FileLock(lock_path(cfg.nas.state_dir, mountpoint))
+        if mountpoint.is_dir() and lock.try_acquire():
+            try:
+                remove_stale_parts(mountpoint)
+            finally:
+                lock.release()
 
 
 def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None, rotate: bool = False,

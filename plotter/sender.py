@@ -73,13 +73,18 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
                                   f"we sent {item.size} / {digest}")
         finally:
             client.close()
-        os.unlink(item.path)
     except AppError as exc:
         log.error("%s: not sent, kept on the plotter: %s", item.path.name, exc.message)
         return _record(history, item, nas, drive, None, None, start, exc.message)
     seconds = time.monotonic() - start
-    log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, nas,
-             stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
+    try:
+        os.unlink(item.path)
+    except OSError as exc:
+        log.error("%s: stored and verified on %s, but the source could not be deleted: %s",
+                  item.path.name, nas, exc.strerror)
+    else:
+        log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, nas,
+                 stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
     return _record(history, item, nas, drive, stored.path, digest, start, None)
 
 

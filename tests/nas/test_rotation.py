@@ -209,3 +209,18 @@ def test_concurrent_receivers_never_share_a_drive(tmp_path: Path) -> None:
     finally:
         for r in held:
             r.release()
+
+
+def test_check_removes_stale_parts_only_on_drives_no_receiver_holds(tmp_path: Path) -> None:
+    cfg = three_drives(tmp_path)
+    stale = mount(cfg, 1) / f".plot-k32-{'a' * 64}.plot.part"
+    live = mount(cfg, 2) / f".plot-k32-{'b' * 64}.plot.part"
+    stale.write_bytes(b"left by a killed receiver")
+    live.write_bytes(b"being received right now")
+    busy = FileLock(lock_path(cfg.nas.state_dir, mount(cfg, 2))).acquire()
+    try:
+        run_check(cfg)
+    finally:
+        busy.release()
+    assert not stale.exists()
+    assert live.exists()
