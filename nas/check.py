@@ -71,11 +71,17 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
     drives.sort(key=lambda d: natural_key(d.mountpoint))
     return NasState(time=now, drives=tuple(drives), target=None if target is None else str(target),
                     plot_size=plot_size, received_24h=store.receipts_since(now - DAY),
-                    last_receipt=last[0] if last else None, since=store.since(now))
+                    last_receipt=last[0] if last else None, since=store.since(now), policy=cfg.nas.policy)
 
 
 def _rotate(cfg: NasConfig, store: Store, infos: list[DriveInfo], plot_size: int | None) -> Path | None:
     current = store.target()
+    if cfg.nas.policy == "spread":
+        # Every plot goes to the drive with most room: no single receive drive to
+        # follow, and no "receive drive changed" alert after every plot.
+        if current is not None:
+            store.set_target(None)
+        return None
     busy = current is not None and is_locked(lock_path(cfg.nas.state_dir, current))
     chosen = choose_target([i.drive for i in infos], current, plot_size, cfg.nas.reserve, cfg.nas.policy, busy)
     if chosen != current:

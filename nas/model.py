@@ -75,6 +75,7 @@ class NasState:
     received_24h: int
     last_receipt: float | None
     since: float  # first check: "no plot for N hours" counts from here until one arrives
+    policy: str = "fill"  # "spread" has no single receive drive (target None)
 
     def drive(self, mountpoint: str) -> DriveStatus | None:
         return next((d for d in self.drives if d.mountpoint == mountpoint), None)

@@ -53,6 +53,7 @@ class Summary:
     avg_plot_bytes: float | None
     plots_until_full: int | None
     received_24h: int | None
+    policy: str = "fill"
 
     @property
     def max_plots(self) -> int | None:
@@ -106,6 +107,7 @@ def summarize(status: Mapping[str, Any], host: str | None = None, now: float | N
         free_bytes=int(totals.get("free_bytes", sum(d.free_bytes for d in present))),
         avg_plot_bytes=avg, plots_until_full=until_full,
         received_24h=_opt_int(totals.get("received_24h", status.get("received_24h"))),
+        policy=str(status.get("policy") or "fill"),
     )
 
 

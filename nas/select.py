@@ -153,8 +153,8 @@ def _try_lock_one(cfg: NasConfig, ranked: list[Drive], size: int) -> Reservation
 
 def _follow(cfg: NasConfig, drives: list[Drive], current: Path | None, chosen: Path, size: int) -> None:
     """Persist ``chosen`` as the receive drive when the current one can no longer take a plot."""
-    if chosen == current:
-        return
+    if chosen == current or cfg.nas.policy == "spread":
+        return  # spread has no single receive drive
     here = next((d for d in drives if d.mountpoint == current), None)
     if here is not None and can_take(here, size, cfg.nas.reserve):
         return  # the current target was only busy with another receiver

@@ -61,13 +61,19 @@ def render_table(state: NasState) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _target_text(state: NasState) -> str:
+    if state.target:
+        return state.target
+    return "spread (each plot to the drive with most room)" if state.policy == "spread" else "none"
+
+
 def _totals_lines(state: NasState) -> list[str]:
     t = totals(state)
     missing = sum(1 for d in state.drives if d.state == MISSING)
     until = "?" if t.plots_until_full is None else str(t.plots_until_full)
     days = "?" if t.days_to_full is None else f"{t.days_to_full:.1f}"
     return [
-        f"receive drive: {state.target or 'none'}",
+        f"receive drive: {_target_text(state)}",
         f"drives: {t.drives}" + (f" (+{missing} missing)" if missing else "")
         + f"   plots: {t.plots} ({t.plot_bytes / 2**40:.2f} TiB)   free: {t.free_bytes / 2**40:.2f} TiB",
         f"plots until full: {until}   received in the last 24 h: {t.received_24h}   days to full: {days}",

@@ -224,3 +224,29 @@ def test_check_removes_stale_parts_only_on_drives_no_receiver_holds(tmp_path: Pa
         busy.release()
     assert not stale.exists()
     assert live.exists()
+
+
+def test_spread_has_no_single_target_and_no_change_alerts(tmp_path: Path) -> None:
+    cfg = three_drives(tmp_path, plots_per_drive=4)
+    cfg.path.write_text(cfg.path.read_text().replace("[nas]\n", "[nas]\npolicy = spread\n"))
+    cfg = nas_config.load(cfg.path)
+    run_check(cfg, T0)
+    for minute in range(1, 4):  # plots land on the drive with most room each time
+        res = reserve_drive(cfg, S, wait=0)
+        write_plot(res.drive.mountpoint, S)
+        res.release()
+        state, events = run_check(cfg, T0 + 60 * minute)
+        assert state.target is None
+        assert not [e for e in events if isinstance(e, DriveChanged)]
+    counts = [len(list(mount(cfg, i).glob("plot-*"))) for i in range(3)]
+    assert counts == [2, 1, 1]  # drive1 started with one; the others got one each first
+
+
+def test_spread_status_and_report_say_spread_not_none(tmp_path: Path) -> None:
+    cfg = three_drives(tmp_path, plots_per_drive=4)
+    cfg.path.write_text(cfg.path.read_text().replace("[nas]\n", "[nas]\npolicy = spread\n"))
+    status = run_cli("nas", "--config", str(cfg.path), "status")
+    report = run_cli("nas", "--config", str(cfg.path), "report", "daily", "--print")
+    assert status.returncode == 0 and report.returncode == 0, status.stderr + report.stderr
+    assert "receive drive: spread" in status.stdout
+    assert "Plots are spread" in report.stdout and "No drive is receiving" not in report.stdout
