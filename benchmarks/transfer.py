@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common.config import parse_size
 from common.plotgen import make_plot
 from common.stream import hash_file
-from tests.sshd import free_port, start_sshd
+from tests.sshd import free_port, is_listening, start_sshd
 
 TIMEOUT = 900
 
@@ -146,16 +146,11 @@ def run_ours(source: Path, dest: Path, work: Path) -> Path:
 
 
 def _wait_port(port: int) -> None:
-    """Wait until something listens on ``port`` without connecting (nc serves one connection)."""
-    needle = f":{port:04X} "
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-            fields = line.split()
-            if (fields[1] + " ").endswith(needle) and fields[3] == "0A":
-                return
+    while not is_listening(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nothing listens on {port}")
         time.sleep(0.02)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def report(results: list[Result], size: int) -> None:

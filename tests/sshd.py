@@ -58,8 +58,25 @@ class LocalSshd:
                 "-o", "IdentitiesOnly=yes", "-l", self.user]
 
 
-def start_sshd(root: Path, authorized_options: str = "") -> LocalSshd:
-    """Start sshd in ``root``; returns once it accepts connections (bounded wait)."""
+def is_listening(port: int, proc_net: Path = Path("/proc/net/tcp")) -> bool:
+    """Whether something listens on TCP ``port``, read from the kernel's table, not by
+    connecting (a one-shot listener like nc would take the probe for its client).
+    ``/proc/<pid>/net/tcp`` reads the table of that process's network namespace."""
+    needle = f":{port:04X}"
+    for line in proc_net.read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(needle) and fields[3] == "0A":  # 0A: LISTEN
+            return True
+    return False
+
+
+def start_sshd(root: Path, authorized_options: str = "", listen: str = "127.0.0.1", port: int | None = None,
+               prefix: tuple[str, ...] = ()) -> LocalSshd:
+    """Start sshd in ``root``; returns once it listens (bounded wait).
+
+    ``prefix`` runs it through another command, e.g. ``ip netns exec NAME`` for a
+    server inside a test's network namespace.
+    """
     root.mkdir(parents=True, exist_ok=True)
     host_key = keygen(root / "host_ed25519")
     client_key = keygen(root / "client_ed25519")
@@ -67,21 +84,21 @@ def start_sshd(root: Path, authorized_options: str = "") -> LocalSshd:
     authorized = root / "authorized_keys"
     authorized.write_text(f"{authorized_options + ' ' if authorized_options else ''}{public}\n")
     authorized.chmod(0o600)
-    port = free_port()
+    port = port or free_port()
     config = root / "sshd_config"
     config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {root / 'sshd.pid'}\n"
+        f"Port {port}\nListenAddress {listen}\nHostKey {host_key}\nPidFile {root / 'sshd.pid'}\n"
         f"AuthorizedKeysFile {authorized}\nStrictModes no\nPasswordAuthentication no\n"
         "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\n"
         "PermitRootLogin yes\nMaxStartups 50\nMaxSessions 50\nLogLevel ERROR\n"
     )
     host_public = (root / "host_ed25519.pub").read_text().split()
     known_hosts = root / "known_hosts"
-    known_hosts.write_text(f"[127.0.0.1]:{port} {host_public[0]} {host_public[1]}\n")
+    known_hosts.write_text(f"[{listen}]:{port} {host_public[0]} {host_public[1]}\n")
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
     with open(root / "sshd.log", "wb") as log:
-        proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen([*prefix, SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=log)
     user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True,
                                                     timeout=10).stdout.strip()
@@ -91,9 +108,10 @@ def start_sshd(root: Path, authorized_options: str = "") -> LocalSshd:
         if proc.poll() is not None:
             raise RuntimeError(f"sshd exited: {(root / 'sshd.log').read_text()}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            if is_listening(port, Path(f"/proc/{proc.pid}/net/tcp")):
                 return server
         except OSError:
-            time.sleep(0.05)
+            pass  # the process is still being set up
+        time.sleep(0.05)
     server.stop()
     raise RuntimeError("sshd did not start listening within 15 s")
