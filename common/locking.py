@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -40,6 +41,15 @@ class FileLock:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return True
+
+    def wait(self, timeout: float, poll: float = 0.02) -> FileLock:
+        """Acquire, waiting up to ``timeout`` seconds for the holder to let go."""
+        deadline = time.monotonic() + timeout
+        while not self.try_acquire():
+            if time.monotonic() >= deadline:
+                raise LockBusyError(f"{self.path} is still locked after {timeout:.0f} s")
+            time.sleep(poll)
+        return self
 
     def acquire(self) -> FileLock:
         if not self.try_acquire():

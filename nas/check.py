@@ -20,7 +20,7 @@ from nas.drives import list_drives, natural_key
 from nas.events import Event, diff
 from nas.inventory import DriveInfo, average_plot_size, inventory
 from nas.model import ACTIVE, FULL, MISSING, OFFLINE, SMART_UNKNOWN, DriveStatus, NasState, SmartInfo, with_status
-from nas.select import choose_target, lock_path, remove_stale_parts
+from nas.select import LOCK_WAIT, TARGET_LOCK, choose_target, lock_path, remove_stale_parts
 from nas.smart import cache_key, no_device, smart_for
 from nas.state import Store
 
@@ -75,18 +75,20 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
 
 
 def _rotate(cfg: NasConfig, store: Store, infos: list[DriveInfo], plot_size: int | None) -> Path | None:
-    current = store.target()
-    if cfg.nas.policy == "spread":
-        # Every plot goes to the drive with most room: no single receive drive to
-        # follow, and no "receive drive changed" alert after every plot.
-        if current is not None:
-            store.set_target(None)
-        return None
-    busy = current is not None and is_locked(lock_path(cfg.nas.state_dir, current))
-    chosen = choose_target([i.drive for i in infos], current, plot_size, cfg.nas.reserve, cfg.nas.policy, busy)
-    if chosen != current:
-        store.set_target(chosen)
-        log.info("receive drive: %s (was %s)", chosen or "none (all full)", current or "none")
+    with FileLock(cfg.nas.state_dir / TARGET_LOCK).wait(LOCK_WAIT):  # agree with receivers
+        current = store.target()
+        if cfg.nas.policy == "spread":
+            # Every plot goes to the drive with most room: no single receive drive to
+            # follow, and no "receive drive changed" alert after every plot.
+            if current is not None:
+                store.set_target(None)
+            return None
+        busy = current is not None and is_locked(lock_path(cfg.nas.state_dir, current))
+        chosen = choose_target([i.drive for i in infos], current, plot_size, cfg.nas.reserve, cfg.nas.policy,
+                               busy)
+        if chosen != current:
+            store.set_target(chosen)
+            log.info("receive drive: %s (was %s)", chosen or "none (all full)", current or "none")
     return chosen
 
 

@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 
 BUSY_WAIT = 300.0
 BUSY_POLL = 0.5
-ROOM_WAIT = 5.0  # some filesystems (btrfs) show freed space only after their next commit
+ROOM_WAIT = 5.0
+TARGET_LOCK = "target.lock"
+LOCK_WAIT = 30.0  # some filesystems (btrfs) show freed space only after their next commit
 
 
 def can_take(drive: Drive, size: int, reserve: int) -> bool:
@@ -125,7 +127,7 @@ def reserve_drive(cfg: NasConfig, size: int, current: Path | None = None,
         if reservation is None and not ranked and incoming is not None and cfg.replace.enabled:
             reservation, room_busy = _make_room(cfg, drives, size, incoming)
         if reservation is not None:
-            _follow(cfg, drives, current, reservation.drive.mountpoint, size)
+            _follow(cfg, drives, size)
             return reservation
         if not (ranked or room_busy) or time.monotonic() >= deadline:
             break
@@ -151,18 +153,23 @@ def _try_lock_one(cfg: NasConfig, ranked: list[Drive], size: int) -> Reservation
     return None
 
 
-def _follow(cfg: NasConfig, drives: list[Drive], current: Path | None, chosen: Path, size: int) -> None:
-    """Persist ``chosen`` as the receive drive when the current one can no longer take a plot."""
-    if chosen == current or cfg.nas.policy == "spread":
+def _follow(cfg: NasConfig, drives: list[Drive], size: int) -> None:
+    """Move the persisted receive drive on when it can no longer take a plot.
+
+    The target is what :func:`choose_target` says, not merely the drive this
+    receiver got: a receiver that found the target busy and took the next drive
+    must not drag the target along. Read-decide-write runs under a lock so that
+    concurrent receivers agree.
+    """
+    if cfg.nas.policy == "spread":
         return  # spread has no single receive drive
-    here = next((d for d in drives if d.mountpoint == current), None)
-    if here is not None and can_take(here, size, cfg.nas.reserve):
-        return  # the current target was only busy with another receiver
-    if here is not None and not here.offline and is_locked(lock_path(cfg.nas.state_dir, here.mountpoint)):
-        return  # a transfer to it still runs: never switch under it
-    with Store(cfg.nas.state_dir) as store:
-        store.set_target(chosen)
-    log.info("receive drive is now %s (was %s)", chosen, current)
+    with FileLock(cfg.nas.state_dir / TARGET_LOCK).wait(LOCK_WAIT), Store(cfg.nas.state_dir) as store:
+        current = store.target()
+        busy = current is not None and is_locked(lock_path(cfg.nas.state_dir, current))
+        desired = choose_target(drives, current, size, cfg.nas.reserve, cfg.nas.policy, busy)
+        if desired is not None and desired != current:
+            store.set_target(desired)
+            log.info("receive drive is now %s (was %s)", desired, current)
 
 
 def plan_room(cfg: NasConfig, store: Store, drives: Sequence[Drive], size: int) -> list[Plan]:

@@ -250,3 +250,16 @@ def test_spread_status_and_report_say_spread_not_none(tmp_path: Path) -> None:
     assert status.returncode == 0 and report.returncode == 0, status.stderr + report.stderr
     assert "receive drive: spread" in status.stdout
     assert "Plots are spread" in report.stdout and "No drive is receiving" not in report.stdout
+
+
+def test_a_receiver_that_took_the_next_drive_does_not_move_the_target(tmp_path: Path) -> None:
+    cfg = three_drives(tmp_path, plots_per_drive=4)
+    busy = FileLock(lock_path(cfg.nas.state_dir, mount(cfg, 0))).acquire()  # a transfer to drive1 runs
+    try:
+        res = reserve_drive(cfg, S, wait=0)
+        res.release()
+    finally:
+        busy.release()
+    assert res.drive.mountpoint == mount(cfg, 1)
+    with Store(cfg.nas.state_dir) as store:
+        assert store.target() == mount(cfg, 0)  # drive1 still has room: it stays the target
