@@ -29,9 +29,9 @@ log = logging.getLogger(__name__)
 
 BUSY_WAIT = 300.0
 BUSY_POLL = 0.5
-ROOM_WAIT = 5.0
+ROOM_WAIT = 5.0  # some filesystems (btrfs) show freed space only after their next commit
 TARGET_LOCK = "target.lock"
-LOCK_WAIT = 30.0  # some filesystems (btrfs) show freed space only after their next commit
+LOCK_WAIT = 30.0
 
 
 def can_take(drive: Drive, size: int, reserve: int) -> bool:

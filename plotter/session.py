@@ -30,12 +30,17 @@ class Session(Protocol):
     def close(self) -> None: ...
 
 
+def local_argv(target: NasTarget, args: Sequence[str]) -> list[str]:
+    """``command`` split into words without a shell, then ``args``."""
+    return [*shlex.split(target.command), *args]
+
+
 class LocalSession:
     """``transport = local``: the receiver as a child process, no shell."""
 
     def __init__(self, target: NasTarget) -> None:
         self.target = target
-        argv = [*shlex.split(target.command), "receive"]
+        argv = local_argv(target, ("receive",))
         try:
             self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         except OSError as exc:
@@ -128,7 +133,6 @@ class SshSession:
         finally:
             self._client.close()
 
-
     def read_stdout(self, timeout: float, limit: int) -> tuple[bytes, int, bytes]:
         """The command's output (at most ``limit`` bytes, within ``timeout``), exit status and stderr."""
         deadline = time.monotonic() + timeout
@@ -152,7 +156,7 @@ def run_command(target: NasTarget, args: Sequence[str], timeout: float, limit: i
     """Run ``<command> <args>`` on the NAS (same transport and host-key pinning as transfers);
     its standard output. ``args`` are fixed words, each quoted: nothing reaches a shell unquoted."""
     if target.transport == "local":
-        argv = [*shlex.split(target.command), *args]
+        argv = local_argv(target, args)
         try:
             done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
