@@ -6,12 +6,13 @@ import logging
 from dataclasses import dataclass
 
 from common import protocol
-from common.errors import ProtocolError
+from common.errors import ProtocolError, RemoteError
 from plotter.session import Session
 
 log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 30.0
+ENDED_TIMEOUT = 5.0
 NOISE_LINES = 20
 REPLY_TIMEOUT = 120.0
 # Receiving ends with fsync of a whole plot on a spinning disk: give it time.
@@ -43,21 +44,26 @@ class NasClient:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.chan = session.channel
-        hello = protocol.expect(self._first_message(), "hello")
-        if hello.get("v") != protocol.PROTOCOL_VERSION:
-            raise ProtocolError(f"NAS speaks protocol {hello.get('v')}, we speak "
-                                f"{protocol.PROTOCOL_VERSION}: upgrade both ends")
+        try:
+            hello = protocol.expect(self._first_message(), "hello")
+            if hello.get("v") != protocol.PROTOCOL_VERSION:
+                raise ProtocolError(f"NAS speaks protocol {hello.get('v')}, we speak "
+                                    f"{protocol.PROTOCOL_VERSION}: upgrade both ends")
+        except BaseException:
+            session.close()  # a watcher retries for months: a failed hello must not leak an SSH transport
+            raise
         self.host = str(hello.get("host", "?"))
 
     def _first_message(self) -> protocol.Message:
         """The hello, past any lines a login shell may print first (motd, rc-file echoes)."""
         for _ in range(NOISE_LINES):
             line = self.chan.read_line(HELLO_TIMEOUT)
+            if not line:
+                raise RemoteError(f"[nas {self.session.target.name}]: `command` ended before its hello "
+                                  f"({self.session.ended(ENDED_TIMEOUT)}); is it right?")
             try:
                 return protocol.decode(line)
             except ProtocolError:
-                if not line:
-                    raise
                 log.debug("ignoring non-protocol output before hello: %r", line[:80])
         raise ProtocolError(f"no protocol hello within the first {NOISE_LINES} lines: is `command` right?")
 

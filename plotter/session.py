@@ -27,7 +27,14 @@ class Session(Protocol):
     target: NasTarget
     channel: LineChannel
 
+    def ended(self, timeout: float) -> str: ...
+
     def close(self) -> None: ...
+
+
+def last_line(err: bytes) -> str:
+    lines = err.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def local_argv(target: NasTarget, args: Sequence[str]) -> list[str]:
@@ -47,6 +54,13 @@ class LocalSession:
             raise ConnectError(f"[nas {target.name}]: cannot start {argv[0]}: {exc.strerror}") from None
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self.channel = fd_channel(self._proc.stdout.fileno(), self._proc.stdin.fileno())
+
+    def ended(self, timeout: float) -> str:
+        """How the receiver ended (its stderr is ours, so the reason is already in the log)."""
+        try:
+            return f"exit status {self._proc.wait(timeout=timeout)}"
+        except subprocess.TimeoutExpired:
+            return "still running"
 
     def close(self) -> None:
         for pipe in (self._proc.stdin, self._proc.stdout):
@@ -118,6 +132,17 @@ class SshSession:
         except TimeoutError:
             raise TimeoutError from None
 
+    def ended(self, timeout: float) -> str:
+        """How the NAS command ended: exit status and the last line it wrote to stderr
+        (a wrong ``command`` shows as ``No module named nas`` instead of a bare EOF)."""
+        if not self._chan.status_event.wait(timeout):
+            return "still running"
+        err = bytearray()
+        while self._chan.recv_stderr_ready() and len(err) < 2**20:
+            err += self._chan.recv_stderr(65536)
+        last = last_line(bytes(err))
+        return f"exit status {self._chan.exit_status}" + (f": {last}" if last else "")
+
     def close(self) -> None:
         try:
             self._chan.shutdown_write()
@@ -174,7 +199,7 @@ def run_command(target: NasTarget, args: Sequence[str], timeout: float, limit: i
 
 def _checked(target: NasTarget, args: Sequence[str], out: bytes, status: int, err: bytes) -> bytes:
     if status != 0:
-        last = (err.decode("utf-8", "replace").strip().splitlines() or [f"exit status {status}"])[-1]
+        last = last_line(err) or f"exit status {status}"
         raise RemoteError(f"[nas {target.name}]: {' '.join(args)} failed: {last}")
     return out
 

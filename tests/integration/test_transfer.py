@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,7 +106,21 @@ def test_wrong_command_is_a_clear_error(tmp_path: Path, sshd: LocalSshd, copy_pl
     result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
 
     assert result.returncode == 1
-    assert "peer closed the control channel" in result.stderr and source.exists()
+    assert "`command` ended before its hello (exit status 0)" in result.stderr and source.exists()
+
+
+def test_command_failing_on_the_nas_shows_its_reason(tmp_path: Path, sshd: LocalSshd,
+                                                     copy_plots: CopyPlots) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    plotter = make_plotter(tmp_path / "plotter", nas, sshd)
+    plotter.ini.write_text(plotter.ini.read_text().replace(nas.command, f"{sys.executable} -m no_such_module"))
+    (source,) = copy_plots(plotter.dst, 1)
+
+    result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+
+    assert result.returncode == 1
+    assert "(exit status 1: " in result.stderr and "No module named no_such_module" in result.stderr
+    assert source.exists() and nas.plots() == []
 
 
 def test_shell_noise_before_hello_is_skipped(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
