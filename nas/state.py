@@ -133,6 +133,8 @@ class Store:
     def add_deletion(self, path: Path, drive: Path, size: int, rule: str, incoming: str) -> None:
         self.conn.execute("INSERT INTO deletions VALUES (?, ?, ?, ?, ?, ?)",
                           (time.time(), str(path), str(drive), size, rule, incoming))
+        # The header cache lives as long as the file: years of replacement must not grow it.
+        self.conn.execute("DELETE FROM headers WHERE path = ?", (str(path),))
 
     def deletions_since(self, since: float) -> Counter[str]:
         rows = self.conn.execute("SELECT drive FROM deletions WHERE time >= ?", (since,))

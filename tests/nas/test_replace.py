@@ -128,6 +128,9 @@ def test_deletes_the_fewest_on_one_drive_only(tmp_path: Path) -> None:
     assert plots(d1) == before - {old.name}  # exactly one, the oldest
     assert plots(d2) == kept
     assert deletions(cfg) == [(old.name, "plot-incoming")]
+    with sqlite3.connect(cfg.nas.state_dir / DB_NAME) as conn:
+        cached = {Path(p).name for (p,) in conn.execute("SELECT path FROM headers")}
+    assert old.name not in cached and len(cached) == 5  # the deleted plot's header left with it
 
 
 def test_prefers_the_drive_needing_fewer_deletions(tmp_path: Path) -> None:
