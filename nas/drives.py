@@ -83,6 +83,12 @@ def stat_drive(cfg: NasConfig, mountpoint: Path, persisted: frozenset[Path] | No
     return Drive(mountpoint, total, free, offline)
 
 
+def restat(cfg: NasConfig, drive: Drive) -> Drive | None:
+    """``drive`` with fresh space figures and its offline flag as listed: retry loops
+    re-read the space under a lock, not the state database."""
+    return stat_drive(cfg, drive.mountpoint, frozenset({drive.mountpoint} if drive.offline else ()))
+
+
 def list_drives(cfg: NasConfig, persisted: frozenset[Path] | None = None) -> list[Drive]:
     offline = persisted_offline(cfg) if persisted is None else persisted
     drives = (stat_drive(cfg, path, offline) for path in candidate_paths(cfg))

@@ -21,7 +21,7 @@ from pathlib import Path
 from common.errors import NoSpaceError
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
-from nas.drives import Drive, list_drives, natural_key, stale_parts, stat_drive
+from nas.drives import Drive, list_drives, natural_key, restat, stale_parts, stat_drive
 from nas.replace import Plan, best_plans, candidates, delete, plan_drive
 from nas.state import Store
 
@@ -146,7 +146,7 @@ def _try_lock_one(cfg: NasConfig, ranked: list[Drive], size: int) -> Reservation
         if not lock.try_acquire():
             continue
         remove_stale_parts(drive.mountpoint)
-        fresh = stat_drive(cfg, drive.mountpoint)
+        fresh = restat(cfg, drive)
         if fresh is not None and can_take(fresh, size, cfg.nas.reserve):
             return Reservation(fresh, lock)
         lock.release()
