@@ -115,13 +115,7 @@ def _raise_nas_reason(client: NasClient) -> None:
 def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasTarget]:
     """The only NAS, or of several the reachable one with most free space that can take ``size``."""
     if len(cfg.nas) == 1:
-        target = cfg.nas[0]
-        try:
-            return NasClient(env.open_session(target)), target
-        except ConnectError as exc:
-            with env.lock:
-                env.unreachable[target.name] = exc.message
-            raise
+        return _open(cfg.nas[0], env), cfg.nas[0]
     best: tuple[int, NasClient, NasTarget] | None = None
     for target in cfg.nas:
         client = _try_open(target, env)
@@ -140,9 +134,19 @@ def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasT
 
 
 def _try_open(target: NasTarget, env: Env) -> NasClient | None:
+    try:
+        return _open(target, env)
+    except AppError:
+        return None
+
+
+def _open(target: NasTarget, env: Env) -> NasClient:
+    """A client for ``target``. A NAS that failed once is not tried again this round (a host
+    that is down would cost ``connect_timeout`` per plot); its first failure is logged once."""
     with env.lock:
-        if target.name in env.unreachable:
-            return None
+        reason = env.unreachable.get(target.name)
+    if reason is not None:
+        raise ConnectError(f"skipped for this run: {reason}")
     try:
         return NasClient(env.open_session(target))
     except AppError as exc:
@@ -150,7 +154,7 @@ def _try_open(target: NasTarget, env: Env) -> NasClient | None:
             if target.name not in env.unreachable:
                 env.unreachable[target.name] = exc.message
                 log.warning("skipping NAS %s for this run: %s", target.name, exc.message)
-        return None
+        raise
 
 
 def _record(history: History, item: Seen, nas: str | None, drive: str | None, path: str | None,

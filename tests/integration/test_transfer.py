@@ -114,13 +114,15 @@ def test_command_failing_on_the_nas_shows_its_reason(tmp_path: Path, sshd: Local
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, sshd)
     plotter.ini.write_text(plotter.ini.read_text().replace(nas.command, f"{sys.executable} -m no_such_module"))
-    (source,) = copy_plots(plotter.dst, 1)
+    sources = copy_plots(plotter.dst, 2)
 
     result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
 
     assert result.returncode == 1
     assert "(exit status 1: " in result.stderr and "No module named no_such_module" in result.stderr
-    assert source.exists() and nas.plots() == []
+    not_sent = [line for line in result.stderr.splitlines() if "not sent, kept" in line]
+    assert len(not_sent) == 2 and sum("skipped for this run" in line for line in not_sent) == 1  # tried once
+    assert all(s.exists() for s in sources) and nas.plots() == []
 
 
 def test_shell_noise_before_hello_is_skipped(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
