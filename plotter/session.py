@@ -137,11 +137,15 @@ class SshSession:
         (a wrong ``command`` shows as ``No module named nas`` instead of a bare EOF)."""
         if not self._chan.status_event.wait(timeout):
             return "still running"
-        err = bytearray()
-        while self._chan.recv_stderr_ready() and len(err) < 2**20:
-            err += self._chan.recv_stderr(65536)
-        last = last_line(bytes(err))
+        last = last_line(self._stderr_ready())
         return f"exit status {self._chan.exit_status}" + (f": {last}" if last else "")
+
+    def _stderr_ready(self, limit: int = 2**20) -> bytes:
+        """What the command has written to stderr so far (at most about ``limit`` bytes)."""
+        err = bytearray()
+        while self._chan.recv_stderr_ready() and len(err) < limit:
+            err += self._chan.recv_stderr(65536)
+        return bytes(err)
 
     def close(self) -> None:
         try:
@@ -171,8 +175,7 @@ class SshSession:
             if not chunk:
                 self._chan.settimeout(max(0.1, deadline - time.monotonic()))
                 status = self._chan.recv_exit_status()
-                err = self._chan.recv_stderr(65536) if self._chan.recv_stderr_ready() else b""
-                return bytes(out), status, bytes(err)
+                return bytes(out), status, self._stderr_ready()
             out += chunk
         raise RemoteError(f"[nas {self.target.name}]: more than {limit} bytes of output")
 

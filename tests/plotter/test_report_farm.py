@@ -4,6 +4,7 @@ one NAS down, one report."""
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 from tests.helpers import make_nas, run_cli
@@ -46,3 +47,17 @@ def test_farm_report_over_ssh(tmp_path: Path, sshd: LocalSshd, smtp_plain: SmtpS
     assert mail["Subject"].startswith(f"[{socket.gethostname()}] Farm report ")
     html = part_text(mail, "html")
     assert "unreachable: [nas nas02]" in html and str(nas.drives[1]) in html
+
+
+def test_a_failing_nas_command_is_reported_with_its_stderr(tmp_path: Path, sshd: LocalSshd) -> None:
+    ini = tmp_path / "plotter.ini"
+    ini.write_text(
+        f"[plotter]\nplot_dirs = {tmp_path}/dst\nstate_dir = {tmp_path}/state\n"
+        f"[nas broken]\nhost = 127.0.0.1\nport = {sshd.port}\nuser = {sshd.user}\n"
+        f"identity_file = {sshd.client_key}\nknown_hosts = {sshd.known_hosts}\nconnect_timeout = 10\n"
+        f"command = {sys.executable} -m no_such_module\n"
+    )
+    printed = run_cli("plotter", "--config", str(ini), "report", "farm", "--print")
+    assert "0 of 1 NAS reached" in printed.stdout, printed.stderr
+    assert "[nas broken]: status --json failed: " in printed.stdout
+    assert "No module named no_such_module" in printed.stdout
