@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -67,3 +69,44 @@ def test_short_stream_is_an_error(tmp_path: Path) -> None:
 def test_extra_bytes_are_an_error(tmp_path: Path) -> None:
     with pytest.raises(TransferError, match="more bytes"):
         _transfer(tmp_path, os.urandom(5000), announce=4000)
+
+
+SHRINKING_SENDER = """
+import os, socket, sys
+from common.errors import TransferError
+from common.stream import send_file
+path, port, size, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def shrink(done):
+    if done == chunk:  # cut the second half under the mapping: the hasher, ahead, meets it first
+        os.truncate(path, size // 2)
+with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+    try:
+        send_file(sock, path, size, chunk=chunk, progress=shrink)
+    except TransferError as exc:
+        print(exc.message)
+        sys.exit(3)
+"""
+
+
+def test_a_source_that_cannot_be_read_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    """Bytes of the mapped source that cannot be read (a bad sector, a truncated file) end the
+    transfer with an error; a SIGBUS would kill the whole sender and every transfer in it."""
+    source = tmp_path / "source"
+    size = 64 * CHUNK
+    source.write_bytes(os.urandom(size))
+    root = Path(__file__).resolve().parents[2]
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(30)
+        child = subprocess.Popen([sys.executable, "-c", SHRINKING_SENDER, str(source),
+                                  str(listener.getsockname()[1]), str(size), str(CHUNK)],
+                                 cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(30)
+            received = 0
+            while chunk := conn.recv(1 << 20):
+                received += len(chunk)
+        out, err = child.communicate(timeout=30)
+    assert child.returncode == 3, (child.returncode, err)
+    assert out.strip() == f"cannot read the source at byte {size // 2}: I/O error or the file shrank"
+    assert received == size // 2  # what could be read and hashed was sent; nothing past it
