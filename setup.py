@@ -1,18 +1,27 @@
-from glob import glob
+import re
+from pathlib import Path
 
 from setuptools import setup
 
-# Installed beside the packages' prefix; common/notify/render.py looks there after the source tree.
-SHARE = "share/chia-plot-manager"
+HERE = Path(__file__).parent
+VERSION = re.search(r'VERSION = "([^"]+)"', (HERE / "common" / "version.py").read_text()).group(1)
+
+# The top-level templates/, cron/, systemd/ and grafana/ ship inside the package as
+# common/assets/<kind>/ (read with importlib.resources; see common/assets/__init__.py).
+ASSETS = {"templates": ["*.j2"], "cron": ["plotyard-*"], "systemd": ["*.service", "*.timer"], "grafana": ["*.json"]}
 
 setup(
-    name="chia-plot-manager",
-    version="0.1.0",
-    description="Move finished Chia plots to NAS harvesters, verified; keep the NAS drives filled and healthy.",
+    name="plotyard",
+    version=VERSION,
+    description="moves Chia plots from plotters to NAS harvesters, verified, and keeps the NAS drives filled "
+                "and healthy",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=["common", "common.notify", "plotter", "nas"],
-    package_data={"": ["py.typed"]},
-    data_files=[(f"{SHARE}/{d}", sorted(glob(f"{d}/*"))) for d in ("templates", "cron", "systemd", "grafana")],
+    packages=["common", "common.notify", "common.assets", "plotter", "nas",
+              *(f"common.assets.{kind}" for kind in ASSETS)],
+    package_dir={f"common.assets.{kind}": kind for kind in ASSETS},
+    package_data={"": ["py.typed"], **{f"common.assets.{kind}": globs for kind, globs in ASSETS.items()}},
     install_requires=[
         "paramiko>=3.4",
         "xxhash>=3.0",

@@ -1,3 +1,3 @@
-"""Code shared by the plotter and NAS roles of chia-plot-manager."""
+"""Code shared by the plotter and NAS roles of plotyard."""
 
 __version__ = "0.1.0"

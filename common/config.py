@@ -91,14 +91,14 @@ def read_ini(path: Path) -> configparser.ConfigParser:
 
 
 def find_config(role: str, explicit: str | None, env: dict[str, str] | None = None) -> Path:
-    """``--config`` wins; else /etc/chia-plot-manager/<role>.ini, then ~/.config/..."""
+    """``--config`` wins; else /etc/plotyard/<role>.ini, then ~/.config/..."""
     if explicit:
         return Path(explicit)
     env = dict(os.environ) if env is None else env
     home = Path(env.get("HOME", "~")).expanduser()
     candidates = [
-        Path("/etc/chia-plot-manager") / f"{role}.ini",
-        home / ".config" / "chia-plot-manager" / f"{role}.ini",
+        Path("/etc/plotyard") / f"{role}.ini",
+        home / ".config" / "plotyard" / f"{role}.ini",
     ]
     for candidate in candidates:
         if candidate.is_file():

@@ -48,6 +48,12 @@ class InsecureConfigError(ConfigError):
     exit_code = 7
 
 
+class AssetError(AppError):
+    """A file that ships with plotyard (template, unit, cron file) cannot be found or loaded."""
+
+    exit_code = 8
+
+
 class NotifyError(AppError):
     """A message that had to go out (``report --send``) reached no channel."""
 

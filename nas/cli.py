@@ -17,9 +17,9 @@ from nas import ops as nas_ops
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="drive-manager", description="NAS role of chia-plot-manager")
-    parser.add_argument("--config", help="nas.ini (default: /etc/chia-plot-manager/nas.ini, "
-                                         "then ~/.config/chia-plot-manager/nas.ini)")
+    parser = argparse.ArgumentParser(prog="drive-manager", description="NAS role of plotyard")
+    parser.add_argument("--config", help="nas.ini (default: /etc/plotyard/nas.ini, "
+                                         "then ~/.config/plotyard/nas.ini)")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("-q", "--quiet", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -22,7 +22,7 @@ require_mount = true
 # Where the receiver listens for plot data, and on which ports.
 data_bind = 0.0.0.0
 data_ports = 4040-4059
-state_dir = /var/lib/chia-plot-manager
+state_dir = /var/lib/plotyard
 # Kept free on every drive.
 reserve = 1GiB
 # fill: one drive after the other in natural order; spread: most free first.
@@ -43,7 +43,7 @@ buffer_size = 8MiB
 # device = /dev/sdd
 # smart_type = sat
 # Never receive on this drive (also: `drive-manager drive offline`, or a file
-# named .chia-plot-manager-offline at the drive root).
+# named .plotyard-offline at the drive root).
 # offline = false
 # At most this many bytes of plots on this drive (for a disk shared with other data).
 # quota = 2TiB
@@ -109,7 +109,7 @@ def _nas(sec: Section) -> NasSettings:
         require_mount=sec.get_bool("require_mount", True),
         data_bind=sec.get_str("data_bind", "0.0.0.0"),
         data_ports=sec.get_ports("data_ports", (4040, 4059)),
-        state_dir=sec.get_path("state_dir", Path("/var/lib/chia-plot-manager")),
+        state_dir=sec.get_path("state_dir", Path("/var/lib/plotyard")),
         reserve=sec.get_size("reserve", 1024**3),
         policy=sec.get_choice("policy", ("fill", "spread"), "fill"),
         preallocate=sec.get_bool("preallocate", True),

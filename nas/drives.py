@@ -12,7 +12,7 @@ from common.plotfile import is_plot_name
 from nas.config import DriveOverride, NasConfig
 from nas.state import Store
 
-OFFLINE_MARKER = ".chia-plot-manager-offline"
+OFFLINE_MARKER = ".plotyard-offline"
 PART_SUFFIX = ".part"
 
 

@@ -21,9 +21,9 @@ METRICS_PORT = 9842
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="plot-manager", description="Plotter role of chia-plot-manager")
-    parser.add_argument("--config", help="plotter.ini (default: /etc/chia-plot-manager/plotter.ini, "
-                                         "then ~/.config/chia-plot-manager/plotter.ini)")
+    parser = argparse.ArgumentParser(prog="plot-manager", description="Plotter role of plotyard")
+    parser.add_argument("--config", help="plotter.ini (default: /etc/plotyard/plotter.ini, "
+                                         "then ~/.config/plotyard/plotter.ini)")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("-q", "--quiet", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)

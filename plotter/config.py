@@ -15,7 +15,7 @@ EXAMPLE = """\
 # Where finished plots appear (comma or newline separated).
 plot_dirs = /mnt/dst0, /mnt/dst1
 # Locks and the transfer history live here.
-state_dir = /var/lib/chia-plot-manager
+state_dir = /var/lib/plotyard
 # Seconds a plot must be unchanged before it is sent (0 allowed).
 min_plot_age = 60
 # Concurrent transfers (each goes to its own drive).
@@ -36,7 +36,7 @@ identity_file = /home/chia/.ssh/id_ed25519
 # The NAS host key must be in this file; unknown or changed keys are refused.
 known_hosts = /home/chia/.ssh/known_hosts
 # How to run the NAS role there ("receive" is appended).
-command = drive-manager --config /etc/chia-plot-manager/nas.ini
+command = drive-manager --config /etc/plotyard/nas.ini
 # Optional: address for the data stream (default: host).
 # data_host = 10.0.0.50
 connect_timeout = 15
@@ -116,7 +116,7 @@ def _plotter(sec: Section) -> PlotterSettings:
         raise sec.error(None, "section missing (required)")
     settings = PlotterSettings(
         plot_dirs=tuple(Path(p).expanduser() for p in sec.get_list("plot_dirs")),
-        state_dir=sec.get_path("state_dir", Path("/var/lib/chia-plot-manager")),
+        state_dir=sec.get_path("state_dir", Path("/var/lib/plotyard")),
         min_plot_age=sec.get_duration("min_plot_age", 60.0),
         max_parallel=sec.get_int("max_parallel", 1, low=1, high=64),
         bwlimit=sec.get_size("bwlimit", 0),

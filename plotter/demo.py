@@ -54,7 +54,7 @@ def write_configs(root: Path, plot_size: int) -> tuple[Path, Path]:
 
 
 def run_demo(count: int, keep: bool) -> int:
-    root = Path(tempfile.mkdtemp(prefix="chia-plot-manager-demo-"))
+    root = Path(tempfile.mkdtemp(prefix="plotyard-demo-"))
     try:
         print(f"demo directory: {root}")
         started = time.monotonic()

@@ -230,7 +230,7 @@ def example(kinds: tuple[str, ...], metrics_port: int) -> str:
 
 # [metrics]
 # Prometheus text file rewritten on every run (node_exporter textfile collector).
-# textfile = /var/lib/node_exporter/textfile_collector/chia-plot-manager.prom
+# textfile = /var/lib/node_exporter/textfile_collector/plotyard.prom
 # Where "metrics serve" listens.
 # bind = 0.0.0.0
 # port = {metrics_port}

@@ -48,7 +48,7 @@ def build(cfg: EmailConfig, message: Message) -> EmailMessage:
     mail["From"] = cfg.sender
     mail["To"] = ", ".join(cfg.to)
     mail["Date"] = formatdate(localtime=True)
-    mail["Message-ID"] = make_msgid(domain="chia-plot-manager")
+    mail["Message-ID"] = make_msgid(domain="plotyard")
     mail.set_content(message.text)
     if message.html:
         mail.add_alternative(message.html, subtype="html")

@@ -1,22 +1,24 @@
 """Notice -> Message with jinja2 templates: ``<kind>.html.j2`` and ``<kind>.txt.j2`` per kind.
 
-Templates are looked up in the source checkout's ``templates/`` (next to the
-packages; also what an editable install sees) and then in
-``<prefix>/share/chia-plot-manager/templates`` (where a wheel's data files land).
-``CHIA_PLOT_MANAGER_TEMPLATES`` overrides both, for local customisation.
+Templates ship inside the package (:mod:`common.assets`); ``PLOTYARD_TEMPLATES`` names a
+directory searched first, for local customisation. A template that cannot be found or parsed is
+an :class:`~common.errors.AssetError`: a report mailed as one plain line with exit 0 hides a
+broken install. Only a failure while filling a template in falls back to the notice's own text,
+so a bug in one template never swallows the alert itself.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from common.assets import asset_dir
+from common.errors import AssetError
 from common.notify.base import REPEAT, RESOLVED, Message, Notice
 
 if TYPE_CHECKING:
@@ -29,10 +31,10 @@ SHORT_LIMIT = 300  # two SMS segments at most
 
 def template_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
     env = os.environ if env is None else env
-    dirs = [Path(env["CHIA_PLOT_MANAGER_TEMPLATES"])] if env.get("CHIA_PLOT_MANAGER_TEMPLATES") else []
-    dirs += [Path(__file__).resolve().parents[2] / "templates",
-             Path(sys.prefix) / "share" / "chia-plot-manager" / "templates"]
-    return [d for d in dirs if d.is_dir()]
+    override = env.get("PLOTYARD_TEMPLATES")
+    if override and not Path(override).is_dir():
+        raise AssetError(f"PLOTYARD_TEMPLATES={override} is not a directory")
+    return [*([Path(override)] if override else []), asset_dir("templates")]
 
 
 @lru_cache(maxsize=1)
@@ -55,13 +57,25 @@ def render(notice: Notice, mode: str, host: str, now: float | None = None) -> Me
     subject = f"[{host}] {'Reminder: ' if mode == REPEAT else ''}{notice.title}"
     context: dict[str, Any] = {**notice.context, "notice": notice, "mode": mode, "host": host, "now": now,
                                "subject": subject}
+    text_template, html_template = load(f"{name}.txt.j2"), load(f"{name}.html.j2")
     try:
-        text = environment().get_template(f"{name}.txt.j2").render(context)
-        html = environment().get_template(f"{name}.html.j2").render(context)
-    except Exception as exc:  # a broken template must not swallow the alert itself
+        text, html = text_template.render(context), html_template.render(context)
+    except Exception as exc:  # a template that breaks on this notice's data must not swallow the alert
         log.error("template %s failed (%s: %s); sending plain text", name, type(exc).__name__, exc)
         text, html = f"{notice.title}\n\n{notice.text}\n", ""
     return Message(subject=subject, text=text, html=html, short=short_text(host, notice, mode))
+
+
+def load(name: str) -> jinja2.Template:
+    import jinja2
+
+    try:
+        return environment().get_template(name)
+    except jinja2.TemplateNotFound:
+        dirs = ", ".join(map(str, template_dirs()))
+        raise AssetError(f"template {name} not found in {dirs}; reinstall plotyard") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise AssetError(f"template {exc.filename or name} line {exc.lineno}: {exc.message}") from None
 
 
 def short_text(host: str, notice: Notice, mode: str) -> str:

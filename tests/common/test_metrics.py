@@ -99,7 +99,7 @@ def test_grafana_dashboard_uses_only_metrics_we_export(tmp_path: Path) -> None:
         ours = {f.sample_name for f in nas_families(STATUS) + plotter_families(cfg, history, dir_usage([tmp_path]))}
     finally:
         history.close()
-    dashboard = json.loads((ROOT / "grafana" / "chia-plot-manager.json").read_text())
+    dashboard = json.loads((ROOT / "grafana" / "plotyard.json").read_text())
     exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
     used = {name for e in exprs for name in re.findall(r"\bchia_[a-z0-9_]+", e)}
     assert used and used <= ours, used - ours

@@ -94,5 +94,5 @@ def test_config_generate_is_a_loadable_config(tmp_path: Path) -> None:
     result = run_cli("nas", "config", "generate")
     assert result.returncode == 0 and "[replace]" in result.stdout and "low_water_plots" in result.stdout
     ini = tmp_path / "nas.ini"
-    ini.write_text(result.stdout.replace("/var/lib/chia-plot-manager", str(tmp_path / "state")))
+    ini.write_text(result.stdout.replace("/var/lib/plotyard", str(tmp_path / "state")))
     assert run_cli("nas", "--config", str(ini), "status", "--json").returncode == 0
