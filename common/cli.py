@@ -13,8 +13,54 @@ from types import FrameType
 from common import sentry
 from common.errors import AppError, UsageError
 from common.metrics import Family, MetricsConfig, serve
+from common.version import DISTRIBUTION, VERSION
 
 EXIT_INTERRUPTED = 130
+
+
+def add_global_options(parser: argparse.ArgumentParser, role: str) -> None:
+    """``--config``, ``-v`` and ``-q`` on the command and on every subcommand, so that
+    ``plot-manager send --once -v`` works as well as ``plot-manager -v send --once``.
+
+    Call after all subcommands are added. Below the top they default to SUPPRESS: a value given
+    before the subcommand is not reset by the subcommand's own parser."""
+    parser.add_argument("--version", action="version", version=f"{DISTRIBUTION} {VERSION}")
+    _shared(parser, role, top=True)
+    for sub in _subparsers(parser):
+        _shared(sub, role, top=False)
+
+
+def _shared(parser: argparse.ArgumentParser, role: str, top: bool) -> None:
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    parser.add_argument("--config", default=default(None), metavar="FILE",
+                        help=f"{role}.ini (default: /etc/plotyard/{role}.ini, then ~/.config/plotyard/{role}.ini)")
+    parser.add_argument("-v", "--verbose", action="count", default=default(0), help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default(False),
+                        help="warnings and errors only (cron)")
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                found += [child, *_subparsers(child)]
+    return found
+
+
+def add_install_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], kinds: Sequence[str]) -> None:
+    install = sub.add_parser("install", help="cron, systemd or ssh files pointing at this install")
+    install.add_argument("kind", choices=kinds)
+    install.add_argument("--write", metavar="DIR", help="write the files into DIR instead of printing them")
+    install.add_argument("--user", default="chia", help="the user the jobs run as (default: chia)")
+    install.add_argument("--group", help="systemd Group= (default: the user's name)")
+    if "ssh" in kinds:
+        install.add_argument("--key", metavar="FILE", help="ssh: the plotter's public key file (*.pub)")
+        install.add_argument("--wrapper", metavar="PATH",
+                             help="ssh: where the wrapper script will live (default: DIR/plotyard-ssh with --write, "
+                                  "else /usr/local/bin/plotyard-ssh)")
 
 
 def setup_logging(verbose: int, quiet: bool = False) -> None:

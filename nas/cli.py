@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from common.channel import fd_channel
-from common.cli import run_main, setup_logging
+from common.cli import add_global_options, add_install_parser, run_main, setup_logging
 from common.config import find_config
 from common.sentry import start as start_sentry
 from nas import commands as nas_commands
@@ -18,10 +18,6 @@ from nas import ops as nas_ops
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="drive-manager", description="NAS role of plotyard")
-    parser.add_argument("--config", help="nas.ini (default: /etc/plotyard/nas.ini, "
-                                         "then ~/.config/plotyard/nas.ini)")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("-q", "--quiet", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("receive", help="one-shot plot receiver (run by plot-manager over SSH)")
     cfg = sub.add_parser("config", help="config file helpers")
@@ -29,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     cfg_sub.add_parser("generate", help="print a commented example nas.ini")
     nas_commands.add_parsers(sub)
     nas_ops.add_parsers(sub)
+    add_install_parser(sub, ("cron", "systemd", "ssh"))
+    add_global_options(parser, "nas")
     return parser
 
 
@@ -42,6 +40,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "config":
         sys.stdout.write(nas_config.EXAMPLE)
         return 0
+    if args.command == "install":
+        from nas import install
+
+        config_path = Path(find_config("nas", args.config))
+        return install.run(nas_config.load(config_path), config_path, args)
     cfg = _load(args)
     if args.command == "receive":
         from nas.receiver import serve

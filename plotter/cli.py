@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from common.cli import add_report_and_metrics, run_main, serve_metrics, setup_logging
+from common.cli import (
+    add_global_options,
+    add_install_parser,
+    add_report_and_metrics,
+    run_main,
+    serve_metrics,
+    setup_logging,
+)
 from common.config import find_config
 from common.errors import UsageError
 from common.sentry import start as start_sentry
@@ -22,10 +29,6 @@ METRICS_PORT = 9842
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plot-manager", description="Plotter role of plotyard")
-    parser.add_argument("--config", help="plotter.ini (default: /etc/plotyard/plotter.ini, "
-                                         "then ~/.config/plotyard/plotter.ini)")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("-q", "--quiet", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     send = sub.add_parser("send", help="move finished plots to a NAS")
     mode = send.add_mutually_exclusive_group(required=True)
@@ -40,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--plots", type=int, default=4)
     demo.add_argument("--keep", action="store_true", help="keep the demo directory")
     add_report_and_metrics(sub, "farm", "every NAS's status, gathered over SSH, as one report", METRICS_PORT)
+    add_install_parser(sub, ("cron", "systemd"))
+    add_global_options(parser, "plotter")
     return parser
 
 
@@ -64,7 +69,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.plots < 1 or args.plots > 50:
             raise UsageError("--plots must be between 1 and 50")
         return run_demo(args.plots, args.keep)
-    cfg = plotter_config.load(Path(find_config("plotter", args.config)))
+    config_path = Path(find_config("plotter", args.config))
+    cfg = plotter_config.load(config_path)
+    if args.command == "install":
+        from plotter import install
+
+        return install.run(cfg, config_path, args)
     start_sentry(cfg.alerting.sentry, "plotter")
     if args.command == "send":
         from plotter import runner
