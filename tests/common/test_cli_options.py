@@ -45,7 +45,7 @@ def test_readme_example_send_once_v_runs(tmp_path: Path, copy_plots: Callable[..
     (plot,) = copy_plots(plotter.dst, 1)
     quiet = run_cli("plotter", "send", "--once", "-q", "--config", str(plotter.ini))
     assert quiet.returncode == 0, quiet.stderr
-    assert " INFO " not in quiet.stderr  # -q after the subcommand took effect
+    assert " INFO plotter." not in quiet.stderr  # -q after the subcommand took effect
     assert [p.name for p in nas.plots()] == [plot.name]
     verbose = run_cli("plotter", "send", "--once", "-v", "--config", str(plotter.ini))
     assert verbose.returncode == 0, verbose.stderr
