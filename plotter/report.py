@@ -3,19 +3,19 @@ as one farm-wide report."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from common.errors import AppError, NotifyError
+from common.errors import AppError, ConnectError, NotifyError
 from common.notify.base import ONCE, Notice
 from common.notify.dispatch import Notifier
 from common.notify.render import render
 from nas.report import Summary, summarize
 from plotter.config import NasTarget, PlotterConfig
+from plotter.nas_status import NotAStatus, parse_status
 from plotter.session import run_command
 
 log = logging.getLogger(__name__)
@@ -74,16 +74,17 @@ class Farm:
 
 
 def gather(targets: Sequence[NasTarget], fetch: Callable[[NasTarget], bytes] | None = None) -> Farm:
-    """Ask every NAS at once; one that fails is listed with its reason, never fatal."""
+    """Ask every NAS at once; one that fails, or answers with something that is not a NAS
+    status, is listed with its reason, never fatal."""
     fetch = fetch or (lambda t: run_command(t, STATUS_ARGS, STATUS_TIMEOUT))
 
     def one(target: NasTarget) -> NasReport:
         try:
-            data = json.loads(fetch(target))
+            data = parse_status(fetch(target))
         except AppError as exc:
             return NasReport(target.name, None, exc.message)
-        except ValueError as exc:
-            return NasReport(target.name, None, f"status --json printed no valid JSON: {exc}")
+        except NotAStatus as exc:
+            return NasReport(target.name, None, f"[nas {target.name}]: {exc}")
         return NasReport(target.name, summarize(data, host=data.get("host") or target.host))
 
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(targets))), thread_name_prefix="report") as pool:
@@ -93,8 +94,11 @@ def gather(targets: Sequence[NasTarget], fetch: Callable[[NasTarget], bytes] | N
 def farm_notice(farm: Farm) -> Notice:
     day = time.strftime("%Y-%m-%d")
     down = [n.name for n in farm.nases if n.summary is None]
-    text = (f"{farm.plots} plots on {farm.drives} drives in {len(farm.reached)} NAS; "
-            f"{_fmt(farm.received_24h)} received in 24 h; {_fmt(farm.plots_until_full)} until full")
+    if farm.reached:
+        text = (f"{farm.plots} plots on {farm.drives} drives in {len(farm.reached)} NAS; "
+                f"{_fmt(farm.received_24h)} received in 24 h; {_fmt(farm.plots_until_full)} until full")
+    else:  # no figures: zeros would read as an empty farm
+        text = "no NAS could be read"
     if down:
         text += f"; unreachable: {', '.join(down)}"
     return Notice(kind="farm_report", key=f"farm_report:{day}", title=f"Farm report {day}", text=text,
@@ -106,10 +110,15 @@ def _fmt(value: float | None) -> str:
 
 
 def run(cfg: PlotterConfig, print_it: bool, send: bool) -> int:
-    notice = farm_notice(gather(cfg.nas))
+    """Print and/or send the report; then fail (exit 10) if not one NAS could be read,
+    so a timer or cron job notices a farm report without figures."""
+    farm = gather(cfg.nas)
+    notice = farm_notice(farm)
     notifier = Notifier(cfg.alerting.notify)
     if print_it or not send:
-        print(render(notice, ONCE, notifier.host).text, end="")
+        print(render(notice, ONCE, notifier.host).text, end="", flush=True)
     if send and not notifier.deliver(notice, ONCE):
         raise NotifyError("the farm report reached no channel (see [notify] farm_report and the log above)")
+    if not farm.reached:
+        raise ConnectError(f"no NAS could be read ({len(farm.nases)} unreachable; the report says why)")
     return 0
