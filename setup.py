@@ -30,6 +30,7 @@ setup(
         "jinja2>=3.1",
         "twilio>=8.0",
         "pushbullet.py>=0.12",
+        "apprise>=1.6",
         "sentry-sdk>=2.0",
         "prometheus-client>=0.20",
     ],

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
-from common.notify.config import NAS_KINDS, Alerting, example, load_alerting
+from common.notify.config import ALERTING_SECTIONS, NAS_KINDS, Alerting, example, load_alerting
 from nas import settings as nas_settings
 from nas.settings import AlertSettings, ReplaceSettings, SmartSettings
 
@@ -85,8 +85,7 @@ class NasConfig:
     alerting: Alerting = field(default_factory=Alerting)  # [notify] [email] ... [sentry] [metrics]
 
 
-KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "alerts", "notify", "email", "twilio",
-                  "pushbullet", "sentry", "metrics"}
+KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "alerts", *ALERTING_SECTIONS}
 
 
 def load(path: Path) -> NasConfig:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
-from common.notify.config import PLOTTER_KINDS, Alerting, example, load_alerting
+from common.notify.config import ALERTING_SECTIONS, PLOTTER_KINDS, Alerting, example, load_alerting
 
 EXAMPLE = """\
 # plot-manager (plotter role) configuration.
@@ -90,8 +90,7 @@ class PlotterConfig:
     alerting: Alerting = field(default_factory=Alerting)
 
 
-KNOWN_SECTIONS = {"plotter", "nas", "alerts", "notify", "email", "twilio", "pushbullet",
-                  "sentry", "metrics", "report"}
+KNOWN_SECTIONS = {"plotter", "nas", "alerts", "report", *ALERTING_SECTIONS}
 
 
 def load(path: Path) -> PlotterConfig:

@@ -1,4 +1,4 @@
-"""``[notify] [email] [twilio] [pushbullet] [sentry] [metrics]``: parsed the same way for both roles.
+"""``[notify] [email] [twilio] [pushbullet] [apprise] [sentry] [metrics]``: parsed the same way for both roles.
 
 Both nas.ini and plotter.ini may carry these sections; each role's config
 loader calls :func:`load_alerting`. A file holding a secret that others can
@@ -11,7 +11,7 @@ import configparser
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from common.config import Section
@@ -19,13 +19,19 @@ from common.errors import InsecureConfigError
 from common.metrics import MetricsConfig, parse_metrics
 from common.sentry import SentryConfig, parse_sentry
 
-CHANNELS = ("email", "sms", "pushbullet")
+CHANNELS = ("email", "sms", "pushbullet", "apprise")
+# The sections load_alerting reads, in either role's file.
+ALERTING_SECTIONS = frozenset({"notify", "email", "twilio", "pushbullet", "apprise", "sentry", "metrics"})
+# The section that configures each channel.
+SECTION_OF = {"email": "email", "sms": "twilio", "pushbullet": "pushbullet", "apprise": "apprise"}
 NAS_KINDS = ("drive_changed", "drive_full", "all_full", "capacity_low", "temperature", "smart_failing",
              "drive_missing", "drive_back", "no_plots", "daily_report")
 PLOTTER_KINDS = ("transfer_failing", "nas_unreachable", "dir_critical", "plot_sent", "farm_report")
 # Kinds nobody routes get [notify] default, except these, which are opt-in.
 OPT_IN = ("plot_sent",)
-SECRETS = (("email", "password"), ("twilio", "auth_token"), ("pushbullet", "api_key"), ("sentry", "dsn"))
+# Apprise URLs carry the services' tokens in them.
+SECRETS = (("email", "password"), ("twilio", "auth_token"), ("pushbullet", "api_key"), ("apprise", "urls"),
+           ("sentry", "dsn"))
 TWILIO_URL = "https://api.twilio.com"
 PUSHBULLET_URL = "https://api.pushbullet.com"
 
@@ -58,6 +64,11 @@ class PushbulletConfig:
 
 
 @dataclass(frozen=True)
+class AppriseConfig:
+    urls: tuple[str, ...]  # one per service, apprise's own URL schemes
+
+
+@dataclass(frozen=True)
 class NotifyConfig:
     routes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     default: tuple[str, ...] = ()
@@ -66,6 +77,7 @@ class NotifyConfig:
     email: EmailConfig | None = None
     twilio: TwilioConfig | None = None
     pushbullet: PushbulletConfig | None = None
+    apprise: AppriseConfig | None = None
 
     def channels_for(self, kind: str) -> tuple[str, ...]:
         if kind in self.routes:
@@ -74,7 +86,7 @@ class NotifyConfig:
 
     @property
     def configured(self) -> tuple[str, ...]:
-        present = {"email": self.email, "sms": self.twilio, "pushbullet": self.pushbullet}
+        present = {"email": self.email, "sms": self.twilio, "pushbullet": self.pushbullet, "apprise": self.apprise}
         return tuple(name for name in CHANNELS if present[name] is not None)
 
 
@@ -87,8 +99,12 @@ class Alerting:
 
 def load_alerting(path: Path, parser: configparser.ConfigParser, kinds: tuple[str, ...]) -> Alerting:
     check_secret_mode(path, parser)
-    notify = _notify(Section(path, parser, "notify"), kinds, _email(Section(path, parser, "email")),
-                     _twilio(Section(path, parser, "twilio")), _pushbullet(Section(path, parser, "pushbullet")))
+    def section(name: str) -> Section:
+        return Section(path, parser, name)
+
+    channels = NotifyConfig(email=_email(section("email")), twilio=_twilio(section("twilio")),
+                            pushbullet=_pushbullet(section("pushbullet")), apprise=_apprise(section("apprise")))
+    notify = _notify(Section(path, parser, "notify"), kinds, channels)
     return Alerting(notify=notify, sentry=parse_sentry(Section(path, parser, "sentry")),
                     metrics=parse_metrics(Section(path, parser, "metrics")))
 
@@ -155,15 +171,25 @@ def _url(sec: Section, default: str) -> str:
     return url
 
 
-def _notify(sec: Section, kinds: tuple[str, ...], email: EmailConfig | None, twilio: TwilioConfig | None,
-            pushbullet: PushbulletConfig | None) -> NotifyConfig:
-    base = NotifyConfig(email=email, twilio=twilio, pushbullet=pushbullet)
-    routes = {kind: _route(sec, kind, base.configured) for kind in kinds if _has(sec, kind)}
-    cfg = NotifyConfig(
-        routes=routes, default=_route(sec, "default", base.configured) if _has(sec, "default") else base.configured,
-        repeat=sec.get_duration("repeat", 86400.0), timeout=sec.get_duration("timeout", 10.0),
-        email=email, twilio=twilio, pushbullet=pushbullet,
-    )
+def _apprise(sec: Section) -> AppriseConfig | None:
+    if not sec.present:
+        return None
+    urls = sec.get_list("urls", ())
+    if not urls:
+        raise sec.error("urls", "needs at least one apprise URL (e.g. discord://webhook_id/webhook_token)")
+    for number, url in enumerate(urls, 1):
+        if "://" not in url or not url.split("://", 1)[0].isascii():
+            # Never echo the URL itself: it holds the service's token.
+            raise sec.error("urls", f"URL #{number} is not an apprise URL (scheme://...)")
+    sec.finish()
+    return AppriseConfig(urls)
+
+
+def _notify(sec: Section, kinds: tuple[str, ...], channels: NotifyConfig) -> NotifyConfig:
+    routes = {kind: _route(sec, kind, channels.configured) for kind in kinds if _has(sec, kind)}
+    default = _route(sec, "default", channels.configured) if _has(sec, "default") else channels.configured
+    cfg = replace(channels, routes=routes, default=default, repeat=sec.get_duration("repeat", 86400.0),
+                  timeout=sec.get_duration("timeout", 10.0))
     if cfg.timeout <= 0:
         raise sec.error("timeout", "must be more than 0")
     sec.finish()
@@ -182,21 +208,20 @@ def _route(sec: Section, key: str, configured: tuple[str, ...]) -> tuple[str, ..
         if name not in CHANNELS:
             raise sec.error(key, f"{name!r} is not a channel (use: {', '.join(CHANNELS)}, or none)")
         if name not in configured:
-            section = {"email": "email", "sms": "twilio", "pushbullet": "pushbullet"}[name]
-            raise sec.error(key, f"routes to {name} but there is no [{section}] section")
+            raise sec.error(key, f"routes to {name} but there is no [{SECTION_OF[name]}] section")
     return names
 
 
 def example(kinds: tuple[str, ...], metrics_port: int) -> str:
     """The commented sections both roles' ``config generate`` append."""
-    routes = "\n".join(f"# {kind} = email, sms, pushbullet" for kind in kinds)
+    routes = "\n".join(f"# {kind} = email, sms, pushbullet, apprise" for kind in kinds)
     return f"""
 # --- Notifications (all optional). A file holding a password, token, API key
 # or DSN must not be readable by group/others (chmod 600), else it is refused.
 # [notify]
 # Channels for every kind not listed below (default: every channel configured).
 # default = email, pushbullet
-# Per kind of event: a list of email, sms, pushbullet, or none (plot_sent: off unless listed).
+# Per kind of event: a list of email, sms, pushbullet, apprise, or none (plot_sent: off unless listed).
 {routes}
 # A condition that lasts is sent again after this long (0: never again).
 # repeat = 24h
@@ -223,6 +248,10 @@ def example(kinds: tuple[str, ...], metrics_port: int) -> str:
 # [pushbullet]
 # api_key = o.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 # api_url = https://api.pushbullet.com ; only for a proxy
+
+# [apprise]
+# One URL per service (Discord, Telegram, Slack, Pushover, ntfy, ... see apprise's list of services).
+# urls = discord://webhook_id/webhook_token, tgram://bot_token/chat_id, ntfys://ntfy.sh/my-farm
 
 # [sentry]
 # Unhandled errors go to Sentry, tagged with role and host. Empty: off.

@@ -30,6 +30,10 @@ def build_channel(cfg: NotifyConfig, name: str) -> Channel:
         from common.notify.push import PushChannel
 
         return PushChannel(cfg.pushbullet, cfg.timeout)
+    if name == "apprise" and cfg.apprise is not None:
+        from common.notify.apprise_channel import AppriseChannel
+
+        return AppriseChannel(cfg.apprise, cfg.timeout)
     raise ValueError(f"channel {name} is not configured")  # config validation prevents this
 
 
