@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -16,6 +17,7 @@ from common.metrics import Family, MetricsConfig, serve
 from common.version import DISTRIBUTION, VERSION
 
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # what a process killed by SIGPIPE reports, as `cat | head` does
 
 
 def add_global_options(parser: argparse.ArgumentParser, role: str) -> None:
@@ -83,6 +85,11 @@ def run_main(prog: str, body: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (`status | head -1`) has gone: nothing to say, and the interpreter's own
+        # flush of stdout at exit must not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # a bug: to Sentry when configured, then the usual traceback
         sentry.report_crash(exc)
         raise

@@ -50,3 +50,20 @@ def test_readme_example_send_once_v_runs(tmp_path: Path, copy_plots: Callable[..
     verbose = run_cli("plotter", "send", "--once", "-v", "--config", str(plotter.ini))
     assert verbose.returncode == 0, verbose.stderr
     assert " DEBUG plotter.runner: nothing to send" in verbose.stderr
+
+
+def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    nas = make_nas(tmp_path / "nas", drives=1)
+    # `status | head -0`, without a shell: the reader is gone before the writer has started up.
+    writer = subprocess.Popen([sys.executable, "-m", "nas", "--config", str(nas.ini), "status"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, bufsize=0)
+    assert writer.stdout is not None and writer.stderr is not None
+    writer.stdout.close()
+    stderr = writer.stderr.read().decode()
+    assert writer.wait(timeout=60) == 141
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
