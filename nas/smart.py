@@ -28,7 +28,15 @@ SMARTCTL_TIMEOUT = 60.0
 MAX_PARALLEL = 8
 SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 STANDBY_RE = re.compile(r"Device is in (.+?) mode, exit\(")
-_PROBLEM_RE = re.compile(r"failed|error|denied|unable|unavailable|lacks|not supported|no such", re.I)
+# What smartctl says when it cannot do something: "Smartctl open device: /dev/sdq failed: No such device",
+# "/dev/sdx: Unable to detect device type", "SMART support is: Unavailable - device lacks SMART capability".
+# Not "error" alone: healthy output is full of "Error counter log", "No Errors Logged", "ATA Error Count: 0".
+_PROBLEM_RE = re.compile(r"\b(failed|denied|unable|unavailable|lacks|not supported|no such|"
+                         r"not permitted|timed? ?out)\b", re.I)
+_NOISE_RE = re.compile(r"^(smartctl \d+\.\d+|Copyright \(C\)|Use smartctl -h|Please specify device type|=== )", re.I)
+# smartctl's exit status bits 0-2 (man smartctl, EXIT STATUS).
+_EXIT_BITS = ("its command line did not parse", "the device could not be opened",
+              "a SMART or other command to the disk failed")
 
 Disk = tuple[str, str | None]  # (device, smartctl -d type)
 
@@ -53,7 +61,7 @@ def _recorder(path: str) -> Any:
         def __init__(self) -> None:
             super().__init__(smartctl_path=path, options=[])
             self.standby: str | None = None
-            self.last: list[str] = []
+            self.answers: list[tuple[list[str], list[str], int]] = []  # (arguments, output lines, exit status)
 
         def _exec(self, cmd: list[str]) -> tuple[list[str], int]:
             if self.standby is not None:
@@ -63,8 +71,16 @@ def _recorder(path: str) -> Any:
             lines: list[str] = self._decode_output(proc.stdout + proc.stderr)
             if match := STANDBY_RE.search("\n".join(lines)):
                 self.standby = match.group(1)
-            self.last = lines
+            self.answers.append((cmd[1:], lines, proc.returncode))
             return lines, proc.returncode
+
+        def main_answer(self) -> tuple[list[str], int]:
+            """The answer to the call that identifies the disk (--all, --info, else -d test),
+            not to whatever pySMART asked last."""
+            answer = next((a for a in self.answers if "--all" in a[0] or "--info" in a[0]), None)
+            if answer is None and self.answers:
+                answer = self.answers[0]
+            return (answer[1], answer[2]) if answer is not None else ([], 0)
 
     return StandbyAwareSmartctl()
 
@@ -87,12 +103,13 @@ def read_smart(smartctl: str | None, device: str, smart_type: str | None, now: f
         return unknown_smart(device, f"cannot read SMART ({type(exc).__name__}: {exc})")
     if recorder.standby is not None:
         return SmartInfo(device=device, status=SMART_STANDBY, reason=f"in {recorder.standby} mode")
-    return _from_device(device, dev, recorder.last, now)
+    output, status = recorder.main_answer()
+    return _from_device(device, dev, output, status, now)
 
 
-def _from_device(device: str, dev: Any, output: list[str], now: float) -> SmartInfo:
+def _from_device(device: str, dev: Any, output: list[str], status: int, now: float) -> SmartInfo:
     if dev.model is None and dev.serial is None:
-        return unknown_smart(device, _problem(output))
+        return unknown_smart(device, problem(output, status))
     info = SmartInfo(device=device, status=SMART_OK, read_at=now, model=dev.model, serial=dev.serial,
                      capacity=_capacity(dev), interface=dev.interface, temperature=_temperature(dev),
                      health=dev.assessment)
@@ -102,10 +119,16 @@ def _from_device(device: str, dev: Any, output: list[str], now: float) -> SmartI
     return info
 
 
-def _problem(output: list[str]) -> str:
-    lines = [line.strip() for line in output if line.strip()][2:]  # past smartctl's banner
-    problem = next((line for line in lines if _PROBLEM_RE.search(line)), lines[-1] if lines else "")
-    return problem or "smartctl gave no answer"
+def problem(output: list[str], status: int) -> str:
+    """Why smartctl gave no model or serial: its own words where it says what failed, else its exit status."""
+    lines = [line.strip() for line in output if line.strip() and not _NOISE_RE.match(line.strip())]
+    said = next((line for line in lines if _PROBLEM_RE.search(line)), None)
+    if said is not None:
+        return said
+    bits = [why for bit, why in enumerate(_EXIT_BITS) if status & (1 << bit)]
+    if bits:
+        return f"smartctl exited with status {status}: {', '.join(bits)}"
+    return "smartctl reported no model or serial number" if lines else "smartctl gave no answer"
 
 
 def _capacity(dev: Any) -> int | None:
