@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from common.errors import LockBusyError
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
 from nas.drives import list_drives, natural_key
@@ -22,7 +23,8 @@ from nas.inventory import DriveInfo, average_plot_size, inventory
 from nas.model import ACTIVE, FULL, MISSING, OFFLINE, SMART_UNKNOWN, DriveStatus, NasState, SmartInfo, with_status
 from nas.replace import candidates
 from nas.select import LOCK_WAIT, TARGET_LOCK, choose_target, lock_path, remove_stale_parts
-from nas.smart import cache_key, no_device, smart_for
+from nas.smart import cache_key, no_device
+from nas.smart_refresh import smart_for
 from nas.state import Store
 
 log = logging.getLogger(__name__)
@@ -31,10 +33,17 @@ DAY = 86400.0
 LOCK_NAME = "drive-check.lock"
 
 
+class CheckRunningError(LockBusyError):
+    """Another ``check`` is still running (its SMART reads outlasted the cron minute)."""
+
+
 def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[Event]]:
-    """One check; raises LockBusyError while another check runs."""
+    """One check; raises :class:`CheckRunningError` while another check runs."""
     now = time.time() if now is None else now
-    with FileLock(cfg.nas.state_dir / LOCK_NAME), Store(cfg.nas.state_dir) as store:
+    lock = FileLock(cfg.nas.state_dir / LOCK_NAME)
+    if not lock.try_acquire():
+        raise CheckRunningError(f"{lock.path} is locked by another check")
+    with lock, Store(cfg.nas.state_dir) as store:
         previous = store.load_check_state()
         sweep_stale_parts(cfg, [Path(d.mountpoint) for d in (previous.drives if previous else ())])
         state = collect(cfg, store, now, previous, rotate=True)

@@ -9,7 +9,8 @@ import pytest
 
 from nas.model import SMART_OK, SMART_STANDBY, SMART_UNKNOWN
 from nas.settings import SmartSettings
-from nas.smart import cache_key, find_smartctl, problem, read_smart, smart_for
+from nas.smart import cache_key, find_smartctl, problem, read_smart
+from nas.smart_refresh import smart_for
 from nas.state import Store
 from tests.nas.conftest import SMART_DATA, FakeSmartctl
 
