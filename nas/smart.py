@@ -1,4 +1,5 @@
-"""SMART readings through pySMART, cached in the state dir, never waking a sleeping disk.
+"""SMART readings through pySMART, never waking a sleeping disk (the cache and its
+spread refresh are :mod:`nas.smart_refresh`).
 
 Every smartctl call gets ``-n standby``: a disk in standby answers "Device is in
 STANDBY mode" without spinning up, and no further call is made for it; its last
