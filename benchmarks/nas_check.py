@@ -8,6 +8,14 @@ after the cron ``check`` of a minute ago. Figures: in-process time of one call
 Python process each time).
 
     python benchmarks/nas_check.py [--drives 60] [--plots 100] [--repeat 5]
+
+With ``--cold-sas SECONDS`` it measures instead the SMART refresh from a cold cache:
+every drive is the recorded SAS disk (tests/data/smart/sas_hdd, replayed by
+tests/nas/fake_smartctl.py, each call taking SECONDS), and ``check`` runs as a
+command, back to back, until every disk has been read once. Figures per run:
+wall time, disks read, smartctl calls per disk, most calls at the same moment.
+
+    python benchmarks/nas_check.py --cold-sas 2 [--drives 60] [--plots 0]
 """
 
 from __future__ import annotations
@@ -36,11 +44,14 @@ from nas.smart import cache_key  # noqa: E402
 from nas.state import Store  # noqa: E402
 from nas.status import to_json  # noqa: E402
 
+FAKE_SMARTCTL = ROOT / "tests" / "nas" / "fake_smartctl.py"
+SMART_DATA = ROOT / "tests" / "data" / "smart"
+
 PLOT_SIZE = 108_837_150_720  # a typical k32 file; sparse here
 TIMEOUT = 300
 
 
-def build(root: Path, drives: int, plots: int) -> Path:
+def build(root: Path, drives: int, plots: int, smart: str = "") -> Path:
     sections = []
     for i in range(drives):
         drive = root / "enclosure0" / f"column{i // 15}" / f"drive{i}"
@@ -48,10 +59,11 @@ def build(root: Path, drives: int, plots: int) -> Path:
         for _ in range(plots):
             with open(drive / f"plot-k32-2023-05-01-10-00-{secrets.token_hex(32)}.plot", "wb") as handle:
                 handle.truncate(PLOT_SIZE)
-        sections.append(f"[drive {drive}]\ndevice = /dev/sd{_letters(i)}\nsmart_type = sat\n")
+        sections.append(f"[drive {drive}]\ndevice = /dev/sd{_letters(i)}\nsmart_type = {'scsi' if smart else 'sat'}\n")
     ini = root / "nas.ini"
     ini.write_text(f"[nas]\ndrive_globs = {root}/enclosure0/*/drive*\nrequire_mount = false\n"
-                   f"state_dir = {root / 'state'}\nreserve = 0\n[smart]\ninterval = 1d\n" + "".join(sections))
+                   f"state_dir = {root / 'state'}\nreserve = 0\n[smart]\n{smart or 'interval = 1d'}\n"
+                   "[alerts]\nlow_water_plots = 0\nno_plot_hours = 0\n" + "".join(sections))
     return ini
 
 
@@ -89,12 +101,66 @@ def cli_seconds(ini: Path, *args: str) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=TIMEOUT)
 
 
+def fake_sas_smartctl(root: Path, drives: int) -> tuple[Path, Path]:
+    """A smartctl replaying the recorded SAS disk for /dev/sda.. (the wrapper and its state dir)."""
+    state = root / "smartctl-state"
+    state.mkdir()
+    (state / "aliases").write_text("".join(f"/dev/sd{_letters(i)} /dev/sdc\n" for i in range(drives)))
+    wrapper = root / "smartctl"
+    wrapper.write_text(f"#!/bin/sh\nFAKE_SMARTCTL_DATA='{SMART_DATA}' FAKE_SMARTCTL_STATE='{state}' "
+                       f"exec '{sys.executable}' -I -S '{FAKE_SMARTCTL}' \"$@\"\n")
+    wrapper.chmod(0o755)
+    return wrapper, state
+
+
+def most_at_once(spans: list[list[float]]) -> int:
+    edges = sorted([(s[0], 1) for s in spans] + [(s[1], -1) for s in spans])
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def cold_sas(drives: int, plots: int, delay: float) -> int:
+    import json
+    import os
+
+    with tempfile.TemporaryDirectory(prefix="nas-check-cold-") as tmp:
+        root = Path(tmp)
+        smartctl, state = fake_sas_smartctl(root, drives)
+        ini = build(root, drives, plots, smart=f"smartctl = {smartctl}\ninterval = 10m")
+        env = {**os.environ, "FAKE_SMARTCTL_DELAY": str(delay)}
+        print(f"{drives} SAS drives, cold SMART cache, smartctl {delay:g} s a call; check as a command, back to back:")
+        seen: set[str] = set()
+        for run in range(1, drives + 1):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "nas", "-q", "--config", str(ini), "check"], check=True,
+                           cwd=ROOT, env=env, timeout=TIMEOUT)
+            wall = time.perf_counter() - start
+            calls = [json.loads(line) for line in (state / "calls.log").read_text().splitlines()]
+            spans = [json.loads(line) for line in (state / "spans.log").read_text().splitlines()]
+            (state / "calls.log").unlink()
+            (state / "spans.log").unlink()
+            per_disk = {c[-1]: sum(1 for d in calls if d[-1] == c[-1]) for c in calls}
+            seen |= per_disk.keys()
+            print(f"  run {run}: {wall:5.1f} s, {len(per_disk)} disks read, "
+                  f"{len(calls) / max(1, len(per_disk)):.1f} smartctl calls per disk, "
+                  f"{most_at_once(spans)} calls at once; {len(seen)}/{drives} disks read so far")
+            if len(seen) >= drives:
+                return 0
+    return 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--drives", type=int, default=60)
     parser.add_argument("--plots", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cold-sas", type=float, metavar="SECONDS", help="SMART cold-cache mode (see above)")
     args = parser.parse_args()
+    if args.cold_sas is not None:
+        return cold_sas(args.drives, args.plots, args.cold_sas)
     logging.basicConfig(level=logging.ERROR)  # the check's own warnings (e.g. "all full") are not the point
     with tempfile.TemporaryDirectory(prefix="nas-check-bench-") as tmp:
         ini = build(Path(tmp), args.drives, args.plots)

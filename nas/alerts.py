@@ -90,7 +90,7 @@ def to_notice(event: ev.Event, summary: Summary) -> Notice:
         ctx["last_receipt"] = event.last_receipt
         text = f"last plot {time.strftime('%Y-%m-%d %H:%M', time.localtime(event.last_receipt))}; {text}"
     return Notice(kind=event.kind, key=event.key, title=event.title, text=text, severity=event.severity,
-                  standing=event.standing, context=ctx, resolves=resolves)
+                  standing=event.standing, context=ctx, resolves=resolves, transition=not event.standing)
 
 
 def daily(cfg: NasConfig, state: NasState, print_it: bool, send: bool) -> int:

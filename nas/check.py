@@ -14,14 +14,17 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from common.errors import LockBusyError
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
 from nas.drives import list_drives, natural_key
 from nas.events import Event, diff
 from nas.inventory import DriveInfo, average_plot_size, inventory
 from nas.model import ACTIVE, FULL, MISSING, OFFLINE, SMART_UNKNOWN, DriveStatus, NasState, SmartInfo, with_status
+from nas.replace import candidates
 from nas.select import LOCK_WAIT, TARGET_LOCK, choose_target, lock_path, remove_stale_parts
-from nas.smart import cache_key, no_device, smart_for
+from nas.smart import cache_key, no_device
+from nas.smart_refresh import smart_for
 from nas.state import Store
 
 log = logging.getLogger(__name__)
@@ -30,19 +33,35 @@ DAY = 86400.0
 LOCK_NAME = "drive-check.lock"
 
 
+class CheckRunningError(LockBusyError):
+    """Another ``check`` is still running (its SMART reads outlasted the cron minute)."""
+
+
 def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[Event]]:
-    """One check; raises LockBusyError while another check runs."""
+    """One check; raises :class:`CheckRunningError` while another check runs."""
     now = time.time() if now is None else now
-    with FileLock(cfg.nas.state_dir / LOCK_NAME), Store(cfg.nas.state_dir) as store:
+    lock = FileLock(cfg.nas.state_dir / LOCK_NAME)
+    if not lock.try_acquire():
+        raise CheckRunningError(f"{lock.path} is locked by another check")
+    with lock, Store(cfg.nas.state_dir) as store:
         previous = store.load_check_state()
         sweep_stale_parts(cfg, [Path(d.mountpoint) for d in (previous.drives if previous else ())])
         state = collect(cfg, store, now, previous, rotate=True)
         events = diff(previous, state, cfg.alerts)
         store.save_check_state(state)
         store.prune(now)
-    for event in events:
-        log.log(logging.INFO if event.severity == "info" else logging.WARNING, "%s", event.title)
+    _log_events(events, diff(None, previous, cfg.alerts) if previous is not None else [])
     return state, events
+
+
+def _log_events(events: list[Event], before: list[Event]) -> None:
+    """Changes and new conditions at info/warning; a condition the previous check
+    already had at debug (cron mails whatever a run prints at -q: once, not every minute)."""
+    known = {e.key for e in before if e.standing}
+    for event in events:
+        news = not event.standing or event.key not in known
+        level = logging.DEBUG if not news else logging.INFO if event.severity == "info" else logging.WARNING
+        log.log(level, "%s", event.title)
 
 
 def sweep_stale_parts(cfg: NasConfig, known: list[Path]) -> None:
@@ -71,7 +90,15 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
     drives.sort(key=lambda d: natural_key(d.mountpoint))
     return NasState(time=now, drives=tuple(drives), target=None if target is None else str(target),
                     plot_size=plot_size, received_24h=store.receipts_since(now - DAY),
-                    last_receipt=last[0] if last else None, since=store.since(now), policy=cfg.nas.policy)
+                    last_receipt=last[0] if last else None, since=store.since(now), policy=cfg.nas.policy,
+                    replaceable=_replaceable(cfg, store, infos))
+
+
+def _replaceable(cfg: NasConfig, store: Store, infos: list[DriveInfo]) -> int | None:
+    """How many plots replacement may still delete on drives that may receive (headers are cached)."""
+    if not cfg.replace.enabled:
+        return None
+    return sum(len(candidates(store, cfg.replace.match, i.mountpoint)) for i in infos if not i.drive.offline)
 
 
 def _rotate(cfg: NasConfig, store: Store, infos: list[DriveInfo], plot_size: int | None) -> Path | None:

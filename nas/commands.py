@@ -41,9 +41,14 @@ def run(cfg: NasConfig, args: argparse.Namespace) -> int:
 
 def _check(cfg: NasConfig, args: argparse.Namespace) -> int:
     from nas.alerts import after_check
-    from nas.check import run_check
+    from nas.check import CheckRunningError, run_check
 
-    after_check(cfg, *run_check(cfg))
+    try:
+        state, events = run_check(cfg)
+    except CheckRunningError as exc:  # the previous minute's check is still at it: nothing to tell cron
+        log.debug("check skipped: %s", exc)
+        return 0
+    after_check(cfg, state, events)
     return 0
 
 

@@ -7,11 +7,11 @@ event is a level, reported by every check while its condition lasts (so a
 notifier can send it once, and "resolved" when it disappears from a check that
 :func:`evaluated` it); the others are edges, reported once, at the change.
 
-Kinds:
+Kinds (the classes live in :mod:`nas.event_kinds`):
   drive_changed  DriveChanged   receive drive changed (old, new, new drive's SMART)   edge
   drive_full     DriveFull      a drive became full                                  edge
-  all_full       AllFull        no drive can take another plot                       standing
-  capacity_low   CapacityLow    plots until full <= [alerts] low_water_plots         standing
+  all_full       AllFull        no drive can take another plot (nor replace one)     standing
+  capacity_low   CapacityLow    plots until full (+ replaceable) <= low_water_plots  standing
   temperature    Temperature    a drive is hotter than [alerts] temperature_limit     standing
   smart_failing  SmartFailing   SMART overall health FAIL                            standing
   smart_failing  BadSectors     a bad-sector counter increased                       edge
@@ -23,199 +23,29 @@ Kinds:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from collections import Counter
 
-from nas.model import ACTIVE, FULL, MISSING, SMART_OK, DriveStatus, NasState, SmartInfo, totals
+from nas.event_kinds import (
+    AllFull,
+    BadSectors,
+    CapacityLow,
+    DriveBack,
+    DriveChanged,
+    DriveFull,
+    DriveMissing,
+    Event,
+    NoPlots,
+    PlotsDropped,
+    SmartFailing,
+    Temperature,
+)
+from nas.model import ACTIVE, FULL, MISSING, OFFLINE, SMART_OK, DriveStatus, NasState, totals
 from nas.settings import AlertSettings
 
+__all__ = ["AllFull", "BadSectors", "CapacityLow", "DriveBack", "DriveChanged", "DriveFull", "DriveMissing",
+           "Event", "NoPlots", "PlotsDropped", "SmartFailing", "Temperature", "diff", "evaluated", "no_room"]
+
 HOUR = 3600.0
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: ClassVar[str] = ""
-    standing: ClassVar[bool] = False
-    severity: ClassVar[str] = "info"  # info | warning | critical
-
-    @property
-    def key(self) -> str:
-        return self.kind
-
-    @property
-    def title(self) -> str:
-        return self.kind
-
-
-@dataclass(frozen=True)
-class DriveChanged(Event):
-    kind: ClassVar[str] = "drive_changed"
-    old: DriveStatus | None
-    new: DriveStatus
-
-    @property
-    def smart(self) -> SmartInfo:
-        return self.new.smart
-
-    @property
-    def key(self) -> str:
-        return f"drive_changed:{self.old.mountpoint if self.old else ''}->{self.new.mountpoint}"
-
-    @property
-    def title(self) -> str:
-        return f"Receive drive changed from {self.old.name if self.old else 'none'} to {self.new.name}"
-
-
-@dataclass(frozen=True)
-class DriveFull(Event):
-    kind: ClassVar[str] = "drive_full"
-    drive: DriveStatus
-
-    @property
-    def key(self) -> str:
-        return f"drive_full:{self.drive.mountpoint}"
-
-    @property
-    def title(self) -> str:
-        return f"Drive {self.drive.name} is full ({self.drive.plots} plots)"
-
-
-@dataclass(frozen=True)
-class AllFull(Event):
-    kind: ClassVar[str] = "all_full"
-    standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "critical"
-    drives: int
-
-    @property
-    def title(self) -> str:
-        return f"All {self.drives} drives are full: no plot can be received"
-
-
-@dataclass(frozen=True)
-class CapacityLow(Event):
-    kind: ClassVar[str] = "capacity_low"
-    standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "warning"
-    plots_left: int
-    limit: int
-    days_to_full: float | None
-
-    @property
-    def title(self) -> str:
-        return f"Room for only {self.plots_left} more plots (alert at {self.limit})"
-
-
-@dataclass(frozen=True)
-class Temperature(Event):
-    kind: ClassVar[str] = "temperature"
-    standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "warning"
-    drive: DriveStatus
-    temperature: int
-    limit: int
-
-    @property
-    def key(self) -> str:
-        return f"temperature:{self.drive.mountpoint}"
-
-    @property
-    def title(self) -> str:
-        return f"Drive {self.drive.name} is at {self.temperature} °C (limit {self.limit} °C)"
-
-
-@dataclass(frozen=True)
-class SmartFailing(Event):
-    kind: ClassVar[str] = "smart_failing"
-    standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "critical"
-    drive: DriveStatus
-
-    @property
-    def key(self) -> str:
-        return f"smart_failing:{self.drive.mountpoint}"
-
-    @property
-    def title(self) -> str:
-        return f"Drive {self.drive.name} ({self.drive.smart.serial}) fails its SMART health check"
-
-
-@dataclass(frozen=True)
-class BadSectors(Event):
-    kind: ClassVar[str] = "smart_failing"
-    severity: ClassVar[str] = "critical"
-    drive: DriveStatus
-    counter: str
-    before: int
-    after: int
-
-    @property
-    def key(self) -> str:
-        return f"smart_failing:{self.drive.mountpoint}:{self.counter}:{self.after}"
-
-    @property
-    def title(self) -> str:
-        return f"Drive {self.drive.name}: {self.counter} went from {self.before} to {self.after}"
-
-
-@dataclass(frozen=True)
-class DriveMissing(Event):
-    kind: ClassVar[str] = "drive_missing"
-    standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "critical"
-    drive: DriveStatus  # as last seen
-
-    @property
-    def key(self) -> str:
-        return f"drive_missing:{self.drive.mountpoint}"
-
-    @property
-    def title(self) -> str:
-        return f"Drive {self.drive.name} is missing ({self.drive.mountpoint} is not mounted)"
-
-
-@dataclass(frozen=True)
-class PlotsDropped(Event):
-    kind: ClassVar[str] = "drive_missing"
-    severity: ClassVar[str] = "critical"
-    drive: DriveStatus
-    before: int
-    after: int
-
-    @property
-    def key(self) -> str:
-        return f"plots_dropped:{self.drive.mountpoint}:{self.after}"
-
-    @property
-    def title(self) -> str:
-        return f"Drive {self.drive.name}: plots dropped from {self.before} to {self.after}"
-
-
-@dataclass(frozen=True)
-class DriveBack(Event):
-    kind: ClassVar[str] = "drive_back"
-    drive: DriveStatus
-
-    @property
-    def key(self) -> str:
-        return f"drive_back:{self.drive.mountpoint}"
-
-    @property
-    def title(self) -> str:
-        return f"Drive {self.drive.name} is back ({self.drive.plots} plots)"
-
-
-@dataclass(frozen=True)
-class NoPlots(Event):
-    kind: ClassVar[str] = "no_plots"
-    standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "warning"
-    hours: float
-    last_receipt: float | None
-
-    @property
-    def title(self) -> str:
-        return f"No plot received for {self.hours:.0f} hours"
 
 
 def diff(previous: NasState | None, current: NasState, alerts: AlertSettings) -> list[Event]:
@@ -259,21 +89,40 @@ def _counter_edges(before: DriveStatus, now: DriveStatus) -> list[Event]:
             if name in was and value > was[name]]
 
 
+def no_room(state: NasState) -> bool:
+    """No drive can take a plot, and replacement (if on) has nothing left to delete."""
+    return not any(d.state == ACTIVE for d in state.drives) and not state.replaceable
+
+
 def _levels(cur: NasState, alerts: AlertSettings) -> list[Event]:
     events: list[Event] = []
-    sums = totals(cur)
-    all_full = not any(d.state == ACTIVE for d in cur.drives)
-    if all_full:
-        events.append(AllFull(drives=sums.drives))
-    elif alerts.low_water_plots and sums.plots_until_full is not None \
-            and sums.plots_until_full <= alerts.low_water_plots:
-        events.append(CapacityLow(sums.plots_until_full, alerts.low_water_plots, sums.days_to_full))
+    if no_room(cur):
+        events.append(_all_full(cur))
+    elif alerts.low_water_plots and (low := _capacity_low(cur, alerts.low_water_plots)) is not None:
+        events.append(low)
     for drive in cur.drives:
         events += _drive_levels(drive, alerts)
     waited = cur.time - (cur.last_receipt if cur.last_receipt is not None else cur.since)
     if alerts.no_plot_hours and waited >= alerts.no_plot_hours * HOUR:
         events.append(NoPlots(hours=waited / HOUR, last_receipt=cur.last_receipt))
     return events
+
+
+def _all_full(cur: NasState) -> AllFull:
+    count = Counter(d.state for d in cur.drives)
+    return AllFull(full=count[FULL], offline=count[OFFLINE], missing=count[MISSING],
+                   replacing=cur.replaceable is not None)
+
+
+def _capacity_low(cur: NasState, limit: int) -> CapacityLow | None:
+    """Room counts the plots replacement may still delete: each makes room for about one plot."""
+    sums = totals(cur)
+    if sums.plots_until_full is None:
+        return None
+    replaceable = cur.replaceable or 0
+    room = sums.plots_until_full + replaceable
+    days = room / sums.received_24h if sums.received_24h else None
+    return CapacityLow(room, limit, days, replaceable) if room <= limit else None
 
 
 def _drive_levels(drive: DriveStatus, alerts: AlertSettings) -> list[Event]:
@@ -294,7 +143,9 @@ def evaluated(state: NasState, key: str) -> bool:
     (a condition it could not judge, e.g. the temperature of a sleeping disk, is
     neither current nor resolved)."""
     kind, _, mountpoint = key.partition(":")
-    if kind in ("all_full", "capacity_low", "no_plots"):
+    if kind == "capacity_low":
+        return not no_room(state)  # "all full" supersedes it: capacity got worse, not better
+    if kind in ("all_full", "no_plots"):
         return True
     drive = state.drive(mountpoint)
     if kind == "drive_missing":

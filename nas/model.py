@@ -76,6 +76,8 @@ class NasState:
     last_receipt: float | None
     since: float  # first check: "no plot for N hours" counts from here until one arrives
     policy: str = "fill"  # "spread" has no single receive drive (target None)
+    # Plots [replace] match allows deleting on drives that may receive; None: replacement off.
+    replaceable: int | None = None
 
     def drive(self, mountpoint: str) -> DriveStatus | None:
         return next((d for d in self.drives if d.mountpoint == mountpoint), None)

@@ -13,6 +13,7 @@ from nas.replace_rules import SYNTAX, Rule, parse_rule
 class SmartSettings:
     smartctl: Path | None = None  # None: looked up on PATH (and in the sbin dirs) when needed
     interval: float = 600.0
+    parallel: int = 8  # disks read at the same time
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class AlertSettings:
 
 def parse_smart(sec: Section) -> SmartSettings:
     settings = SmartSettings(smartctl=sec.opt_path("smartctl"),
-                             interval=sec.get_duration("interval", 600.0))
+                             interval=sec.get_duration("interval", 600.0),
+                             parallel=sec.get_int("parallel", 8, low=1, high=64))
     sec.finish()
     return settings
 
@@ -62,7 +64,11 @@ EXAMPLE = """
 # smartctl to run (default: found on PATH, /usr/sbin or /usr/local/sbin).
 # smartctl = /usr/sbin/smartctl
 # SMART is re-read at most this often; sleeping disks are never woken (-n standby).
+# Each check reads only its share of the disks that are due (a cold start of 60
+# disks is spread over several minutes), so a check stays within its minute.
 interval = 10m
+# How many disks are read at the same time.
+parallel = 8
 
 [replace]
 # Replotting: when no drive can take an incoming plot, delete on ONE drive the

@@ -1,4 +1,5 @@
-"""SMART readings through pySMART, cached in the state dir, never waking a sleeping disk.
+"""SMART readings through pySMART, never waking a sleeping disk (the cache and its
+spread refresh are :mod:`nas.smart_refresh`).
 
 Every smartctl call gets ``-n standby``: a disk in standby answers "Device is in
 STANDBY mode" without spinning up, and no further call is made for it; its last
@@ -12,23 +13,32 @@ import logging
 import re
 import shutil
 import subprocess
+import time
 import warnings
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 from nas.model import SMART_OK, SMART_STANDBY, SMART_UNKNOWN, SmartInfo, unknown_smart
 from nas.settings import SmartSettings
-from nas.state import Store
 
 log = logging.getLogger(__name__)
 
-SMARTCTL_TIMEOUT = 60.0
-MAX_PARALLEL = 8
+SMARTCTL_TIMEOUT = 20.0  # per call; a healthy disk answers in well under a second
+# pySMART's names for what smartctl calls scsi and ata. Given "scsi", pySMART probes
+# the disk again to tell SAS from SAT (-l sataphy, -l sasphy, a second --all: 8 calls
+# per SAS disk instead of 2); given "ata", it asks -l sataphy. What it reads is the same.
+PYSMART_NAME = {"scsi": "sas", "ata": "sata"}
 SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 STANDBY_RE = re.compile(r"Device is in (.+?) mode, exit\(")
-_PROBLEM_RE = re.compile(r"failed|error|denied|unable|unavailable|lacks|not supported|no such", re.I)
+# What smartctl says when it cannot do something: "Smartctl open device: /dev/sdq failed: No such device",
+# "/dev/sdx: Unable to detect device type", "SMART support is: Unavailable - device lacks SMART capability".
+# Not "error" alone: healthy output is full of "Error counter log", "No Errors Logged", "ATA Error Count: 0".
+_PROBLEM_RE = re.compile(r"\b(failed|denied|unable|unavailable|lacks|not supported|no such|"
+                         r"not permitted|timed? ?out)\b", re.I)
+_NOISE_RE = re.compile(r"^(smartctl \d+\.\d+|Copyright \(C\)|Use smartctl -h|Please specify device type|=== )", re.I)
+# smartctl's exit status bits 0-2 (man smartctl, EXIT STATUS).
+_EXIT_BITS = ("its command line did not parse", "the device could not be opened",
+              "a SMART or other command to the disk failed")
 
 Disk = tuple[str, str | None]  # (device, smartctl -d type)
 
@@ -45,56 +55,80 @@ def find_smartctl(settings: SmartSettings) -> str | None:
     return found
 
 
-def _recorder(path: str) -> Any:
-    """A pySMART ``Smartctl`` that adds ``-n standby``, times out, and stops at a sleeping disk."""
+def _recorder(path: str, deadline: float | None) -> Any:
+    """A pySMART ``Smartctl`` that adds ``-n standby``, times out (by ``deadline`` on the monotonic
+    clock at the latest), stops at a sleeping disk, and asks the same question only once."""
     from pySMART.smartctl import Smartctl
 
     class StandbyAwareSmartctl(Smartctl):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__(smartctl_path=path, options=[])
             self.standby: str | None = None
-            self.last: list[str] = []
+            self.answers: dict[tuple[str, ...], tuple[list[str], int]] = {}  # arguments -> (output lines, exit)
 
         def _exec(self, cmd: list[str]) -> tuple[list[str], int]:
             if self.standby is not None:
                 return [], 1  # asleep: ask nothing more that could wake it
+            if (asked := tuple(cmd[1:])) in self.answers:
+                return list(self.answers[asked][0]), self.answers[asked][1]
+            timeout = SMARTCTL_TIMEOUT if deadline is None else \
+                max(1.0, min(SMARTCTL_TIMEOUT, deadline - time.monotonic()))
             proc = subprocess.run([cmd[0], "-n", "standby", *cmd[1:]], capture_output=True,
-                                  timeout=SMARTCTL_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+                                  timeout=timeout, check=False, stdin=subprocess.DEVNULL)
             lines: list[str] = self._decode_output(proc.stdout + proc.stderr)
             if match := STANDBY_RE.search("\n".join(lines)):
                 self.standby = match.group(1)
-            self.last = lines
+            self.answers[asked] = (list(lines), proc.returncode)
             return lines, proc.returncode
+
+        def main_answer(self) -> tuple[list[str], int]:
+            """The answer to the call that identifies the disk (--all, --info, else -d test),
+            not to whatever pySMART asked last."""
+            asked = next((a for a in self.answers if "--all" in a or "--info" in a), None)
+            asked = asked or next(iter(self.answers), None)
+            return self.answers[asked] if asked is not None else ([], 0)
 
     return StandbyAwareSmartctl()
 
 
-def read_smart(smartctl: str | None, device: str, smart_type: str | None, now: float) -> SmartInfo:
-    """Read one disk now (slow: runs smartctl)."""
+def _detect(recorder: Any, device: str) -> str | None:
+    """smartctl's device type (``-d test``), as pySMART finds it when not given one."""
+    lines, _ = recorder.generic_call(["-d", "test", device])
+    opened = [line for line in lines if "opened" in line and line.count("'") >= 2]
+    return opened[-1].split("'")[1] if opened else None
+
+
+def read_smart(smartctl: str | None, device: str, smart_type: str | None, now: float,
+               deadline: float | None = None) -> SmartInfo:
+    """Read one disk now (slow: runs smartctl: 1 call for ATA/SAT/NVMe, 2 for SAS, +1 without a type)."""
     if smartctl is None:
         return unknown_smart(device, "smartctl not found (install smartmontools or set [smart] smartctl)")
     from pySMART import Device
 
     warnings.filterwarnings("ignore", module=r"pySMART(\..*)?")
-    recorder = _recorder(smartctl)
+    recorder = _recorder(smartctl, deadline)
     try:
-        dev = Device(device, interface=smart_type, smartctl=recorder)
-    except subprocess.TimeoutExpired:
-        return unknown_smart(device, f"smartctl did not answer within {SMARTCTL_TIMEOUT:.0f} s")
+        kind = smart_type or _detect(recorder, device)
+        dev = None if kind is None else Device(device, interface=PYSMART_NAME.get(kind, kind), smartctl=recorder)
+    except subprocess.TimeoutExpired as exc:
+        return unknown_smart(device, f"smartctl did not answer within {exc.timeout:.0f} s")
     except OSError as exc:
         return unknown_smart(device, f"cannot run {smartctl}: {exc.strerror}")
     except Exception as exc:  # pySMART parses whatever a disk says; a bad answer is not a crash
         return unknown_smart(device, f"cannot read SMART ({type(exc).__name__}: {exc})")
     if recorder.standby is not None:
         return SmartInfo(device=device, status=SMART_STANDBY, reason=f"in {recorder.standby} mode")
-    return _from_device(device, dev, recorder.last, now)
+    output, status = recorder.main_answer()
+    if dev is None:
+        return unknown_smart(device, problem(output, status))
+    return _from_device(device, dev, kind, output, status, now)
 
 
-def _from_device(device: str, dev: Any, output: list[str], now: float) -> SmartInfo:
+def _from_device(device: str, dev: Any, kind: str | None, output: list[str], status: int, now: float) -> SmartInfo:
     if dev.model is None and dev.serial is None:
-        return unknown_smart(device, _problem(output))
+        return unknown_smart(device, problem(output, status))
     info = SmartInfo(device=device, status=SMART_OK, read_at=now, model=dev.model, serial=dev.serial,
-                     capacity=_capacity(dev), interface=dev.interface, temperature=_temperature(dev),
+                     capacity=_capacity(dev), interface=kind, temperature=_temperature(dev),
                      health=dev.assessment)
     info = _with_counters(info, dev)
     if not dev.smart_capable or not dev.smart_enabled:
@@ -102,10 +136,16 @@ def _from_device(device: str, dev: Any, output: list[str], now: float) -> SmartI
     return info
 
 
-def _problem(output: list[str]) -> str:
-    lines = [line.strip() for line in output if line.strip()][2:]  # past smartctl's banner
-    problem = next((line for line in lines if _PROBLEM_RE.search(line)), lines[-1] if lines else "")
-    return problem or "smartctl gave no answer"
+def problem(output: list[str], status: int) -> str:
+    """Why smartctl gave no model or serial: its own words where it says what failed, else its exit status."""
+    lines = [line.strip() for line in output if line.strip() and not _NOISE_RE.match(line.strip())]
+    said = next((line for line in lines if _PROBLEM_RE.search(line)), None)
+    if said is not None:
+        return said
+    bits = [why for bit, why in enumerate(_EXIT_BITS) if status & (1 << bit)]
+    if bits:
+        return f"smartctl exited with status {status}: {', '.join(bits)}"
+    return "smartctl reported no model or serial number" if lines else "smartctl gave no answer"
 
 
 def _capacity(dev: Any) -> int | None:
@@ -136,39 +176,6 @@ def _with_counters(info: SmartInfo, dev: Any) -> SmartInfo:
         return replace(info, power_on_hours=attrs.powerOnHours, media_errors=attrs.integrityErrors,
                        percentage_used=attrs.percentageUsed)
     return info
-
-
-def merge(previous: SmartInfo | None, fresh: SmartInfo) -> SmartInfo:
-    """Keep the last values when the disk sleeps or cannot be read now, marked as such."""
-    if fresh.status == SMART_OK or previous is None or not previous.has_values:
-        return fresh
-    return replace(previous, status=fresh.status, reason=fresh.reason)
-
-
-def smart_for(store: Store, settings: SmartSettings, disks: Sequence[Disk], now: float,
-              refresh: bool = True) -> dict[str, SmartInfo]:
-    """Readings by :func:`cache_key`; disks not read within ``interval`` are re-read
-    (unless ``refresh`` is False: then a never-read disk is unknown)."""
-    cache = store.smart_all()
-    due = [d for d in dict.fromkeys(disks) if refresh and _is_due(cache, d, settings.interval, now)]
-    smartctl = find_smartctl(settings) if due else None
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL, len(due)))) as pool:
-        fresh = list(pool.map(lambda d: read_smart(smartctl, d[0], d[1], now), due))
-    result = {key: info for key, (_, info) in cache.items()}
-    for (device, smart_type), info in zip(due, fresh, strict=True):
-        key = cache_key(device, smart_type)
-        merged = merge(result.get(key), info)
-        store.put_smart(key, now, merged)
-        result[key] = merged
-        if merged.status != SMART_OK:
-            log.debug("SMART of %s: %s (%s)", key, merged.status, merged.reason)
-    missing = {cache_key(*d): unknown_smart(d[0], "not read yet") for d in disks if cache_key(*d) not in result}
-    return {**result, **missing}
-
-
-def _is_due(cache: dict[str, tuple[float, SmartInfo]], disk: Disk, interval: float, now: float) -> bool:
-    cached = cache.get(cache_key(*disk))
-    return cached is None or now - cached[0] >= interval or now < cached[0]
 
 
 def no_device(reason: str = "no block device behind this mount (set [drive ...] device)") -> SmartInfo:

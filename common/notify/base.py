@@ -20,8 +20,10 @@ class Notice:
     (e.g. ``temperature:/mnt/drive7``) so it is sent once, not once per run.
     A ``standing`` notice is a level: the caller passes every standing
     condition it evaluated, and one that disappears is "resolved". A notice
-    that is not standing is an event (e.g. the receive drive changed): sent
-    once per key within the repeat interval.
+    that is not standing is an event: sent once per key within the repeat
+    interval, unless it is a ``transition`` (e.g. the receive drive changed, a
+    drive is back): its producer reports each one once, at the change, so every
+    one is news and is sent, however soon after the last of the same key.
     """
 
     kind: str
@@ -34,6 +36,7 @@ class Notice:
     # An event that ends a standing condition and says so itself (e.g. "drive back"
     # ends "drive missing"): that condition is then closed without its own "resolved".
     resolves: str | None = None
+    transition: bool = False
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def plan(notices: Sequence[Notice], evaluated: Callable[[str], bool], stored: Ma
     ``evaluated(key)`` says whether this run looked at the condition ``key``;
     a stored active condition that was evaluated and is not among ``notices``
     has cleared. ``repeat`` <= 0 never re-sends a standing condition and never
-    holds back an event.
+    holds back an event. A transition is always sent (once per key in one run).
     """
     sends: list[Send] = []
     current = {n.key for n in notices}
@@ -69,7 +69,7 @@ def plan(notices: Sequence[Notice], evaluated: Callable[[str], bool], stored: Ma
 def _mode(notice: Notice, old: Record | None, now: float, repeat: float) -> str | None:
     due = old is not None and repeat > 0 and now - old.last_sent >= repeat
     if not notice.standing:
-        return ONCE if old is None or due or repeat <= 0 else None
+        return ONCE if notice.transition or old is None or due or repeat <= 0 else None
     if old is None or not old.active:
         return NEW
     return REPEAT if due else None

@@ -72,6 +72,22 @@ def test_events_once_per_key_and_repeat_zero() -> None:
     assert run([hot(), changed], stored, 1, repeat=0) == [(ONCE, "drive_changed:/mnt/d2")]
 
 
+def test_transitions_are_never_held_as_repeats() -> None:
+    """Missing, back, missing, back within minutes: each change is sent, the last one says "back"."""
+    stored: dict[str, Record] = {}
+    missing = Notice(kind="drive_missing", key="drive_missing:/mnt/d3", title="drive3 is missing", text="")
+    back = Notice(kind="drive_back", key="drive_back:/mnt/d3", title="drive3 is back", text="", standing=False,
+                  resolves="drive_missing:/mnt/d3", transition=True)
+    sent = [run([missing], stored, 0), run([back], stored, 60), run([missing], stored, 120),
+            run([back, back], stored, 180)]
+    assert sent == [[(NEW, missing.key)], [(ONCE, back.key), (RESOLVED, missing.key)],
+                    [(NEW, missing.key)], [(ONCE, back.key), (RESOLVED, missing.key)]]
+    changed = Notice(kind="drive_changed", key="drive_changed:/mnt/d1->/mnt/d2", title="t", text="",
+                     standing=False, transition=True)
+    assert run([changed], stored, 240) == [(ONCE, changed.key)]
+    assert run([changed], stored, 300) == [(ONCE, changed.key)]  # d1 -> d2 again after a d2 -> d1
+
+
 def test_an_event_that_resolves_replaces_the_resolved_message() -> None:
     stored: dict[str, Record] = {}
     missing = Notice(kind="drive_missing", key="drive_missing:/mnt/d3", title="drive3 is missing", text="")

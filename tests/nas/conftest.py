@@ -35,6 +35,29 @@ class FakeSmartctl:
         log = self.state / "woken.log"
         return log.read_text().split() if log.exists() else []
 
+    def alias(self, aliases: dict[str, str]) -> None:
+        """Make each device path answer as the recorded device it maps to."""
+        (self.state / "aliases").write_text("".join(f"{a} {r}\n" for a, r in aliases.items()))
+
+    def spans(self) -> list[tuple[float, float, str]]:
+        """(start, end, device) of every finished call."""
+        log = self.state / "spans.log"
+        return [tuple(json.loads(line)) for line in log.read_text().splitlines()] if log.exists() else []
+
+    def forget_calls(self) -> None:
+        for name in ("calls.log", "spans.log"):
+            (self.state / name).unlink(missing_ok=True)
+
+
+def most_at_once(spans: list[tuple[float, float, str]]) -> int:
+    """The most calls that were running at the same moment."""
+    edges = sorted([(start, 1) for start, _, _ in spans] + [(end, -1) for _, end, _ in spans])
+    running = peak = 0
+    for _, step in edges:  # an end sorts before a start at the same instant
+        running += step
+        peak = max(peak, running)
+    return peak
+
 
 @pytest.fixture
 def fake_smartctl(tmp_path: Path) -> FakeSmartctl:

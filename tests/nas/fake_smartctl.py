@@ -2,8 +2,13 @@
 
 Run through a wrapper script that sets:
   FAKE_SMARTCTL_DATA   directory of recorded cases (one folder per device)
-  FAKE_SMARTCTL_STATE  directory with ``standby`` (device paths asleep, one a line)
-                       and ``calls.log`` (every invocation, as a JSON list per line)
+  FAKE_SMARTCTL_STATE  directory with ``standby`` (device paths asleep, one a line),
+                       ``aliases`` (optional: "device recorded-device" a line, so that
+                       e.g. 60 device paths answer as the one recorded SAS disk),
+                       ``calls.log`` (every invocation, as a JSON list per line) and
+                       ``spans.log`` (per call: [start, end, device], wall clock)
+and, optionally, in the caller's environment:
+  FAKE_SMARTCTL_DELAY  seconds each call takes (a slow SAS expander), default 0
 
 Outputs are looked up by their arguments the way pySMART's own test data is
 named (``smartctl -d ata --all /dev/sdau`` -> ``_-d_ata_--all__dev_sdau``),
@@ -17,6 +22,7 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 BANNER = ("smartctl 7.3 2022-02-28 r5338 [x86_64-linux-6.1.0] (local build)\n"
@@ -28,17 +34,36 @@ FAILDEV = 2
 def main(argv: list[str]) -> int:
     state = Path(os.environ["FAKE_SMARTCTL_STATE"])
     data = Path(os.environ["FAKE_SMARTCTL_DATA"])
+    start = time.time()
     with open(state / "calls.log", "a", encoding="utf-8") as log:
         log.write(json.dumps(argv) + "\n")
     power, args = _split_power(argv)
     device = args[-1] if args else ""
+    time.sleep(float(os.environ.get("FAKE_SMARTCTL_DELAY") or 0))
+    try:
+        return _answer(state, data, power, args, device)
+    finally:
+        with open(state / "spans.log", "a", encoding="utf-8") as log:
+            log.write(json.dumps([start, time.time(), device]) + "\n")
+
+
+def _answer(state: Path, data: Path, power: str | None, args: list[str], device: str) -> int:
     asleep = _standby(state)
     if device in asleep and "test" not in args:
         if power == "standby":
             sys.stdout.write(BANNER + "Device is in STANDBY mode, exit(2)\n")
             return FAILPOWER
         _wake(state, asleep, device)
-    return _replay(data, args, device)
+    recorded = _aliases(state).get(device, device)
+    return _replay(data, [*args[:-1], recorded] if args else args, recorded)
+
+
+def _aliases(state: Path) -> dict[str, str]:
+    try:
+        pairs = [line.split() for line in (state / "aliases").read_text().splitlines() if line.strip()]
+    except FileNotFoundError:
+        return {}
+    return {alias: recorded for alias, recorded in pairs}
 
 
 def _split_power(argv: list[str]) -> tuple[str | None, list[str]]:

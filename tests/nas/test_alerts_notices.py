@@ -22,8 +22,10 @@ D1, D2 = STATE.drives
 SUMMARY = summarize(status_dict(STATE))
 
 EVENTS: list[ev.Event] = [
-    ev.DriveChanged(old=D1, new=D2), ev.DriveChanged(old=None, new=D2), ev.DriveFull(D1), ev.AllFull(drives=2),
-    ev.CapacityLow(plots_left=3, limit=10, days_to_full=0.1), ev.Temperature(D2, 57, 50), ev.SmartFailing(D2),
+    ev.DriveChanged(old=D1, new=D2), ev.DriveChanged(old=None, new=D2), ev.DriveFull(D1), ev.AllFull(full=2),
+    ev.AllFull(full=1, offline=1, replacing=True), ev.AllFull(full=0),
+    ev.CapacityLow(plots_left=3, limit=10, days_to_full=0.1), ev.CapacityLow(3, 10, None, replaceable=2),
+    ev.Temperature(D2, 57, 50), ev.SmartFailing(D2),
     ev.BadSectors(D2, "reallocated", 0, 8), ev.DriveMissing(replace(D1, state=MISSING)),
     ev.PlotsDropped(D1, 163, 120), ev.DriveBack(D1), ev.NoPlots(hours=13, last_receipt=time.time() - 13 * 3600),
     ev.NoPlots(hours=13, last_receipt=None),

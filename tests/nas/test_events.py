@@ -85,6 +85,38 @@ def test_all_full_is_standing_and_replaces_capacity_low() -> None:
     assert kinds(events) == [AllFull] and events[0].standing and events[0].key == "all_full"
 
 
+def test_all_full_title_counts_offline_and_missing_drives() -> None:
+    full = [drive(f"d{i}", state=FULL, plots_free=0) for i in range(10)]
+    titles = [diff(None, state(*drives), ALERTS)[0].title for drives in (
+        full, [*full, drive("o1", state=OFFLINE), drive("o2", state=OFFLINE)],
+        [*full[:9], drive("o1", state=OFFLINE), drive("gone", state=MISSING)], [drive("gone", state=MISSING)], [])]
+    assert titles == ["All 10 drives are full: no plot can be received",
+                      "No drive can receive plots (10 full, 2 offline): no plot can be received",
+                      "No drive can receive plots (9 full, 1 offline, 1 missing): no plot can be received",
+                      "No drive can receive plots (0 full, 1 missing): no plot can be received",
+                      "No drive can receive plots (none found): no plot can be received"]
+
+
+def test_capacity_low_is_not_resolved_by_all_full() -> None:
+    """Capacity getting worse is not "resolved": while all is full, capacity_low is not judged."""
+    low = state(drive("d1", plots_free=3), drive("d2", state=FULL, plots_free=0))
+    full = state(drive("d1", state=FULL, plots_free=0), drive("d2", state=FULL, plots_free=0))
+    assert evaluated(low, "capacity_low") and not evaluated(full, "capacity_low")
+    assert evaluated(full, "all_full")
+
+
+def test_replacement_with_plots_left_is_not_all_full() -> None:
+    full = [drive("d1", state=FULL, plots_free=0), drive("d2", state=FULL, plots_free=0)]
+    replotting = replace(state(*full), replaceable=40)
+    assert diff(replotting, replotting, ALERTS) == []  # receiving goes on, by replacing plots
+    assert evaluated(replotting, "capacity_low")
+    (low,) = diff(None, replace(replotting, replaceable=4), ALERTS)
+    assert isinstance(low, CapacityLow) and (low.plots_left, low.replaceable) == (4, 4)
+    assert low.title == "Room for only 4 more plots, 4 of them by replacing plots (alert at 5)"
+    (done,) = diff(None, replace(replotting, replaceable=0), ALERTS)
+    assert isinstance(done, AllFull) and done.title == "All 2 drives are full; no plot left to replace"
+
+
 def test_capacity_low_at_the_low_water_mark() -> None:
     assert diff(None, state(drive("d1", plots_free=6)), ALERTS) == []
     (event,) = diff(None, state(drive("d1", plots_free=3), drive("d2", plots_free=2)), ALERTS)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+import pytest
 
 from nas.model import SMART_OK, SMART_STANDBY, SMART_UNKNOWN
 from nas.settings import SmartSettings
-from nas.smart import cache_key, find_smartctl, read_smart, smart_for
+from nas.smart import cache_key, find_smartctl, problem, read_smart
+from nas.smart_refresh import smart_for
 from nas.state import Store
-from tests.nas.conftest import FakeSmartctl
+from tests.nas.conftest import SMART_DATA, FakeSmartctl
 
 NOW = 1_800_000_000.0
 
@@ -105,3 +109,27 @@ def test_never_read_disk_is_unknown_without_refresh(tmp_path: Path) -> None:
     with Store(tmp_path / "state") as store:
         result = smart_for(store, SmartSettings(), [("/dev/sdx", None)], NOW, refresh=False)
     assert result["/dev/sdx"].status == SMART_UNKNOWN and result["/dev/sdx"].reason == "not read yet"
+
+
+SAS_ALL = (SMART_DATA / "sas_hdd" / "_-d_scsi_--all__dev_sdc").read_text().splitlines()
+
+
+def test_reason_is_never_the_banner_nor_a_healthy_error_counter_line() -> None:
+    banner = SAS_ALL[:3]
+    assert problem(banner, 2) == "smartctl exited with status 2: the device could not be opened"
+    assert problem(banner, 0) == "smartctl gave no answer"
+    anonymous = [line for line in SAS_ALL if not line.startswith(("Vendor", "Product", "Serial"))]
+    assert any("Error" in line for line in anonymous)  # "Error counter log:", "Non-medium error count: 0"
+    assert problem(anonymous, 0) == "smartctl reported no model or serial number"
+    assert problem(anonymous, 4) == "smartctl exited with status 4: a SMART or other command to the disk failed"
+    lacks = [*banner, "SMART support is: Unavailable - device lacks SMART capability."]
+    assert problem(lacks, 0) == lacks[-1]
+
+
+@pytest.mark.skipif(shutil.which("smartctl", path="/usr/sbin:/usr/bin") is None, reason="smartmontools")
+def test_reasons_from_the_real_smartctl() -> None:
+    smartctl = shutil.which("smartctl", path="/usr/sbin:/usr/bin")
+    absent = read_smart(smartctl, "/dev/plotyard-absent", "scsi", NOW)
+    assert absent.reason == "Smartctl open device: /dev/plotyard-absent failed: No such device"
+    untyped = read_smart(smartctl, "/dev/null", None, NOW)
+    assert (untyped.status, untyped.reason) == (SMART_UNKNOWN, "/dev/null: Unable to detect device type")
