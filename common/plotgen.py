@@ -44,11 +44,12 @@ def make_pos2_plot(directory: Path, k: int = 18, strength: int = 2) -> Path:
     """
     from chia_rs import create_v2_single_plot_group  # only the tests make PoS2 plots
     from chia_rs.sized_bytes import bytes32
+    from chia_rs.sized_ints import uint8, uint16
 
     group_id = secrets.token_bytes(32)
     path = directory / f"plot-k{k}-{group_id.hex()}.plot2"
     directory.mkdir(parents=True, exist_ok=True)
-    create_v2_single_plot_group(str(path), k, strength, bytes32(group_id), 0, 0,
+    create_v2_single_plot_group(str(path), k, strength, bytes32(group_id), uint16(0), uint8(0),
                                 secrets.token_bytes(POS2_MEMO_BYTES))
     return path
 

@@ -64,7 +64,7 @@ def _recorded_v1_plot(directory: Path, size_delta: int = 0) -> Path:
     """The real header and chunk index of a chia_rs 0.48 plot (``pos2`` version 1), and
     the length prefix of its last chunk, laid out at their real offsets in a sparse file."""
     facts = json.loads((DATA / "chia_rs-0.48.0-k18.json").read_text())
-    path = directory / facts["name"]
+    path = directory / str(facts["name"])
     with open(path, "wb") as handle:
         handle.write((DATA / "chia_rs-0.48.0-k18.head").read_bytes())
         handle.seek(facts["last_chunk_at"])
