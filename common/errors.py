@@ -72,6 +72,16 @@ class PlotFileError(AppError):
     exit_code = 5
 
 
+class PlotContentError(PlotFileError):
+    """A plot's content fails a check: its header, or its size against the header's layout."""
+
+
+class PlotIncompleteError(PlotContentError):
+    """A plot is shorter than its header's layout says, or its header is not filled in yet.
+
+    Truncated, or (a PoS2 plot, written under its final name) still being written."""
+
+
 class PlotExistsError(AppError):
     """The NAS already holds a plot of that name; a second copy is refused."""
 

@@ -1,4 +1,4 @@
-"""Make small real plots with chiapos (demo, tests, benchmarks)."""
+"""Make small real plots: v1 with chiapos, PoS2 with chia_rs (demo, tests, benchmarks)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 MEMO_BYTES = 48 + 48 + 32
+POS2_MEMO_BYTES = 32 + 48 + 32  # pool contract puzzle hash, farmer key, local secret key
 
 
 def plot_name(k: int, plot_id: bytes, level: int = 0, dated: bool = True) -> str:
@@ -33,6 +34,24 @@ def make_plot(directory: Path, k: int = 18, quiet: bool = True) -> Path:
         DiskPlotter().create_plot_disk(tmp, tmp, str(directory), name, k,
                                        secrets.token_bytes(MEMO_BYTES), plot_id, 200, 32, 2000, 2, False)
     return directory / name
+
+
+def make_pos2_plot(directory: Path, k: int = 18, strength: int = 2) -> Path:
+    """A valid PoS2 plot (``.plot2``) made by chia_rs (test extra; k18 ~0.5 s).
+
+    chia_rs >= 0.53 writes a single-plot group file (``PoS2`` magic); its header id,
+    and so the name's, is the plot group id.
+    """
+    from chia_rs import create_v2_single_plot_group  # only the tests make PoS2 plots
+    from chia_rs.sized_bytes import bytes32
+    from chia_rs.sized_ints import uint8, uint16
+
+    group_id = secrets.token_bytes(32)
+    path = directory / f"plot-k{k}-{group_id.hex()}.plot2"
+    directory.mkdir(parents=True, exist_ok=True)
+    create_v2_single_plot_group(str(path), k, strength, bytes32(group_id), uint16(0), uint8(0),
+                                secrets.token_bytes(POS2_MEMO_BYTES))
+    return path
 
 
 class _stdout_silenced:

@@ -17,10 +17,12 @@ one process per plot ("one-shot").
 
 Any NAS reply may instead be {"msg": "error", "code": "<kind>", "error": "<one line>"},
 after which the NAS exits. "stored" is sent only after the copy was received in full,
-hashed while written, fsynced, compared with the plotter's digest, renamed from its
-``.part`` name and its directory fsynced: it is the plotter's licence to delete.
-File names are validated by :data:`common.plotfile.PLOT_NAME_RE` on both ends and never
-reach a shell: they travel inside these JSON messages only.
+hashed while written, fsynced, compared with the plotter's digest, its header read
+back and checked against the name and its size against the header's layout (else
+code "bad_plot"), renamed from its ``.part`` name and its directory fsynced: it is
+the plotter's licence to delete. Names (``.plot`` and, for PoS2, ``.plot2``) are
+validated by :func:`common.plotfile.parse_name` on both ends (else "bad_name") and
+never reach a shell: they travel inside these JSON messages only.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Speaks :mod:`common.protocol` on stdin/stdout (an SSH exec channel or a local
 pipe), receives one plot into ``<drive>/.<name>.part`` while hashing it, and
-renames it to its final name only after size and hash match the plotter's.
+renames it to its final name only after size and hash match the plotter's and
+the ``.part``'s own header agrees with the name (id, k, format) and its layout
+fits in the bytes received: a matching hash only proves the copy is faithful.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from common.channel import LineChannel
 from common.errors import (
     AppError,
     NoSpaceError,
+    PlotContentError,
     PlotExistsError,
     PlotFileError,
     ProtocolError,
     TransferError,
     VerifyError,
 )
-from common.plotfile import parse_name
+from common.plotfile import check_plot_file, parse_name
 from common.stream import IO_TIMEOUT, open_for_receive, receive_to_fd
 from nas.config import NasConfig
 from nas.drives import part_path
@@ -40,7 +43,7 @@ log = logging.getLogger(__name__)
 CONTROL_TIMEOUT = 120.0
 TOKEN_TIMEOUT = 10.0
 ERROR_CODES: dict[type[AppError], str] = {
-    NoSpaceError: "no_space", PlotFileError: "bad_name", VerifyError: "verify",
+    NoSpaceError: "no_space", PlotContentError: "bad_plot", PlotFileError: "bad_name", VerifyError: "verify",
     TransferError: "transfer", ProtocolError: "protocol", PlotExistsError: "exists",
 }
 
@@ -134,6 +137,7 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
         expected = protocol.field(protocol.expect(chan.read(CONTROL_TIMEOUT), "digest"), "hash", str)
         if not hmac.compare_digest(expected, digest):
             raise VerifyError(f"{offer.name}: hash mismatch (plotter {expected}, NAS {digest})")
+        check_plot_file(part, parse_name(offer.name))
         _commit(part, final, offer.size)
     except BaseException:
         _discard(part)

@@ -5,13 +5,17 @@ condition holds::
 
     v1                  header v1 (chiapos / madMAx: never compressed)
     v2                  header v2 (bladebit)
+    pos2                header PoS2 (the CHIP-48 format, ``.plot2`` files)
     level < 5           compression level (0 = uncompressed); <, <=, =, >=, >
     k = 32              plot size, compared the same way
     name plot-k32-2021-*  shell glob on the file name
     before 2023-06-01   created before that day (the name's date, else the file's mtime)
 
-A plot whose header cannot be read never matches a ``v1``/``v2``/``level``
-condition: what cannot be classified is never deleted.
+A plot whose header cannot be read never matches a ``v1``/``v2``/``pos2``/``level``
+condition: what cannot be classified is never deleted. A PoS2 plot (a ``.plot2``
+name) matches only a rule that says ``pos2``: rules written for the old formats
+(``k = 32``, ``name plot-k32-*``) must not start deleting the plots that replace
+them. PoS2 plots have no compression level: a ``level`` condition never matches one.
 """
 
 from __future__ import annotations
@@ -25,15 +29,16 @@ from dataclasses import dataclass
 
 from common.config import parse_list
 from common.plotfile import PlotName
+from common.plotformat import FAMILIES, VERSION_POS2
 
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
     "<": operator.lt, "<=": operator.le, "=": operator.eq, ">=": operator.ge, ">": operator.gt,
 }
-_VERSION_RE = re.compile(r"v([12])")
-_NUMBER_RE = re.compile(r"(level|k)\s*(<=|>=|<|>|=)\s*(\d+)")
+_VERSIONS = {family: version for version, family in FAMILIES.items()}  # "v1" -> 1, "pos2" -> 3
+_NUMBER_RE = re.compile(r"(level|k)\s*(<=|>=|<|>|=)\s*([0-9]+)", re.ASCII)
 _NAME_RE = re.compile(r"name\s+(\S+)")
-_BEFORE_RE = re.compile(r"before\s+(\d{4}-\d{2}-\d{2})")
-SYNTAX = "v1, v2, level < N, k = N, name <glob>, before YYYY-MM-DD (all must hold)"
+_BEFORE_RE = re.compile(r"before\s+([0-9]{4}-[0-9]{2}-[0-9]{2})", re.ASCII)
+SYNTAX = "v1, v2, pos2, level < N, k = N, name <glob>, before YYYY-MM-DD (all must hold)"
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,8 @@ def parse_rule(text: str) -> Rule:
 
 def _parse_condition(text: str) -> Condition:
     term = " ".join(text.split())
-    if m := _VERSION_RE.fullmatch(term):
-        return Condition("version", "=", int(m.group(1)), term)
+    if term in _VERSIONS:
+        return Condition("version", "=", _VERSIONS[term], term)
     if m := _NUMBER_RE.fullmatch(term):
         return Condition(m.group(1), m.group(2), int(m.group(3)), term)
     if m := _NAME_RE.fullmatch(term):
@@ -85,7 +90,13 @@ def needs_header(rule: Rule) -> bool:
 
 def matches(rule: Rule, facts: PlotFacts) -> bool:
     """True only for a non-empty rule whose every condition holds."""
+    if facts.name.pos2 and not says_pos2(rule):
+        return False
     return bool(rule) and all(_holds(c, facts) for c in rule)
+
+
+def says_pos2(rule: Rule) -> bool:
+    return any(c.field == "version" and c.value == VERSION_POS2 for c in rule)
 
 
 def _holds(cond: Condition, facts: PlotFacts) -> bool:

@@ -75,8 +75,10 @@ parallel = 8
 # fewest plots matching `match` that make room for it. Off unless enabled.
 enabled = false
 # Every condition must hold (comma separated):
-#   v1 | v2              plot header version (v1 = chiapos/madMAx, uncompressed)
-#   level < 5            compression level (0 = uncompressed); <, <=, =, >=, >
+#   v1 | v2 | pos2       plot header version (v1 = chiapos/madMAx, uncompressed;
+#                        pos2 = the new proof format, .plot2 files: a PoS2 plot
+#                        is only ever replaced by a rule that says pos2)
+#   level < 5            compression level (0 = uncompressed; never matches PoS2)
 #   k = 32               plot size k, compared the same way
 #   name plot-k32-2021-* shell glob on the file name
 #   before 2023-06-01    created before that day (name's date, else file mtime)

@@ -1,7 +1,11 @@
 """Which plots are finished: pure decisions over a directory listing, plus the I/O to list.
 
 A plot is finished when its name and header are valid and agree, no process has
-it open for writing, and it has not changed for ``min_plot_age`` seconds.
+it open for writing, it has not changed for ``min_plot_age`` seconds, and it is as
+long as its header's layout says. v1/v2 plotters write under a temporary name and
+rename at the end, so a short ``.plot`` is broken (left alone, reported once). PoS2
+plots (``.plot2``) are written under their final name, so a short one, or one whose
+header is not filled in yet, is still being written: it waits.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.errors import PlotFileError
-from common.plotfile import PLOT_LIKE_RE, PlotName, parse_name, validate_plot
+from common.errors import PlotFileError, PlotIncompleteError
+from common.plotfile import PLOT_LIKE_RE, PLOT_SUFFIXES, PlotName, parse_name, validate_plot
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,13 @@ class Rejected:
 class Listing:
     seen: list[Seen]
     rejected: list[Rejected]
+
+
+@dataclass(frozen=True)
+class Checked:
+    good: list[Seen]
+    bad: list[Rejected]
+    unfinished: list[Seen]  # PoS2 plots still short of their layout: not finished yet
 
 
 def split_finished(seen: Sequence[Seen], now: float, min_age: float,
@@ -59,7 +70,7 @@ def list_dirs(dirs: Iterable[Path]) -> Listing:
             rejected.append(Rejected(directory, f"cannot list directory: {exc.strerror}"))
             continue
         for entry in entries:
-            if not entry.name.endswith(".plot") or not entry.is_file(follow_symlinks=False):
+            if not entry.name.endswith(PLOT_SUFFIXES) or not entry.is_file(follow_symlinks=False):
                 continue
             try:
                 name = parse_name(entry.name)
@@ -74,16 +85,22 @@ def list_dirs(dirs: Iterable[Path]) -> Listing:
     return Listing(seen, rejected)
 
 
-def check_headers(ready: Sequence[Seen]) -> tuple[list[Seen], list[Rejected]]:
-    good, bad = [], []
+def check_headers(ready: Sequence[Seen]) -> Checked:
+    """Name, header and size checks on the plots that look finished."""
+    checked = Checked([], [], [])
     for item in ready:
         try:
             validate_plot(item.path)
+        except PlotIncompleteError as exc:
+            if item.name.pos2:
+                checked.unfinished.append(item)
+            else:
+                checked.bad.append(Rejected(item.path, exc.message))
         except PlotFileError as exc:
-            bad.append(Rejected(item.path, exc.message))
+            checked.bad.append(Rejected(item.path, exc.message))
         else:
-            good.append(item)
-    return good, bad
+            checked.good.append(item)
+    return checked
 
 
 def open_for_writing(paths: set[Path], proc: Path = Path("/proc")) -> set[Path]:

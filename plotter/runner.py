@@ -29,11 +29,13 @@ def finished_plots(cfg: PlotterConfig, history: History) -> list[Seen]:
     listing = list_dirs(cfg.plotter.plot_dirs)
     writing = open_for_writing({s.path for s in listing.seen})
     ready, _ = split_finished(listing.seen, time.time(), cfg.plotter.min_plot_age, writing)
-    good, bad = check_headers(ready)
-    for item in listing.rejected + bad:
+    checked = check_headers(ready)
+    for item in listing.rejected + checked.bad:
         if history.first_report(item.path, item.reason):
             log.warning("leaving %s alone: %s", item.path, item.reason)
-    return good
+    for seen in checked.unfinished:
+        log.debug("%s is still being written (shorter than its header's layout)", seen.path)
+    return checked.good
 
 
 def send_once(cfg: PlotterConfig, env: Env | None = None, stop: threading.Event | None = None) -> RunResult:

@@ -7,7 +7,7 @@ from typing import Any
 
 from common.locking import is_locked
 from plotter.config import PlotterConfig
-from plotter.discover import list_dirs, open_for_writing, split_finished
+from plotter.discover import check_headers, list_dirs, open_for_writing, split_finished
 from plotter.history import History
 from plotter.sender import plot_lock
 
@@ -16,7 +16,9 @@ def collect(cfg: PlotterConfig, recent: int = 20) -> dict[str, Any]:
     now = time.time()
     listing = list_dirs(cfg.plotter.plot_dirs)
     writing = open_for_writing({s.path for s in listing.seen})
-    ready, in_progress = split_finished(listing.seen, now, cfg.plotter.min_plot_age, writing)
+    looks_ready, in_progress = split_finished(listing.seen, now, cfg.plotter.min_plot_age, writing)
+    checked = check_headers(looks_ready)  # the sender's own checks: what it would send
+    ready, in_progress = checked.good, in_progress + checked.unfinished
     running = [s for s in listing.seen if is_locked(plot_lock(cfg, s.path.name).path)]
     running_paths = {s.path for s in running}
 
@@ -34,7 +36,7 @@ def collect(cfg: PlotterConfig, recent: int = 20) -> dict[str, Any]:
         + [plot(s, "in_progress") for s in in_progress],
         "running": [plot(s, "sending") for s in running],
         "recent": recent_rows,
-        "rejected": [{"path": str(r.path), "reason": r.reason} for r in listing.rejected],
+        "rejected": [{"path": str(r.path), "reason": r.reason} for r in listing.rejected + checked.bad],
     }
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from common.plotgen import make_plot
+from common.plotgen import make_plot, make_pos2_plot
 from tests.sshd import LocalSshd, sshd_available, start_sshd
 
 POOL_SIZE = 6
+POS2_POOL_SIZE = 3
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +31,25 @@ def copy_plots(plot_pool: list[Path]) -> Callable[[Path, int], list[Path]]:
         assert start + n <= len(plot_pool), "the plot pool is too small for this test"
         dest.mkdir(parents=True, exist_ok=True)
         return [Path(shutil.copy2(p, dest / p.name)) for p in plot_pool[start:start + n]]
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def pos2_pool(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Distinct real k18 PoS2 plots (``.plot2``) from chia_rs, made once (~0.5 s each)."""
+    directory = tmp_path_factory.mktemp("pos2-pool")
+    return [make_pos2_plot(directory, 18) for _ in range(POS2_POOL_SIZE)]
+
+
+@pytest.fixture
+def copy_pos2_plots(pos2_pool: list[Path]) -> Callable[[Path, int], list[Path]]:
+    """Copy ``n`` distinct PoS2 pool plots into a directory (tests own them)."""
+
+    def copy(dest: Path, n: int = 1) -> list[Path]:
+        assert n <= len(pos2_pool), "the PoS2 plot pool is too small for this test"
+        dest.mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copy2(p, dest / p.name)) for p in pos2_pool[:n]]
 
     return copy
 

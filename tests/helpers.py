@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.plotformat.chiapos import c3_park_bytes
 from tests.sshd import LocalSshd, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +28,7 @@ class NasSetup:
         return f"{sys.executable} -m nas --config {self.ini}"
 
     def plots(self) -> list[Path]:
-        return sorted(p for d in self.drives for p in d.glob("plot-*.plot"))
+        return sorted(p for d in self.drives for pattern in ("plot-*.plot", "plot-*.plot2") for p in d.glob(pattern))
 
     def parts(self) -> list[Path]:
         return sorted(p for d in self.drives for p in d.glob(".*.part"))
@@ -59,7 +60,7 @@ class PlotterSetup:
     extra: dict[str, str] = field(default_factory=dict)
 
     def plots(self) -> list[Path]:
-        return sorted(self.dst.glob("*.plot"))
+        return sorted(p for pattern in ("*.plot", "*.plot2") for p in self.dst.glob(pattern))
 
 
 def make_plotter(root: Path, nas: NasSetup, sshd: LocalSshd | None, extra_plotter: str = "",
@@ -80,6 +81,31 @@ def make_plotter(root: Path, nas: NasSetup, sshd: LocalSshd | None, extra_plotte
         f"max_parallel = 1\n{extra_plotter}\n\n{section}\n{more_nas}"
     )
     return PlotterSetup(root, ini, dst, root / "state")
+
+
+def v1_plot_header(plot_id: bytes, k: int, size: int) -> bytes:
+    """A chiapos-layout v1 header (128-byte memo) whose tables end exactly at ``size``:
+    for files that stand in for plots (every check passes) but are never farmed."""
+    head = b"Proof of Space Plot" + plot_id + bytes([k]) + (4).to_bytes(2, "big") + b"v1.0"
+    head += (128).to_bytes(2, "big") + bytes(128)
+    entry = (k + 7) // 8
+    c3 = size - c3_park_bytes(k)  # one C3 park: one C1 checkpoint plus its terminator
+    c2 = c3 - 2 * entry
+    c1 = c2 - 2 * entry
+    p_tables = [len(head) + 80 + i for i in range(7)]
+    assert p_tables[-1] < c1, f"{size} bytes are too few for a k{k} stand-in plot"
+    return head + b"".join(p.to_bytes(8, "big") for p in [*p_tables, c1, c2, c3])
+
+
+def v2_plot_header(plot_id: bytes, k: int, level: int, size: int) -> bytes:
+    """A bladebit-layout v2 header whose one non-empty table ends exactly at ``size``."""
+    flags = 1 if level else 0
+    head = b"PLOT" + (2).to_bytes(4, "little") + plot_id + bytes([k]) + (0).to_bytes(2, "big")
+    head += flags.to_bytes(4, "little") + (bytes([level]) if level else b"")
+    start = len(head) + 160
+    pointers = [start] + [0] * 9
+    sizes = [size - start] + [0] * 9
+    return head + b"".join(p.to_bytes(8, "big") for p in pointers) + b"".join(s.to_bytes(8, "little") for s in sizes)
 
 
 def run_cli(role: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

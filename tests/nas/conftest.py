@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import v1_plot_header, v2_plot_header
+
 HERE = Path(__file__).resolve().parent
 SMART_DATA = HERE.parent / "data" / "smart"
 FAKE_SMARTCTL = HERE / "fake_smartctl.py"
@@ -87,17 +89,14 @@ def write_plot(directory: Path, size: int = 65536, k: int = 32, level: int = 0, 
     return path
 
 
-def v1_header(k: int = 32) -> bytes:
-    """The chiapos/madMAx header layout: magic, id, k, format description."""
-    desc = b"v1.0"
-    return b"Proof of Space Plot" + secrets.token_bytes(32) + bytes([k]) + len(desc).to_bytes(2, "big") + desc
+def v1_header(k: int = 32, size: int = 65536) -> bytes:
+    """A chiapos/madMAx header (random id) whose table layout ends at ``size``."""
+    return v1_plot_header(secrets.token_bytes(32), k, size)
 
 
-def v2_header(k: int = 32, level: int = 0) -> bytes:
-    """The bladebit v2 header layout: magic, version, id, k, memo, flags, level."""
-    flags = 1 if level else 0
-    head = b"PLOT" + (2).to_bytes(4, "little") + secrets.token_bytes(32) + bytes([k]) + (0).to_bytes(2, "big")
-    return head + flags.to_bytes(4, "little") + (bytes([level]) if level else b"")
+def v2_header(k: int = 32, level: int = 0, size: int = 65536) -> bytes:
+    """A bladebit v2 header (random id) whose table layout ends at ``size``."""
+    return v2_plot_header(secrets.token_bytes(32), k, level, size)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -46,7 +47,18 @@ def test_level_comparison_and_unreadable_header() -> None:
     assert not matches((), facts())  # an empty rule matches nothing
 
 
-@pytest.mark.parametrize("text", ["v3", "level << 5", "compressed", "before 2023-13-45", "name"])
+def test_pos2_plots_match_only_rules_that_say_pos2() -> None:
+    pos2 = f"plot-k18-{'cd' * 32}.plot2"
+    assert matches(parse_rule("pos2"), facts(pos2, version=3, level=None))
+    assert matches(parse_rule("pos2, k = 18"), facts(pos2, version=3, level=None))
+    for rule in ("k = 18", "name plot-k18-*", "before 2030-01-01", "level < 5", "v1", "v2"):
+        assert not matches(parse_rule(rule), facts(pos2, version=3, level=None)), rule
+    assert not matches(parse_rule("pos2"), facts(version=1))
+    assert not matches(parse_rule("pos2"), facts(pos2, version=None, level=None))  # unreadable header
+
+
+@pytest.mark.parametrize("text", ["v3", "level << 5", "compressed", "before 2023-13-45", "name", "pos3",
+                                  "level < \u0665", "before \u0662\u0660\u0662\u0663-01-01"])
 def test_bad_rules_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_rule(text)
@@ -99,7 +111,7 @@ def nas_cfg(tmp_path: Path, quotas: dict[str, int], enabled: bool = True,
 
 
 def plots(directory: Path) -> set[str]:
-    return {p.name for p in directory.glob("plot-*.plot")}
+    return {p.name for pattern in ("plot-*.plot", "plot-*.plot2") for p in directory.glob(pattern)}
 
 
 def deletions(cfg: nas_config.NasConfig) -> list[tuple[str, str]]:
@@ -155,6 +167,26 @@ def test_never_deletes_a_plot_that_does_not_match(tmp_path: Path) -> None:
     with pytest.raises(NoSpaceError):
         reserve_drive(cfg, 2 * S, incoming="plot-incoming", wait=0)
     assert plots(d1) == before and deletions(cfg) == []
+
+
+@pytest.mark.parametrize("match", ["k = 18", "pos2"])
+def test_real_pos2_plots_are_replaced_only_by_a_pos2_rule(tmp_path: Path, pos2_pool: list[Path],
+                                                         match: str) -> None:
+    size = max(p.stat().st_size for p in pos2_pool)
+    cfg = nas_cfg(tmp_path, {"drive1": 2 * size}, match=match)
+    (d1,) = (o.mountpoint for o in cfg.drives)
+    for plot in pos2_pool[:2]:
+        shutil.copy2(plot, d1 / plot.name)
+    before = plots(d1)
+    if match != "pos2":
+        with pytest.raises(NoSpaceError):
+            reserve_drive(cfg, size, incoming="plot-incoming", wait=0)
+        assert plots(d1) == before and deletions(cfg) == []
+        return
+    res = reserve_drive(cfg, size, incoming="plot-incoming", wait=0)
+    res.make_room(cfg)
+    res.release()
+    assert len(plots(d1)) == 1 and plots(d1) < before and len(deletions(cfg)) == 1
 
 
 @pytest.mark.parametrize("enabled, incoming", [(False, "plot-incoming"), (True, None)])

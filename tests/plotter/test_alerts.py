@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 import socket
-import struct
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from plotter.alerts import after_round, evaluate
 from plotter.config import PlotterAlerts
 from plotter.metrics import DirUsage
 from plotter.sender import Env
-from tests.helpers import make_nas, run_cli
+from tests.helpers import make_nas, run_cli, v1_plot_header
 from tests.notify_servers import HttpCapture, SmtpServer, dead_port, part_text
 
 HOST = socket.gethostname()
@@ -27,7 +26,7 @@ def fake_plot(directory: Path, size: int = 256 * 1024) -> Path:
     """A plot-named file with a matching v1 header: all the sender checks; it never needs farming."""
     plot_id = secrets.token_bytes(32)
     path = directory / f"plot-k32-2024-01-01-00-00-{plot_id.hex()}.plot"
-    header = b"Proof of Space Plot" + plot_id + bytes([32]) + struct.pack(">H", 4) + b"v1.0"
+    header = v1_plot_header(plot_id, 32, size)
     path.write_bytes(header + secrets.token_bytes(size - len(header)))
     return path
 

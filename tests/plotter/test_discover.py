@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from common.plotfile import parse_name
-from plotter.discover import Seen, list_dirs, open_for_writing, split_finished
+from plotter.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
 
 ID = "cd" * 32
 
@@ -53,3 +53,30 @@ def test_open_for_writing_sees_our_own_writer(tmp_path: Path) -> None:
         assert open_for_writing({writing, reading}) == {writing}
     assert open_for_writing({writing}) == set()
     assert os.path.exists(writing)
+
+
+def test_list_dirs_sees_pos2_plots_but_not_their_partial_files(tmp_path: Path) -> None:
+    pos2 = tmp_path / f"plot-k28-{ID}.plot2"
+    for name in (pos2.name, f"{pos2.name}.partial", f"plot-k27-{ID}.plot2"):
+        (tmp_path / name).write_bytes(b"x")
+
+    listing = list_dirs([tmp_path])
+
+    assert [s.path for s in listing.seen] == [pos2] and listing.seen[0].name.pos2
+    assert [r.path.name for r in listing.rejected] == [f"plot-k27-{ID}.plot2"]  # odd k: not a PoS2 size
+
+
+def test_short_v1_plot_is_bad_but_short_pos2_plot_is_unfinished(
+        tmp_path: Path, plot_pool: list[Path], pos2_pool: list[Path]) -> None:
+    seen = []
+    for source in (plot_pool[0], pos2_pool[0], pos2_pool[1]):
+        copy = tmp_path / source.name
+        data = source.read_bytes()
+        copy.write_bytes(data if source == pos2_pool[1] else data[:len(data) // 2])
+        seen.append(Seen(copy, copy.stat().st_size, 0.0, parse_name(copy.name)))
+
+    checked = check_headers(seen)
+
+    assert checked.good == [seen[2]]
+    assert checked.unfinished == [seen[1]]  # written under its final name: still being written
+    assert [r.path for r in checked.bad] == [seen[0].path] and "needs at least" in checked.bad[0].reason
