@@ -11,6 +11,7 @@ from common.channel import fd_channel
 from common.cli import run_main, setup_logging
 from common.config import find_config
 from common.sentry import start as start_sentry
+from common.statedir import ensure_state_dir
 from nas import commands as nas_commands
 from nas import config as nas_config
 from nas import ops as nas_ops
@@ -43,10 +44,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         sys.stdout.write(nas_config.EXAMPLE)
         return 0
     cfg = _load(args)
-    if args.command == "receive":
+    if args.command == "receive":  # checks the state dir itself, to answer the plotter why not
         from nas.receiver import serve
 
         return serve(cfg, fd_channel(sys.stdin.fileno(), sys.stdout.fileno()))
+    ensure_state_dir(cfg.nas.state_dir)
     if args.command in nas_commands.COMMANDS:
         return nas_commands.run(cfg, args)
     if args.command in nas_ops.COMMANDS:

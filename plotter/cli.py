@@ -15,6 +15,7 @@ from common.cli import add_report_and_metrics, run_main, serve_metrics, setup_lo
 from common.config import find_config
 from common.errors import UsageError
 from common.sentry import start as start_sentry
+from common.statedir import ensure_state_dir
 from plotter import config as plotter_config
 
 METRICS_PORT = 9842
@@ -66,6 +67,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_demo(args.plots, args.keep)
     cfg = plotter_config.load(Path(find_config("plotter", args.config)))
     start_sentry(cfg.alerting.sentry, "plotter")
+    ensure_state_dir(cfg.plotter.state_dir)  # one line now rather than a traceback mid-send
     if args.command == "send":
         from plotter import runner
 
