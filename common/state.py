@@ -52,8 +52,8 @@ def connect(path: Path, schema: str) -> sqlite3.Connection:
         if not is_corrupt(exc):
             raise _error(path, exc) from None
         reason = str(exc)
-    _set_aside(path, schema, reason)
     try:
+        _set_aside(path, schema, reason)
         return _open(path, schema)
     except (sqlite3.Error, CorruptDatabaseError, OSError) as exc:
         raise _error(path, exc) from None
