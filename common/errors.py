@@ -54,6 +54,13 @@ class AssetError(AppError):
     exit_code = 8
 
 
+class StateDirError(AppError):
+    """The state dir (sqlite databases, locks) cannot be created or written: read-only, no permission,
+    or a path through a regular file."""
+
+    exit_code = 9
+
+
 class NotifyError(AppError):
     """A message that had to go out (``report --send``) reached no channel."""
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from common.errors import LockBusyError
+from common.statedir import state_dir_error
 
 
 class FileLock:
@@ -30,8 +31,11 @@ class FileLock:
     def try_acquire(self) -> bool:
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise state_dir_error(self.path.parent, exc, "lock dir") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -23,11 +23,17 @@ code "bad_plot"), renamed from its ``.part`` name and its directory fsynced: it 
 the plotter's licence to delete. Names (``.plot`` and, for PoS2, ``.plot2``) are
 validated by :func:`common.plotfile.parse_name` on both ends (else "bad_name") and
 never reach a shell: they travel inside these JSON messages only.
+
+Whatever bytes arrive, :func:`decode` and the field readers answer with a
+:class:`ProtocolError` and nothing else: a line that is too long, not UTF-8 or not JSON,
+nested a thousand levels deep, holding an integer of thousands of digits, or a
+hash or token that is not lowercase hex.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from common.errors import ProtocolError, RemoteError
@@ -36,6 +42,7 @@ PROTOCOL_VERSION = 1
 MAX_LINE = 64 * 1024
 TOKEN_BYTES = 32
 HASH_ALG = "xxh3_128"
+HEX_RE = re.compile(r"[0-9a-f]{1,128}")
 
 Message = dict[str, Any]
 
@@ -51,7 +58,9 @@ def decode(line: bytes) -> Message:
         raise ProtocolError("control line too long or cut short")
     try:
         obj = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except RecursionError:  # the C scanner stops at the recursion limit, well before the C stack ends
+        raise ProtocolError("control line nested too deeply to be a protocol message") from None
+    except ValueError:  # not UTF-8, not JSON, or an integer of thousands of digits
         shown = line[:80].decode("utf-8", "replace").strip()
         raise ProtocolError(f"peer sent something that is not protocol JSON: {shown!r}") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("msg"), str):
@@ -72,4 +81,12 @@ def field(message: Message, name: str, kind: type) -> Any:
     value = message.get(name)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ProtocolError(f"'{message['msg']}' message has no valid '{name}'")
+    return value
+
+
+def hex_field(message: Message, name: str) -> str:
+    """A hash or token field: lowercase hex only (never compared or logged as anything else)."""
+    value: str = field(message, name, str)
+    if not HEX_RE.fullmatch(value):
+        raise ProtocolError(f"'{message['msg']}' message has a '{name}' that is not lowercase hex")
     return value

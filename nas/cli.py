@@ -11,6 +11,7 @@ from common.channel import fd_channel
 from common.cli import add_global_options, add_install_parser, run_main, setup_logging
 from common.config import find_config
 from common.sentry import start as start_sentry
+from common.statedir import ensure_state_dir
 from nas import commands as nas_commands
 from nas import config as nas_config
 from nas import ops as nas_ops
@@ -46,10 +47,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         config_path = Path(find_config("nas", args.config))
         return install.run(nas_config.load(config_path), config_path, args)
     cfg = _load(args)
-    if args.command == "receive":
+    if args.command == "receive":  # checks the state dir itself, to answer the plotter why not
         from nas.receiver import serve
 
         return serve(cfg, fd_channel(sys.stdin.fileno(), sys.stdout.fileno()))
+    ensure_state_dir(cfg.nas.state_dir)
     if args.command in nas_commands.COMMANDS:
         return nas_commands.run(cfg, args)
     if args.command in nas_ops.COMMANDS:

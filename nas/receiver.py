@@ -28,10 +28,12 @@ from common.errors import (
     PlotExistsError,
     PlotFileError,
     ProtocolError,
+    StateDirError,
     TransferError,
     VerifyError,
 )
 from common.plotfile import check_plot_file, parse_name
+from common.statedir import ensure_state_dir
 from common.stream import IO_TIMEOUT, open_for_receive, receive_to_fd
 from nas.config import NasConfig
 from nas.drives import part_path
@@ -45,6 +47,7 @@ TOKEN_TIMEOUT = 10.0
 ERROR_CODES: dict[type[AppError], str] = {
     NoSpaceError: "no_space", PlotContentError: "bad_plot", PlotFileError: "bad_name", VerifyError: "verify",
     TransferError: "transfer", ProtocolError: "protocol", PlotExistsError: "exists",
+    StateDirError: "state_dir",
 }
 
 
@@ -64,6 +67,8 @@ def serve(cfg: NasConfig, chan: LineChannel) -> int:
             if not line:
                 return 0  # the plotter only asked about space, then hung up
             message = protocol.decode(line)
+            if message["msg"] in ("space", "offer"):
+                ensure_state_dir(cfg.nas.state_dir)  # answered now, while the plotter reads a reply
             if message["msg"] == "space":
                 _answer_space(cfg, chan, message)
             elif message["msg"] == "offer":
@@ -134,7 +139,8 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
         raise TransferError(f"cannot create {part}: {exc.strerror}") from None
     try:
         digest = _fill_part(cfg, chan, offer, res, listener, fd, direct)
-        expected = protocol.field(protocol.expect(chan.read(CONTROL_TIMEOUT), "digest"), "hash", str)
+        # Hex only: compare_digest raises TypeError on non-ASCII text.
+        expected = protocol.hex_field(protocol.expect(chan.read(CONTROL_TIMEOUT), "digest"), "hash")
         if not hmac.compare_digest(expected, digest):
             raise VerifyError(f"{offer.name}: hash mismatch (plotter {expected}, NAS {digest})")
         check_plot_file(part, parse_name(offer.name))

@@ -22,6 +22,7 @@ from common.cli import (
 from common.config import find_config
 from common.errors import UsageError
 from common.sentry import start as start_sentry
+from common.statedir import ensure_state_dir
 from plotter import config as plotter_config
 
 METRICS_PORT = 9842
@@ -76,6 +77,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return install.run(cfg, config_path, args)
     start_sentry(cfg.alerting.sentry, "plotter")
+    ensure_state_dir(cfg.plotter.state_dir)  # one line now rather than a traceback mid-send
     if args.command == "send":
         from plotter import runner
 
