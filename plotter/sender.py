@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from common.errors import AppError, ConnectError, NoSpaceError, ProtocolError, TransferError, VerifyError
+from common.errors import AppError, ConnectError, NoSpaceError, TransferError, VerifyError
 from common.locking import FileLock
 from common.stream import IO_TIMEOUT, send_file
 from plotter.client import NasClient
@@ -99,17 +99,8 @@ def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen
                 raise TransferError(f"data connection broke at once: {exc.strerror}") from None
             return send_file(sock, str(item.path), item.size, bwlimit=cfg.plotter.bwlimit)
     except (TransferError, ConnectError) as exc:
-        _raise_nas_reason(client)
+        client.raise_reason()  # when the stream breaks, the NAS usually said why
         raise exc
-
-
-def _raise_nas_reason(client: NasClient) -> None:
-    """When the stream breaks, the NAS usually said why on the control channel."""
-    try:
-        client.chan.read(5.0)
-    except AppError as reason:
-        if not isinstance(reason, ProtocolError):
-            raise reason from None
 
 
 def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasTarget]:

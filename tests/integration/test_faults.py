@@ -81,15 +81,15 @@ def test_sender_killed_mid_stream(tmp_path: Path, sshd: LocalSshd, copy_plots: C
     _resend_succeeds(nas, plotter, source, digest)
 
 
-def test_drive_full_mid_stream(tmp_path: Path, copy_plots: CopyPlots) -> None:
+def test_drive_full_mid_stream(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
     drive = tmp_path / "tmpfs-drive"
     drive.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(drive)], check=True, timeout=30)
     try:
-        nas, plotter, source, digest = _slow_setup(tmp_path, None, copy_plots, drive_dirs=[drive])
-        sender = popen_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+        nas, plotter, source, digest = _slow_setup(tmp_path, sshd, copy_plots, drive_dirs=[drive])
+        sender = popen_cli("plotter", "-vv", "--config", str(plotter.ini), "send", "--once")
         _growing_part(nas, min_size=0)  # reserved and created; the stream has just begun
         filler = drive / "other-data"
         with open(filler, "wb") as handle:  # another writer takes the rest of the disk
@@ -102,6 +102,7 @@ def test_drive_full_mid_stream(tmp_path: Path, copy_plots: CopyPlots) -> None:
         _, err = sender.communicate(timeout=120)
 
         assert sender.returncode != 0
+        print(err)
         assert "No space left" in err
         _assert_kept_and_nothing_named_plot(nas, source, digest)
         assert nas.parts() == []
