@@ -301,7 +301,7 @@ def disk_error(exc: OSError) -> AppError:
     """A failed write to the receiving drive, told apart from a network failure: a full
     drive is a NoSpaceError (its reason must reach the plotter's log and history)."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return NoSpaceError(f"the drive is full: {exc.strerror}")
+        return NoSpaceError(f"the drive filled up: {exc.strerror}")
     return TransferError(f"writing to the drive: {exc.strerror or exc}")
 
 

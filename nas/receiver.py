@@ -158,8 +158,7 @@ def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation
         try:
             digest = receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size)
         except NoSpaceError as exc:
-            raise NoSpaceError(f"{res.drive.mountpoint} filled up while {offer.name} streamed in: "
-                               f"{exc.message}") from None
+            raise NoSpaceError(f"{res.drive.mountpoint}: {exc.message}") from None
     try:
         os.fsync(fd)
     except OSError as exc:

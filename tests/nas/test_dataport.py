@@ -152,11 +152,10 @@ def test_wrong_and_closed_connections_are_dropped_at_once(listener: socket.socke
 
 def test_listen_takes_the_first_free_port_and_fails_clearly_when_none_is() -> None:
     low = free_port()
-    with socket.create_server(("127.0.0.1", low)):
-        with listen("127.0.0.1", (low, low + 1)) as second:
-            assert second.getsockname()[1] == low + 1
-            with pytest.raises(TransferError, match=f"no free port in data_ports {low}-{low + 1}"):
-                listen("127.0.0.1", (low, low + 1))
+    with socket.create_server(("127.0.0.1", low)), listen("127.0.0.1", (low, low + 1)) as second:
+        assert second.getsockname()[1] == low + 1
+        with pytest.raises(TransferError, match=f"no free port in data_ports {low}-{low + 1}"):
+            listen("127.0.0.1", (low, low + 1))
 
 
 def test_describe_dropped() -> None:
