@@ -13,15 +13,17 @@ CONNECT_TIMEOUT = 1.0
 
 def open_or_none(host: str, port: int) -> socket.socket | None:
     try:
-        return socket.create_connection((host, port), timeout=CONNECT_TIMEOUT)
+        sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT)
     except OSError:
         return None  # nothing listens there (yet), or the backlog is full
+    sock.setblocking(False)  # probes and 1-byte sends never wait
+    return sock
 
 
 def is_closed(sock: socket.socket) -> bool:
-    """Whether the peer closed or reset ``sock`` (the receiver dropped us)."""
+    """Whether the peer closed or reset ``sock`` (the receiver dropped us); never waits."""
     try:
-        return sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
+        return sock.recv(1, socket.MSG_PEEK) == b""
     except BlockingIOError:
         return False
     except OSError:
@@ -36,12 +38,14 @@ class Trickler:
     sock: socket.socket | None = None
     next_at: float = 0.0
     sent: int = 0
+    connects: int = 0
 
     def step(self, host: str, port: int, now: float) -> None:
         if self.sock is not None and is_closed(self.sock):
             self.close()
         if self.sock is None:
             self.sock = open_or_none(host, port)
+            self.connects += self.sock is not None
             self.next_at = now
         if self.sock is not None and now >= self.next_at:
             try:
@@ -69,6 +73,8 @@ class PortFlood:
         self.open_idle = dict.fromkeys(self.ports, 0)
         self.peak_idle = dict.fromkeys(self.ports, 0)
         self.slow_open = dict.fromkeys(self.ports, 0)
+        self.idle_dropped = dict.fromkeys(self.ports, 0)
+        self.loris_connects = dict.fromkeys(self.ports, 0)
         self.threads = [threading.Thread(target=self._run, args=(p,), daemon=True) for p in self.ports]
 
     def __enter__(self) -> PortFlood:
@@ -87,6 +93,12 @@ class PortFlood:
         with self.lock:
             return self.open_idle[port] >= self.idle and self.slow_open[port] == 2
 
+    def churned(self, port: int) -> bool:
+        """The receiver has dropped every idle connection and the slow-loris at least once,
+        and they all came back: the attack has outlasted a token deadline."""
+        with self.lock:
+            return self.idle_dropped[port] >= self.idle and self.loris_connects[port] >= 2
+
     @staticmethod
     def _prune(socks: list[socket.socket]) -> list[socket.socket]:
         alive = []
@@ -102,7 +114,9 @@ class PortFlood:
         slow = [Trickler(1.0), Trickler(9.0)]
         try:
             while not self.stop_event.wait(TICK):
+                before = len(idle)
                 idle = self._prune(idle)
+                dropped = before - len(idle)
                 while len(idle) < self.idle and not self.stop_event.is_set():
                     sock = open_or_none(self.host, port)
                     if sock is None:
@@ -115,6 +129,8 @@ class PortFlood:
                     self.open_idle[port] = len(idle)
                     self.peak_idle[port] = max(self.peak_idle[port], len(idle))
                     self.slow_open[port] = sum(c.sock is not None for c in slow)
+                    self.idle_dropped[port] += dropped
+                    self.loris_connects[port] = slow[0].connects
         finally:
             for sock in idle:
                 sock.close()
