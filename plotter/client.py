@@ -96,19 +96,23 @@ class NasClient:
         """Send ``line``; when the NAS has already hung up, raise the reason it gave instead."""
         try:
             self.chan.write(line)
-        except TransferError:
-            self.raise_reason()
+        except TransferError as exc:
+            self.raise_reason(exc)
             raise
 
-    def raise_reason(self) -> None:
-        """Raise the error the NAS sent before it hung up, if it sent one (e.g. its disk
-        filled mid-stream): that, not our broken pipe, is what the log and history need."""
+    def raise_reason(self, ours: AppError) -> None:
+        """Raise the error the NAS sent before it hung up, if it sent one (a drive that filled
+        mid-stream): that, not our broken pipe, is what the log and history need. ``ours``,
+        what failed here, is kept in the message: the NAS may only have seen its effect."""
         try:
             message = self.chan.read(REASON_TIMEOUT)
         except AppError as exc:
             log.debug("no reason from the NAS: %s", exc.message)
             return
-        protocol.raise_if_error(message)
+        try:
+            protocol.raise_if_error(message)
+        except RemoteError as theirs:
+            raise RemoteError(f"{theirs.message} (here: {ours.message})", theirs.code) from None
         log.debug("NAS sent %r instead of a reason", message["msg"])
 
     def close(self) -> None:

@@ -90,17 +90,19 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
 
 def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, port: int,
             token: bytes, env: Env) -> str:
-    try:
-        with env.connect_data(target.data_host, port, target.connect_timeout) as sock:
+    # A failed connect (ConnectError) is not caught: the NAS only knows that nobody came.
+    with env.connect_data(target.data_host, port, target.connect_timeout) as sock:
+        try:
             sock.settimeout(IO_TIMEOUT)
             try:
                 sock.sendall(token)
             except OSError as exc:
                 raise TransferError(f"data connection broke at once: {exc.strerror}") from None
             return send_file(sock, str(item.path), item.size, bwlimit=cfg.plotter.bwlimit)
-    except (TransferError, ConnectError) as exc:
-        client.raise_reason()  # when the stream breaks, the NAS usually said why
-        raise exc
+        except TransferError as exc:
+            broken = exc
+    client.raise_reason(broken)  # the socket is closed now, so the NAS stops waiting and says why
+    raise broken
 
 
 def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasTarget]:
