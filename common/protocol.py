@@ -68,10 +68,15 @@ def decode(line: bytes) -> Message:
     return obj
 
 
-def expect(message: Message, kind: str) -> Message:
-    """Return ``message`` if it is ``kind``; raise the peer's error or a protocol error."""
+def raise_if_error(message: Message) -> None:
+    """Raise the peer's error when ``message`` is an ``error`` reply."""
     if message["msg"] == "error":
         raise RemoteError(str(message.get("error", "unspecified error")), str(message.get("code", "remote")))
+
+
+def expect(message: Message, kind: str) -> Message:
+    """Return ``message`` if it is ``kind``; raise the peer's error or a protocol error."""
+    raise_if_error(message)
     if message["msg"] != kind:
         raise ProtocolError(f"expected '{kind}', peer sent '{message['msg']}'")
     return message

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import xxhash
 
-from common.errors import TransferError
+from common.errors import AppError, NoSpaceError, TransferError
 
 CHUNK = 8 * 1024 * 1024
 DEPTH = 4
@@ -209,8 +209,7 @@ def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
                 progress(offset)
         pool.finish()
         if tail is not None:
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
-            _pwrite_all(fd, memoryview(tail[0])[:tail[1]], tail[2])
+            _write_tail(fd, *tail)
         if sock.recv(1):
             raise TransferError("peer sent more bytes than it announced")
     except OSError as exc:
@@ -229,6 +228,15 @@ def _recv_fill(sock: socket.socket, view: memoryview, hasher: xxhash.xxh3_128) -
         hasher.update(view[got:got + n])
         got += n
     return got
+
+
+def _write_tail(fd: int, buf: mmap.mmap, n: int, offset: int) -> None:
+    """The unaligned last piece, written with O_DIRECT switched off on the descriptor."""
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+    try:
+        _pwrite_all(fd, memoryview(buf)[:n], offset)
+    except OSError as exc:
+        raise disk_error(exc) from None
 
 
 def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
@@ -286,7 +294,15 @@ class _WriterPool:
 
     def _raise_error(self) -> None:
         if self.errors:
-            raise self.errors[0]
+            raise disk_error(self.errors[0])
+
+
+def disk_error(exc: OSError) -> AppError:
+    """A failed write to the receiving drive, told apart from a network failure: a full
+    drive is a NoSpaceError (its reason must reach the plotter's log and history)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return NoSpaceError(f"the drive filled up: {exc.strerror}")
+    return TransferError(f"writing to the drive: {exc.strerror or exc}")
 
 
 def _describe(exc: OSError) -> str:

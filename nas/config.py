@@ -31,7 +31,8 @@ policy = fill
 preallocate = true
 # Write with O_DIRECT where the filesystem allows (keeps the page cache for farming).
 direct_io = true
-# Seconds to wait for the plotter's data connection.
+# Seconds from offering the data port until the plotter's connection has sent its token: a hard
+# limit, whatever else connects (the drive stays locked no longer).
 accept_timeout = 30
 # Size of each of the 4 receive buffers (a multiple of 4096; smaller for low-memory NAS boxes).
 buffer_size = 8MiB

@@ -15,7 +15,6 @@ import logging
 import os
 import secrets
 import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from common.plotfile import check_plot_file, parse_name
 from common.statedir import ensure_state_dir
 from common.stream import IO_TIMEOUT, open_for_receive, receive_to_fd
 from nas.config import NasConfig
+from nas.dataport import accept_with_token, listen
 from nas.drives import part_path
 from nas.select import Reservation, find_existing, reserve_drive, total_free
 from nas.state import record_receipt
@@ -43,7 +43,6 @@ from nas.state import record_receipt
 log = logging.getLogger(__name__)
 
 CONTROL_TIMEOUT = 120.0
-TOKEN_TIMEOUT = 10.0
 ERROR_CODES: dict[type[AppError], str] = {
     NoSpaceError: "no_space", PlotContentError: "bad_plot", PlotFileError: "bad_name", VerifyError: "verify",
     TransferError: "transfer", ProtocolError: "protocol", PlotExistsError: "exists",
@@ -118,7 +117,7 @@ def _receive(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
     if existing is not None:
         raise PlotExistsError(f"{offer.name} already exists at {existing}; refusing a second copy")
     # Bind first: a NAS out of data ports must fail before replacement deletes anything.
-    with _listen(cfg) as listener:
+    with listen(cfg.nas.data_bind, cfg.nas.data_ports) as listener:
         reservation = reserve_drive(cfg, offer.size, incoming=offer.name)
         try:
             final = _receive_on(cfg, chan, offer, reservation, listener)
@@ -159,13 +158,17 @@ def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation
     token = secrets.token_bytes(protocol.TOKEN_BYTES)
     chan.write(protocol.encode("ready", port=listener.getsockname()[1], token=token.hex(),
                                drive=str(res.drive.mountpoint)))
-    conn = _accept_with_token(listener, token, cfg.nas.accept_timeout)
+    conn = accept_with_token(listener, token, cfg.nas.accept_timeout)
+    listener.close()  # nobody else may connect while the plot streams in
     with conn:
         res.make_room(cfg)  # replacement deletes only now that the plot is really coming
         if cfg.nas.preallocate:
             _preallocate(fd, offer.size, res)
         conn.settimeout(IO_TIMEOUT)
-        digest = receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size)
+        try:
+            digest = receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size)
+        except NoSpaceError as exc:
+            raise NoSpaceError(f"{res.drive.mountpoint}: {exc.message}") from None
     try:
         os.fsync(fd)
     except OSError as exc:
@@ -201,50 +204,6 @@ def fallocate(fd: int, size: int) -> bool:
     if err in (errno.EOPNOTSUPP, errno.ENOSYS):
         return False
     raise OSError(err, os.strerror(err))
-
-
-def _listen(cfg: NasConfig) -> socket.socket:
-    low, high = cfg.nas.data_ports
-    for port in range(low, high + 1):
-        sock = socket.socket(socket.AF_INET6 if ":" in cfg.nas.data_bind else socket.AF_INET)
-        try:
-            sock.bind((cfg.nas.data_bind, port))
-            sock.listen(4)
-            return sock
-        except OSError:
-            sock.close()
-    raise TransferError(f"no free port in data_ports {low}-{high} on {cfg.nas.data_bind}")
-
-
-def _accept_with_token(listener: socket.socket, token: bytes, timeout: float) -> socket.socket:
-    """The first connection that presents ``token``; others are dropped."""
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        listener.settimeout(left)
-        try:
-            conn, peer = listener.accept()
-        except TimeoutError:
-            break
-        conn.settimeout(min(TOKEN_TIMEOUT, max(left, 0.1)))
-        try:
-            presented = _recv_exact(conn, len(token))
-        except OSError:
-            presented = b""
-        if hmac.compare_digest(presented, token):
-            return conn
-        log.warning("dropped a data connection from %s:%s without the right token", *peer[:2])
-        conn.close()
-    raise TransferError(f"no data connection with the right token within {timeout:.0f} s")
-
-
-def _recv_exact(conn: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = conn.recv(size - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def _commit(part: Path, final: Path, size: int) -> None:

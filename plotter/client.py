@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from common import protocol
-from common.errors import ProtocolError, RemoteError
+from common.errors import AppError, ProtocolError, RemoteError, TransferError
 from plotter.session import Session
 
 log = logging.getLogger(__name__)
@@ -15,6 +15,7 @@ HELLO_TIMEOUT = 30.0
 ENDED_TIMEOUT = 5.0
 NOISE_LINES = 20
 REPLY_TIMEOUT = 120.0
+REASON_TIMEOUT = 5.0
 # Receiving ends with fsync of a whole plot on a spinning disk: give it time.
 STORED_TIMEOUT = 600.0
 
@@ -68,13 +69,13 @@ class NasClient:
         raise ProtocolError(f"no protocol hello within the first {NOISE_LINES} lines: is `command` right?")
 
     def space(self, size: int) -> Space:
-        self.chan.write(protocol.encode("space", size=size))
+        self._write(protocol.encode("space", size=size))
         reply = protocol.expect(self.chan.read(REPLY_TIMEOUT), "space")
         return Space(protocol.field(reply, "free_bytes", int), protocol.field(reply, "largest_free", int),
                      protocol.field(reply, "can_take", bool))
 
     def offer(self, name: str, size: int) -> Ready:
-        self.chan.write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG))
+        self._write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG))
         reply = protocol.expect(self.chan.read(REPLY_TIMEOUT), "ready")
         token = protocol.field(reply, "token", str)
         try:
@@ -86,15 +87,41 @@ class NasClient:
         return Ready(protocol.field(reply, "port", int), raw, protocol.field(reply, "drive", str))
 
     def digest(self, digest: str) -> Stored:
-        self.chan.write(protocol.encode("digest", hash=digest))
+        self._write(protocol.encode("digest", hash=digest))
         reply = protocol.expect(self.chan.read(STORED_TIMEOUT), "stored")
         return Stored(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
                       protocol.field(reply, "hash", str))
 
+    def _write(self, line: bytes) -> None:
+        """Send ``line``; when the NAS has already hung up, raise the reason it gave instead."""
+        try:
+            self.chan.write(line)
+        except TransferError as exc:
+            self.raise_reason(exc)
+            raise
+
+    def raise_reason(self, ours: AppError) -> None:
+        """Raise the error the NAS sent before it hung up, if it sent one (a drive that filled
+        mid-stream): that, not our broken pipe, is what the log and history need. ``ours``,
+        what failed here, is kept in the message: the NAS may only have seen its effect."""
+        try:
+            message = self.chan.read(REASON_TIMEOUT)
+        except AppError as exc:
+            log.debug("no reason from the NAS: %s", exc.message)
+            return
+        try:
+            protocol.raise_if_error(message)
+        except RemoteError as theirs:
+            raise RemoteError(f"{theirs.message} (here: {ours.message})", theirs.code) from None
+        log.debug("NAS sent %r instead of a reason", message["msg"])
+
     def close(self) -> None:
-        """Say goodbye (so the NAS exits quietly) and end the session."""
+        """Say goodbye (so the NAS exits quietly) and end the session.
+
+        Called from ``finally`` blocks: it must never replace the error being raised
+        (a NAS that sent its reason and exited makes this write fail)."""
         try:
             self.chan.write(protocol.encode("bye"))
-        except OSError:
-            pass  # the session is being torn down anyway
+        except TransferError as exc:
+            log.debug("no goodbye to the NAS: %s", exc.message)
         self.session.close()

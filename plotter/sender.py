@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from common.errors import AppError, ConnectError, NoSpaceError, ProtocolError, TransferError, VerifyError
+from common.errors import AppError, ConnectError, NoSpaceError, TransferError, VerifyError
 from common.locking import FileLock
 from common.stream import IO_TIMEOUT, send_file
 from plotter.client import NasClient
@@ -90,26 +90,19 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
 
 def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, port: int,
             token: bytes, env: Env) -> str:
-    try:
-        with env.connect_data(target.data_host, port, target.connect_timeout) as sock:
+    # A failed connect (ConnectError) is not caught: the NAS only knows that nobody came.
+    with env.connect_data(target.data_host, port, target.connect_timeout) as sock:
+        try:
             sock.settimeout(IO_TIMEOUT)
             try:
                 sock.sendall(token)
             except OSError as exc:
                 raise TransferError(f"data connection broke at once: {exc.strerror}") from None
             return send_file(sock, str(item.path), item.size, bwlimit=cfg.plotter.bwlimit)
-    except (TransferError, ConnectError) as exc:
-        _raise_nas_reason(client)
-        raise exc
-
-
-def _raise_nas_reason(client: NasClient) -> None:
-    """When the stream breaks, the NAS usually said why on the control channel."""
-    try:
-        client.chan.read(5.0)
-    except AppError as reason:
-        if not isinstance(reason, ProtocolError):
-            raise reason from None
+        except TransferError as exc:
+            broken = exc
+    client.raise_reason(broken)  # the socket is closed now, so the NAS stops waiting and says why
+    raise broken
 
 
 def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasTarget]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import subprocess
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import TransferError
-from common.stream import hash_file, open_for_receive, receive_to_fd, send_file
+from common.errors import NoSpaceError, TransferError
+from common.stream import disk_error, hash_file, open_for_receive, receive_to_fd, send_file
 
 CHUNK = 64 * 1024
 
@@ -110,3 +111,13 @@ def test_a_source_that_cannot_be_read_is_an_error_not_a_crash(tmp_path: Path) ->
     assert child.returncode == 3, (child.returncode, err)
     assert out.strip() == f"cannot read the source at byte {size // 2}: I/O error or the file shrank"
     assert received == size // 2  # what could be read and hashed was sent; nothing past it
+
+
+@pytest.mark.parametrize(("err", "kind", "words"), [
+    (errno.ENOSPC, NoSpaceError, "the drive filled up: No space left on device"),
+    (errno.EDQUOT, NoSpaceError, "the drive filled up: Disk quota exceeded"),
+    (errno.EIO, TransferError, "writing to the drive: Input/output error"),
+])
+def test_disk_errors_keep_their_reason(err: int, kind: type[Exception], words: str) -> None:
+    error = disk_error(OSError(err, os.strerror(err)))
+    assert type(error) is kind and str(error) == words

@@ -7,16 +7,22 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from common import protocol
+from common.locking import is_locked
 from common.stream import hash_file
+from nas import config as nas_config
+from nas.select import lock_path
 from plotter import config as plotter_config
 from plotter.runner import send_once
 from plotter.sender import Env
-from tests.helpers import ROOT, make_nas, make_plotter
-from tests.sshd import LocalSshd
+from plotter.session import connect_data
+from tests.flood import PortFlood, Trickler
+from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, wait_for
+from tests.sshd import LocalSshd, free_port
 
 CopyPlots = Callable[..., list[Path]]
 FLIP_AT = protocol.TOKEN_BYTES + 1_000_000
@@ -147,3 +153,93 @@ def test_receiver_rejects_a_bad_name(tmp_path: Path) -> None:
 
     assert reply["msg"] == "error" and reply["code"] == "bad_name"
     assert session.finish() != 0
+
+
+def _narrow_ports(nas: NasSetup, count: int) -> tuple[int, int]:
+    """Give the NAS a data_ports range of ``count`` ports (small, so a flood can cover it all)."""
+    low = free_port()
+    ports = (low, low + count - 1)
+    text = nas.ini.read_text()
+    old = next(line for line in text.splitlines() if line.startswith("data_ports"))
+    nas.ini.write_text(text.replace(old, f"data_ports = {ports[0]}-{ports[1]}"))
+    return ports
+
+
+def test_a_flood_on_every_data_port_does_not_block_the_transfer(
+        tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    ports = _narrow_ports(nas, 3)
+    plotter = make_plotter(tmp_path / "plotter", nas, sshd)
+    cfg = plotter_config.load(plotter.ini)
+    undisturbed = _timed_send(cfg, Env(), copy_plots(plotter.dst, 1))
+    (second,) = copy_plots(plotter.dst, 1, start=1)
+    digest = hash_file(str(second))
+
+    with PortFlood("127.0.0.1", ports, idle=200) as flood:
+        waited: dict[int, float] = {}
+
+        def connect_into_the_flood(host: str, port: int, timeout: float) -> socket.socket:
+            start = time.monotonic()  # the attack has outlasted a token deadline and is in place
+            wait_for(lambda: flood.churned(port) and flood.saturated(port), 25,
+                     f"200 idle and 2 slow connections to port {port}, dropped and back")
+            waited[port] = time.monotonic() - start
+            return connect_data(host, port, timeout)
+
+        disturbed = _timed_send(cfg, Env(connect_data=connect_into_the_flood), [second]) - sum(waited.values())
+
+    ((port, _),) = waited.items()
+    assert flood.churned(port) and flood.peak_idle[port] >= 200
+    (stored,) = [p for p in nas.plots() if p.name == second.name]
+    assert hash_file(str(stored)) == digest and not second.exists()
+    assert disturbed < 3 * undisturbed + 5, f"{disturbed:.1f} s under attack, {undisturbed:.1f} s without"
+
+
+def _timed_send(cfg: plotter_config.PlotterConfig, env: Env, expected: list[Path]) -> float:
+    start = time.monotonic()
+    result = send_once(cfg, env)
+    seconds = time.monotonic() - start
+    assert (result.sent, result.failed) == (len(expected), 0)
+    assert not any(p.exists() for p in expected)
+    return seconds
+
+
+def test_the_receiver_gives_up_at_accept_timeout_and_frees_its_drive(
+        tmp_path: Path, copy_plots: CopyPlots) -> None:
+    """Peers that never finish a token (silent, 1 byte/s, 1 byte/9 s) cannot stretch the wait."""
+    nas = make_nas(tmp_path / "nas", drives=1, extra_nas="accept_timeout = 3")
+    (source,) = copy_plots(tmp_path / "src", 1)
+    lock = lock_path(nas_config.load(nas.ini).nas.state_dir, nas.drives[0])
+    session = ReceiverSession(nas.ini)
+    session.send("offer", name=source.name, size=source.stat().st_size, hash_alg="xxh3_128")
+    ready = session.read()
+    offered = time.monotonic()
+    slow = [Trickler(1.0), Trickler(9.0)]
+    for client in slow:  # first in line, each sending its first byte at once
+        client.step("127.0.0.1", int(str(ready["port"])), offered)
+    silent = _connect(ready["port"])
+    stop = threading.Event()
+    pacer = threading.Thread(target=_pace, args=(slow, ready["port"], stop), daemon=True)
+    pacer.start()
+    try:
+        reply = session.read()
+        seconds = time.monotonic() - offered
+        locked_after = is_locked(lock)
+    finally:
+        stop.set()
+        pacer.join(timeout=10)
+        silent.close()
+
+    assert reply["msg"] == "error" and "right token within 3 s" in str(reply["error"]), reply
+    assert 3 <= seconds < 8, f"the receiver gave up after {seconds:.1f} s"
+    assert not locked_after
+    assert session.finish() != 0
+    assert nas.plots() == [] and nas.parts() == []
+
+
+def _pace(clients: list[Trickler], port: object, stop: threading.Event) -> None:
+    assert isinstance(port, int)
+    while not stop.wait(0.05):
+        for client in clients:
+            client.step("127.0.0.1", port, time.monotonic())
+    for client in clients:
+        client.close()

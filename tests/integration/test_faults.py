@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import signal
 import subprocess
@@ -81,29 +83,39 @@ def test_sender_killed_mid_stream(tmp_path: Path, sshd: LocalSshd, copy_plots: C
     _resend_succeeds(nas, plotter, source, digest)
 
 
-def test_drive_full_mid_stream(tmp_path: Path, copy_plots: CopyPlots) -> None:
+def test_drive_full_mid_stream(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
+    """Over SSH (where the NAS's stderr is not the plotter's), the NAS's reason must reach
+    the plotter's log line and its history row, not a bare "Socket is closed"."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
     drive = tmp_path / "tmpfs-drive"
     drive.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(drive)], check=True, timeout=30)
     try:
-        nas, plotter, source, digest = _slow_setup(tmp_path, None, copy_plots, drive_dirs=[drive])
+        nas, plotter, source, digest = _slow_setup(tmp_path, sshd, copy_plots, drive_dirs=[drive])
         sender = popen_cli("plotter", "--config", str(plotter.ini), "send", "--once")
         _growing_part(nas, min_size=0)  # reserved and created; the stream has just begun
-        filler = drive / "other-data"
-        with open(filler, "wb") as handle:  # another writer takes the rest of the disk
-            try:
-                while handle.write(b"\0" * 65536):
-                    pass
-            except OSError:
-                pass
+        _fill(drive / "other-data")  # another writer takes the rest of the disk
 
         _, err = sender.communicate(timeout=120)
+        status = run_cli("plotter", "--config", str(plotter.ini), "status", "--json")
 
         assert sender.returncode != 0
-        assert "No space left" in err
+        (failed,) = [line for line in err.splitlines() if "not sent, kept on the plotter" in line]
+        assert "No space left on device" in failed and str(drive) in failed, err
+        (row,) = json.loads(status.stdout)["recent"]
+        assert row["result"] == "failed" and "No space left on device" in row["error"], row
         _assert_kept_and_nothing_named_plot(nas, source, digest)
         assert nas.parts() == []
     finally:
         subprocess.run(["umount", "-l", str(drive)], check=False, timeout=30)
+
+
+def _fill(path: Path) -> None:
+    """Write zeros to ``path`` until its filesystem is full (bounded by its size)."""
+    with open(path, "wb", buffering=0) as handle:
+        try:
+            while handle.write(b"\0" * 65536):
+                pass
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
