@@ -1,0 +1,58 @@
+"""Plotter stand-ins on disk, keys, and one real chia (chiapos k18) run shared by the log tests."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from plotter.plotting.backends import JobSpec, command
+from tests.plotter.plotting.standins import install
+
+FARMER = "8" + "a1" * 47 + "b"
+POOL = "9" + "c2" * 47 + "d"
+CONTRACT = "xch1" + "qpzry9x8gf2tvdw0s3jn54khce6mua7l"[:29] * 2
+RUN_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Run:
+    spec: JobSpec
+    log: Path
+    lines: list[str]
+    returncode: int
+
+
+@pytest.fixture(scope="session")
+def standins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return install(tmp_path_factory.mktemp("standin-bin"))
+
+
+def spec_for(backend: str, root: Path, standins: dict[str, Path], executable: str, **changes: object) -> JobSpec:
+    values: dict[str, object] = {
+        "backend": backend, "dst_dir": root / "dst", "farmer_key": FARMER, "pool_key": POOL,
+        "k": 18, "tmp_dir": root / "tmp", "executable": str(standins[executable]), "threads": 2,
+    }
+    values.update(changes)
+    return JobSpec(**values)  # type: ignore[arg-type]
+
+
+def run_job(spec: JobSpec, log: Path) -> Run:
+    """Run a job's argv like the scheduler will: stdout and stderr into one log file."""
+    for directory in (spec.tmp_dir, spec.tmp2_dir, spec.dst_dir):
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        done = subprocess.run(command(spec), stdout=out, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT,
+                              check=False)
+    return Run(spec, log, log.read_text().split("\n")[:-1], done.returncode)
+
+
+@pytest.fixture(scope="session")
+def chia_run(tmp_path_factory: pytest.TempPathFactory, standins: dict[str, Path]) -> Run:
+    """One real ``chia plots create`` (stand-in, chiapos k18) with separate tmp, tmp2 and dst."""
+    root = tmp_path_factory.mktemp("chia-run")
+    spec = spec_for("chia", root, standins, "chia", tmp2_dir=root / "tmp2")
+    return run_job(spec, root / "chia.log")
