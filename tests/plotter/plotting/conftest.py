@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from plotter.plotting.backends import JobSpec, command
+from plotter.plotting.phase import Phase
 from tests.plotter.plotting.standins import install
 
 FARMER = "8" + "a1" * 47 + "b"
@@ -56,3 +57,16 @@ def chia_run(tmp_path_factory: pytest.TempPathFactory, standins: dict[str, Path]
     root = tmp_path_factory.mktemp("chia-run")
     spec = spec_for("chia", root, standins, "chia", tmp2_dir=root / "tmp2")
     return run_job(spec, root / "chia.log")
+
+
+@pytest.fixture(scope="session")
+def madmax_run(tmp_path_factory: pytest.TempPathFactory, standins: dict[str, Path]) -> Run:
+    """One madMAx stand-in run: tmp, tmp2 and a separate final directory (so the final copy runs)."""
+    root = tmp_path_factory.mktemp("madmax-run")
+    spec = spec_for("madmax", root, standins, "chia_plot", tmp2_dir=root / "tmp2", buckets=256)
+    return run_job(spec, root / "madmax.log")
+
+
+def steps_seen(result: list[Phase]) -> list[Phase]:
+    """The distinct phases in the order they were reached."""
+    return list(dict.fromkeys(result))
