@@ -10,7 +10,9 @@ N and N+1...", "Writing P7." / "Writing C1 table." / C2 / C3, "Finished Phase 4 
 plot tables to disk".
 
 CUDA (cuda/CudaPlotter.cu, CudaPlotPhase2.cu, CudaPlotPhase3.cu) reports ends only and has three
-phases: "Generating F1", "Table N completed in", "Completed Phase 1 in", "Marked Table N in",
+phases: "Generating F1", "Finished F1 in", "Table N completed in", "Completed Phase 1 in" (phase 2
+begins right after), "Marked Table N in" (N is the 0-based TableId: 6 is table 7; minor counts the
+tables marked),
 "Completed Phase 2 in", "Compressing Table(s) N and N+1...", "Serializing P7 entries" (the P7 park
 writing, chiapos's phase 4 work, reported here as phase 4), "Completed Phase 3 in", "Completed
 writing plot in".
@@ -30,12 +32,13 @@ FORMAT = LogFormat(
     rules=(
         rule(r"Running Phase ([1-4])", major_from(0)),
         rule(r"Generating F1", at(1, 1)),
+        rule(r"Finished F1 in", at(1, 2)),
         rule(r"Forward propagating to table (\d)", step(1, lambda table: table)),
         rule(r"(?:^|\s)Table (\d) completed in", step(1, lambda table: table + 1)),
-        rule(r"Completed Phase 1 in", at(2, 1)),
+        rule(r"Completed Phase 1 in", at(2, 0)),
         rule(r"Prunning table (\d)", step(2, lambda table: 7 - table, high=6)),
-        rule(r"Marked Table (\d) in", step(2, lambda table: 8 - table, high=6)),
-        rule(r"Completed Phase 2 in", at(3, 1)),
+        rule(r"Marked Table (\d) in", step(2, lambda table: 7 - table, high=6)),
+        rule(r"Completed Phase 2 in", at(3, 0)),
         rule(r"Compressing [Tt]ables? (\d) and \d", step(3, lambda table: table, high=6)),
         rule(r"Writing P7\.", at(4, 1)),
         rule(r"Serializing P7 entries", at(4, 1)),

@@ -70,3 +70,17 @@ def madmax_run(tmp_path_factory: pytest.TempPathFactory, standins: dict[str, Pat
 def steps_seen(result: list[Phase]) -> list[Phase]:
     """The distinct phases in the order they were reached."""
     return list(dict.fromkeys(result))
+
+
+@pytest.fixture(scope="session")
+def bladebit_runs(tmp_path_factory: pytest.TempPathFactory, standins: dict[str, Path]) -> dict[str, Run]:
+    """bladebit ramplot, diskplot and cudaplot (hybrid --disk-128, level 7) stand-in runs."""
+    root = tmp_path_factory.mktemp("bladebit-runs")
+    specs = {
+        "bladebit": spec_for("bladebit", root / "ram", standins, "bladebit", k=32, tmp_dir=None),
+        "bladebit-disk": spec_for("bladebit-disk", root / "disk", standins, "bladebit", k=32,
+                                  tmp2_dir=root / "disk" / "tmp2", buckets=256),
+        "bladebit-cuda": spec_for("bladebit-cuda", root / "cuda", standins, "bladebit_cuda", k=32, compression=7,
+                                  extra_args=("--disk-128",)),
+    }
+    return {name: run_job(spec, root / f"{name}.log") for name, spec in specs.items()}
