@@ -50,6 +50,7 @@ FORMAT = LogFormat(
         rule(r"Writing final plot tables to disk", at(5, 1)),
         rule(RENAME, at(5, 2)),
         rule(r"Finished writing tables to disk", at(5, 2)),
+        rule(r"Plot .* finished writing to disk:", at(5, 2)),  # bladebit 1.x (src/memplot/MemPlotter.cpp)
         rule(r"Completed writing plot in", at(5, 2)),
     ),
     signatures=signatures(

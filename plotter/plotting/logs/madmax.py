@@ -19,7 +19,7 @@ FORMAT = LogFormat(
     rules=(
         rule(r"Plot Name: plot-", at(1, 1)),
         rule(r"\[P1\] Table (\d) took", step(1, lambda table: table + 1)),
-        rule(r"(?<!\[P1\] )Phase 1 took", at(2, 1)),
+        rule(r"Phase 1 took", at(2, 1)),
         rule(r"\[P2\] Table (\d) rewrite took", step(2, lambda table: 9 - table, high=6)),
         rule(r"Phase 2 took", at(3, 1)),
         rule(r"\[P3-2\] Table (\d) took", step(3, lambda table: table, high=6)),
