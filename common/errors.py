@@ -145,3 +145,9 @@ class SomeFailedError(AppError):
     """A batch command finished but at least one item failed."""
 
     exit_code = 1
+
+
+class LogFormatError(AppError):
+    """A plotter log that no known plotter wrote (``plot-manager log phases`` without --backend)."""
+
+    exit_code = 9

@@ -24,6 +24,7 @@ from common.errors import UsageError
 from common.sentry import start as start_sentry
 from common.statedir import ensure_state_dir
 from plotter import config as plotter_config
+from plotter.plotting.logcmd import add_log_parser
 
 METRICS_PORT = 9842
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="keep the demo directory")
     add_report_and_metrics(sub, "farm", "every NAS's status, gathered over SSH, as one report", METRICS_PORT)
     add_install_parser(sub, ("cron", "systemd"))
+    add_log_parser(sub)
     add_global_options(parser, "plotter")
     return parser
 
@@ -70,6 +72,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.plots < 1 or args.plots > 50:
             raise UsageError("--plots must be between 1 and 50")
         return run_demo(args.plots, args.keep)
+    if args.command == "log":
+        from plotter.plotting import logcmd
+
+        return logcmd.run(args)
     config_path = Path(find_config("plotter", args.config))
     cfg = plotter_config.load(config_path)
     if args.command == "install":

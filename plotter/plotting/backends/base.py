@@ -1,0 +1,125 @@
+"""What every plotter backend shares: the job description and the backend interface.
+
+A backend turns a :class:`JobSpec` into an argv (never a shell string), names the executable,
+says which k sizes and compression levels the plotter accepts, and knows how the plotter names
+its temporary files and its final plot, so that a killed job's leftovers can be found and removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+BACKEND_NAMES = ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda")
+_KEY_RE = re.compile(r"(?:0x)?[0-9a-fA-F]{96}")  # a BLS G1 public key, 48 bytes
+_PLOT_ID_RE = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One plot job; ``None`` leaves a setting to the plotter's own default."""
+
+    backend: str
+    dst_dir: Path
+    farmer_key: str
+    pool_key: str | None = None
+    pool_contract: str | None = None
+    k: int = 32
+    tmp_dir: Path | None = None
+    tmp2_dir: Path | None = None
+    executable: str | None = None  # None: the backend's default name, looked up on PATH
+    threads: int | None = None
+    buckets: int | None = None
+    buffer_mib: int | None = None  # chia's -b (sort buffer); the others size memory themselves
+    compression: int = 0
+    extra_args: tuple[str, ...] = ()
+
+
+class Backend:
+    """Base of the five backends; subclasses set the class attributes and :meth:`arguments`."""
+
+    name: str = ""
+    default_executable: str = ""
+    k_values: range = range(0)
+    levels: frozenset[int] = frozenset({0})
+    needs_tmp: bool = True
+    # True when temp file names do not carry the plot id (bladebit diskplot, cudaplot hybrid):
+    # such a job needs a temp directory of its own so that its leftovers can be told apart.
+    shared_temp_names: bool = False
+    log_format: str = ""
+
+    def arguments(self, spec: JobSpec) -> list[str]:
+        raise NotImplementedError
+
+    def executable(self, spec: JobSpec) -> str:
+        return spec.executable or self.default_executable
+
+    def command(self, spec: JobSpec) -> list[str]:
+        """The job's argv; ValueError with a one-line reason when the plotter would refuse it."""
+        self.check(spec)
+        return [self.executable(spec), *self.arguments(spec)]
+
+    def check(self, spec: JobSpec) -> None:
+        if spec.backend != self.name:
+            raise ValueError(f"job is for backend {spec.backend!r}, not {self.name!r}")
+        if spec.k not in self.k_values:
+            raise ValueError(f"{self.name} cannot make k{spec.k} plots "
+                             f"(it accepts k{self.k_values[0]}..k{self.k_values[-1]})")
+        if spec.compression not in self.levels:
+            accepted = ", ".join(str(level) for level in sorted(self.levels))
+            raise ValueError(f"{self.name} does not make compression level {spec.compression} plots "
+                             f"(it accepts: {accepted})")
+        _check_keys(spec)
+        if self.needs_tmp and spec.tmp_dir is None:
+            raise ValueError(f"{self.name} needs a temporary directory (tmp_dir)")
+        for label, value in (("threads", spec.threads), ("buckets", spec.buckets), ("buffer", spec.buffer_mib)):
+            if value is not None and value < 1:
+                raise ValueError(f"{label} must be at least 1, not {value}")
+
+    def temp_globs(self, spec: JobSpec, plot_id: str) -> list[tuple[Path, str]]:
+        """(directory, glob) pairs matching a job's temporary files, including a final ``.tmp``
+        in the destination. The scheduler globs and removes them; this stays pure."""
+        _check_plot_id(plot_id)
+        own = f"*{plot_id}*.tmp"
+        temps = _unique([d for d in (spec.tmp_dir, spec.tmp2_dir) if d is not None])
+        pairs = [(d, "*.tmp" if self.shared_temp_names else own) for d in temps]
+        if spec.dst_dir not in temps or self.shared_temp_names:
+            pairs.append((spec.dst_dir, own))
+        return pairs
+
+    def final_glob(self, plot_id: str) -> str:
+        """The finished plot in ``dst_dir`` (its date part is only known once it exists)."""
+        _check_plot_id(plot_id)
+        return f"plot-k*-{plot_id}.plot"
+
+
+def pool_args(spec: JobSpec, key_flag: str = "-p", contract_flag: str = "-c") -> list[str]:
+    if spec.pool_contract is not None:
+        return [contract_flag, spec.pool_contract]
+    assert spec.pool_key is not None  # check() made sure of it
+    return [key_flag, spec.pool_key]
+
+
+def optional(flag: str, value: object | None) -> list[str]:
+    return [] if value is None else [flag, str(value)]
+
+
+def _check_keys(spec: JobSpec) -> None:
+    if not _KEY_RE.fullmatch(spec.farmer_key):
+        raise ValueError("the farmer key must be 96 hex digits (48 bytes, see `chia keys show`)")
+    if (spec.pool_key is None) == (spec.pool_contract is None):
+        raise ValueError("give exactly one of a pool key (solo plots) or a pool contract address (pool plots)")
+    if spec.pool_key is not None and not _KEY_RE.fullmatch(spec.pool_key):
+        raise ValueError("the pool key must be 96 hex digits (48 bytes)")
+    if spec.pool_contract is not None and not re.fullmatch(r"t?xch1[02-9ac-hj-np-z]{58}", spec.pool_contract):
+        raise ValueError(f"not a pool contract address (xch1... 62 characters): {spec.pool_contract!r}")
+
+
+def _check_plot_id(plot_id: str) -> None:
+    if not _PLOT_ID_RE.fullmatch(plot_id):
+        raise ValueError(f"not a plot id (64 lowercase hex digits): {plot_id!r}")
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    return list(dict.fromkeys(paths))
