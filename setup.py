@@ -1,7 +1,7 @@
 import re
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
 VERSION = re.search(r'VERSION = "([^"]+)"', (HERE / "common" / "version.py").read_text()).group(1)
@@ -18,8 +18,8 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=["common", "common.notify", "common.assets", "plotter", "plotter.plotting", "plotter.plotting.backends",
-              "plotter.plotting.logs", "nas",
+    # Every package below the three roots: a new subpackage cannot be left out of the wheel.
+    packages=[*find_packages(include=["common", "common.*", "plotter", "plotter.*", "nas", "nas.*"]),
               *(f"common.assets.{kind}" for kind in ASSETS)],
     package_dir={f"common.assets.{kind}": kind for kind in ASSETS},
     package_data={"": ["py.typed"], **{f"common.assets.{kind}": globs for kind, globs in ASSETS.items()}},

@@ -150,4 +150,4 @@ class SomeFailedError(AppError):
 class LogFormatError(AppError):
     """A plotter log that no known plotter wrote (``plot-manager log phases`` without --backend)."""
 
-    exit_code = 9
+    exit_code = 17

@@ -46,7 +46,7 @@ def test_unknown_log_is_one_line_and_its_own_exit_code(tmp_path: Path) -> None:
     log = tmp_path / "other.log"
     log.write_text("hello\nworld\n")
     done = run_cli(tmp_path, str(log))
-    assert done.returncode == LogFormatError.exit_code == 9
+    assert done.returncode == LogFormatError.exit_code == 17
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1 and "not a log of a known plotter" in done.stderr
 
