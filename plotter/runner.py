@@ -12,6 +12,7 @@ from common.errors import SomeFailedError
 from plotter.config import PlotterConfig
 from plotter.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
 from plotter.history import History
+from plotter.progress import Listener
 from plotter.sender import Env, send_plot
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,9 @@ def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> R
     return RunResult(results.count("ok"), results.count("failed"), results.count("skipped"))
 
 
-def send_once_checked(cfg: PlotterConfig) -> int:
-    result = send_once(cfg)
+def send_once_checked(cfg: PlotterConfig, stop: threading.Event | None = None,
+                      listener: Listener | None = None) -> int:
+    result = send_once(cfg, Env(listener=listener), stop)
     if result.sent or result.failed:
         log.info("sent %d, failed %d, skipped %d", result.sent, result.failed, result.skipped)
     if result.failed:
@@ -78,11 +80,12 @@ def send_once_checked(cfg: PlotterConfig) -> int:
     return 0
 
 
-def watch(cfg: PlotterConfig, stop: threading.Event, max_rounds: int | None = None) -> int:
+def watch(cfg: PlotterConfig, stop: threading.Event, max_rounds: int | None = None,
+          listener: Listener | None = None) -> int:
     """Send plots as they finish until ``stop`` is set (SIGTERM/SIGINT)."""
     log.info("watching %s every %.0f s", ", ".join(map(str, cfg.plotter.plot_dirs)), cfg.plotter.poll_interval)
     rounds = 0
-    env = Env()
+    env = Env(listener=listener)
     while not stop.is_set() and (max_rounds is None or rounds < max_rounds):
         env.unreachable.clear()  # give a NAS that was down another chance each round
         result = send_once(cfg, env, stop)
