@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +59,7 @@ def last_target(history: History) -> tuple[str, str, float] | None:
     return None if row is None else (row["nas"] or "", row["drive"] or "", row["mb_per_s"])
 
 
-def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage], now: float | None = None) -> list[Family]:
+def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage]) -> list[Family]:
     totals = transfer_totals(history)
     results = [(r, totals.get(r, Totals(0, 0, 0.0, None))) for r in ("ok", "failed")]
     target = last_target(history)
@@ -83,8 +82,8 @@ def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage], no
               [({"dir": str(u.dir)}, u.total_bytes) for u in usage]),
         gauge("chia_plotter_dir_free_bytes", "Free bytes in each plot dir's filesystem.",
               [({"dir": str(u.dir)}, u.free_bytes) for u in usage]),
-        gauge("chia_plotter_last_run_timestamp_seconds", "When plot-manager last wrote these metrics.",
-              [({}, time.time() if now is None else now)]),
+        gauge("chia_plotter_last_run_timestamp_seconds", "When the last plot-manager send run (or watch round) ended.",
+              [({}, history.last_run())]),
     ]
 
 

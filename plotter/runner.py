@@ -66,6 +66,7 @@ def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> R
         with ThreadPoolExecutor(max_workers=cfg.plotter.max_parallel, thread_name_prefix="send") as pool:
             results = list(pool.map(one, plots))
     finally:
+        history.set_last_run(time.time())
         history.close()
     return RunResult(results.count("ok"), results.count("failed"), results.count("skipped"))
 
