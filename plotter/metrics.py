@@ -9,7 +9,7 @@ from pathlib import Path
 
 from common.metrics import Family, counter, gauge
 from plotter.config import PlotterConfig
-from plotter.discover import list_dirs
+from plotter.discover import check_headers, list_dirs
 from plotter.history import History
 
 
@@ -63,7 +63,8 @@ def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage]) ->
     totals = transfer_totals(history)
     results = [(r, totals.get(r, Totals(0, 0, 0.0, None))) for r in ("ok", "failed")]
     target = last_target(history)
-    waiting = len(list_dirs(cfg.plotter.plot_dirs).seen)
+    checked = check_headers(list_dirs(cfg.plotter.plot_dirs).seen)
+    waiting = len(checked.good) + len(checked.unfinished)  # a plot left alone is not waiting
     return [
         counter("chia_plotter_transfers", "Plot transfers finished, by result.",
                 [({"result": r}, t.count) for r, t in results]),
@@ -77,7 +78,9 @@ def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage]) ->
               [({"nas": target[0], "drive": target[1]}, 1)] if target else []),
         gauge("chia_plotter_last_transfer_mb_per_second", "Speed of the last successful transfer.",
               [({}, target[2])] if target else []),
-        gauge("chia_plotter_plots_waiting", "Plot files in the plot dirs (finished or not).", [({}, waiting)]),
+        gauge("chia_plotter_plots_waiting",
+              "Plots in the plot dirs waiting to be sent, finished or still written (not those left alone).",
+              [({}, waiting)]),
         gauge("chia_plotter_dir_total_bytes", "Size of each plot dir's filesystem.",
               [({"dir": str(u.dir)}, u.total_bytes) for u in usage]),
         gauge("chia_plotter_dir_free_bytes", "Free bytes in each plot dir's filesystem.",

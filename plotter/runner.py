@@ -29,7 +29,13 @@ def finished_plots(cfg: PlotterConfig, history: History) -> list[Seen]:
     """Finished plots, oldest first; bad ones are logged once (per path and reason)."""
     listing = list_dirs(cfg.plotter.plot_dirs)
     writing = open_for_writing({s.path for s in listing.seen})
-    ready, _ = split_finished(listing.seen, time.time(), cfg.plotter.min_plot_age, writing)
+    now = time.time()
+    ready, waiting = split_finished(listing.seen, now, cfg.plotter.min_plot_age, writing)
+    young = [s for s in waiting if s.path not in writing and s.size > 0]
+    if young:
+        wait = min(cfg.plotter.min_plot_age - (now - s.mtime) for s in young)
+        log.debug("%d plot(s) not old enough yet (min_plot_age %.0f s), next in %.0f s",
+                 len(young), cfg.plotter.min_plot_age, max(wait, 0))
     checked = check_headers(ready)
     for item in listing.rejected + checked.bad:
         if history.first_report(item.path, item.reason):

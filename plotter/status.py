@@ -67,7 +67,7 @@ def render(data: dict[str, Any]) -> str:
     lines.append(f"Recent transfers: {len(data['recent'])}")
     for t in data["recent"]:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t["finished_at"]))
-        where = f"{t['nas']}:{t['path'] or t['drive'] or '-'}"
+        where = f"{t['nas']}:{t['path'] or t['drive'] or '-'}" if t["nas"] else "no NAS"
         outcome = f"{t['mb_per_s']:7.1f} MB/s" if t["result"] == "ok" else f"FAILED: {t['error']}"
         lines.append(f"  {when}  {t['plot']}  -> {where}  {t['seconds']:6.1f} s  {outcome}")
     for r in data["rejected"]:
