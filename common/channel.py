@@ -6,7 +6,7 @@ import os
 import select
 from collections.abc import Callable
 
-from common.errors import ProtocolError, TransferError
+from common.errors import PeerTimeoutError, ProtocolError, TransferError
 from common.protocol import MAX_LINE, Message, decode
 
 
@@ -34,7 +34,7 @@ class LineChannel:
             try:
                 chunk = self._recv(65536, timeout)
             except TimeoutError:
-                raise ProtocolError(f"peer sent nothing for {timeout:.0f} s") from None
+                raise PeerTimeoutError(f"peer sent nothing for {timeout:.0f} s") from None
             except OSError as exc:
                 raise TransferError(f"control channel to the peer broke: {exc.strerror or exc}") from None
             if not chunk:

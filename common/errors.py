@@ -113,6 +113,10 @@ class ProtocolError(AppError):
     exit_code = 12
 
 
+class PeerTimeoutError(ProtocolError):
+    """The peer sent nothing within the time allowed."""
+
+
 class RemoteError(AppError):
     """The NAS answered with an error; ``code`` is its machine-readable kind."""
 

@@ -6,12 +6,11 @@ import logging
 from dataclasses import dataclass
 
 from common import protocol
-from common.errors import AppError, ProtocolError, RemoteError, TransferError
+from common.errors import AppError, PeerTimeoutError, ProtocolError, RemoteError, TransferError
 from plotter.session import Session
 
 log = logging.getLogger(__name__)
 
-HELLO_TIMEOUT = 30.0
 ENDED_TIMEOUT = 5.0
 NOISE_LINES = 20
 REPLY_TIMEOUT = 120.0
@@ -57,8 +56,14 @@ class NasClient:
 
     def _first_message(self) -> protocol.Message:
         """The hello, past any lines a login shell may print first (motd, rc-file echoes)."""
+        target = self.session.target
+        wait = target.connect_timeout  # starting the NAS command is part of connecting
         for _ in range(NOISE_LINES):
-            line = self.chan.read_line(HELLO_TIMEOUT)
+            try:
+                line = self.chan.read_line(wait)
+            except PeerTimeoutError:
+                raise RemoteError(f"[nas {target.name}]: `{target.command} receive` sent no hello within "
+                                  f"{wait:.0f} s: is `command` right, and does it start there?") from None
             if not line:
                 raise RemoteError(f"[nas {self.session.target.name}]: `command` ended before its hello "
                                   f"({self.session.ended(ENDED_TIMEOUT)}); is it right?")

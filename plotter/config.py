@@ -39,6 +39,7 @@ known_hosts = /home/chia/.ssh/known_hosts
 command = drive-manager --config /etc/plotyard/nas.ini
 # Optional: address for the data stream (default: host).
 # data_host = 10.0.0.50
+# Seconds to connect and for the NAS command to answer (its hello).
 connect_timeout = 15
 
 # [alerts]

@@ -21,6 +21,7 @@ from plotter.config import NasTarget
 log = logging.getLogger(__name__)
 
 KEEPALIVE = 15
+CLOSE_WAIT = 10.0  # seconds a local receiver gets to exit once its stdin is closed
 
 
 class Session(Protocol):
@@ -66,8 +67,8 @@ class LocalSession:
         for pipe in (self._proc.stdin, self._proc.stdout):
             if pipe is not None:
                 pipe.close()
-        try:
-            self._proc.wait(timeout=30)
+        try:  # a receiver exits as soon as its stdin closes; anything else is hung
+            self._proc.wait(timeout=CLOSE_WAIT)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait(timeout=10)
