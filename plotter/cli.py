@@ -25,6 +25,7 @@ from common.sentry import start as start_sentry
 from common.statedir import ensure_state_dir
 from plotter import config as plotter_config
 from plotter.plotting.logcmd import add_log_parser
+from plotter.plotting.plotcmd import add_plot_parsers
 
 METRICS_PORT = 9842
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_and_metrics(sub, "farm", "every NAS's status, gathered over SSH, as one report", METRICS_PORT)
     add_install_parser(sub, ("cron", "systemd"))
     add_log_parser(sub)
+    add_plot_parsers(sub)
     add_global_options(parser, "plotter")
     return parser
 
@@ -90,6 +92,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.watch:
             return runner.watch(cfg, _stop_on_signals())
         return runner.send_once_checked(cfg)
+    if args.command in ("plot", "jobs"):
+        from plotter.plotting import plotcmd
+
+        if args.command == "plot":
+            return plotcmd.run_plot(cfg, args, _stop_on_signals())
+        return plotcmd.run_jobs(cfg, args)
     if args.command == "status":
         from plotter import status
 

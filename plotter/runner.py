@@ -12,6 +12,7 @@ from common.errors import SomeFailedError
 from plotter.config import PlotterConfig
 from plotter.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
 from plotter.history import History
+from plotter.plotting.jobdb import finished_plots as finished_plots_of_jobs
 from plotter.sender import Env, send_plot
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ def finished_plots(cfg: PlotterConfig, history: History) -> list[Seen]:
     """Finished plots, oldest first; bad ones are logged once (per path and reason)."""
     listing = list_dirs(cfg.plotter.plot_dirs)
     writing = open_for_writing({s.path for s in listing.seen})
-    ready, _ = split_finished(listing.seen, time.time(), cfg.plotter.min_plot_age, writing)
+    made = finished_plots_of_jobs(cfg.plotter.state_dir) if cfg.plotting.jobs else set()
+    ready, _ = split_finished(listing.seen, time.time(), cfg.plotter.min_plot_age, writing, made)
     checked = check_headers(ready)
     for item in listing.rejected + checked.bad:
         if history.first_report(item.path, item.reason):
