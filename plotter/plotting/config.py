@@ -56,6 +56,7 @@ EXAMPLE = """
 # tmp_stagger_phase = 2:1   ; a tmp dir takes a new job once its youngest job reached this phase
 # stagger = 0               ; least time between two starts of this job
 # initial_delay = 0         ; wait this long after the scheduler starts
+# retry_delay = 5m          ; after a job of this section failed, wait this long before the next
 # start_early_phase = 4:0   ; a job past this phase no longer counts against max_jobs ...
 # start_early_max_jobs = 3  ; ... up to this many of this job at once (default max_jobs + 1)
 # nice = 10                 ; process priority, -20..19
@@ -97,6 +98,7 @@ class JobConfig:
     tmp_stagger_phase: Phase | None = None
     stagger: float = 0.0
     initial_delay: float = 0.0
+    retry_delay: float = 300.0
     start_early_phase: Phase | None = None
     start_early_max_jobs: int = 0
     nice: int = 0
@@ -167,6 +169,7 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
         max_phase1=sec.get_int("max_phase1", 0, low=0), tmp_max_jobs=sec.get_int("tmp_max_jobs", 0, low=0),
         tmp_stagger_phase=_opt_phase(sec, "tmp_stagger_phase"),
         stagger=sec.get_duration("stagger", 0.0), initial_delay=sec.get_duration("initial_delay", 0.0),
+        retry_delay=sec.get_duration("retry_delay", 300.0),
         start_early_phase=start_early,
         start_early_max_jobs=sec.get_int("start_early_max_jobs", max_jobs + 1 if start_early else max_jobs,
                                          low=max_jobs),

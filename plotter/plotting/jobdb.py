@@ -112,6 +112,10 @@ class JobDB:
         rows = self.conn.execute("SELECT job, MAX(started_at) FROM plot_jobs GROUP BY job")
         return {str(r[0]): float(r[1]) for r in rows}
 
+    def last_failures(self) -> dict[str, float]:
+        rows = self.conn.execute("SELECT job, MAX(ended_at) FROM plot_jobs WHERE state = 'failed' GROUP BY job")
+        return {str(r[0]): float(r[1]) for r in rows if r[1] is not None}
+
     def measured(self) -> dict[SizeKey, Measured]:
         rows = self.conn.execute("SELECT backend, k, compression, MAX(COALESCE(plot_bytes, 0)), MAX(tmp_peak) "
                                  "FROM plot_jobs WHERE state = 'done' GROUP BY backend, k, compression")

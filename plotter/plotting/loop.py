@@ -78,6 +78,7 @@ class Scheduler:
         started = self._started(db, now, dry_run)
         waiting = len(list_dirs(self.cfg.plotter.plot_dirs).seen)
         state = State(now=now, started=started, running=running, made=db.made(), last_start=db.last_starts(),
+                      last_failure=db.last_failures(),
                       rooms=measure_rooms(self.cfg, running), waiting_plots=waiting, measured=db.measured())
         return state, notices
 

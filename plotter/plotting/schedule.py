@@ -1,8 +1,9 @@
 """Which job may start now, on which tmp and dst dir, and for every other job why not. Pure.
 
 Checks, in order (the first that holds a job back is its reason): global max_jobs, global
-max_phase1, global stagger, the job's max_plots, initial_delay, its own stagger, its max_jobs
-(jobs past ``start_early_phase`` do not count, up to ``start_early_max_jobs``), its max_phase1,
+max_phase1, global stagger, the job's max_plots, initial_delay, retry_delay after a failure, its
+own stagger, its max_jobs (jobs past ``start_early_phase`` do not count, up to
+``start_early_max_jobs``), its max_phase1,
 backpressure, then placement: tmp dirs under ``tmp_max_jobs`` whose youngest job reached
 ``tmp_stagger_phase``, ordered by plotman's rule (the dir whose youngest job is furthest along,
 an idle one first; then the dir that got a job longest ago), dst dirs with the fewest jobs
@@ -43,6 +44,7 @@ class State:
     running: Sequence[Running] = ()
     made: Mapping[str, int] = field(default_factory=dict)  # plots made per job section (exit 0)
     last_start: Mapping[str, float] = field(default_factory=dict)  # per job section, any outcome
+    last_failure: Mapping[str, float] = field(default_factory=dict)  # per job section: when one last failed
     rooms: Mapping[Path, DirRoom] = field(default_factory=dict)
     waiting_plots: int = 0
     measured: Mapping[SizeKey, Measured] = field(default_factory=dict)
@@ -111,6 +113,9 @@ def _job_reason(job: JobConfig, state: State, paused: str | None) -> str | None:
         return f"max_plots reached: {made} made, {len(mine)} running (max_plots {job.max_plots})"
     if state.now - state.started < job.initial_delay:
         return _stagger("initial_delay", state.now - state.started, job.initial_delay)
+    failed = state.now - state.last_failure.get(job.name, NEVER)
+    if failed < job.retry_delay:
+        return _stagger("retry_delay after a failed job", failed, job.retry_delay)
     since = state.now - state.last_start.get(job.name, NEVER)
     if since < job.stagger:
         return _stagger("job stagger", since, job.stagger)
@@ -179,6 +184,5 @@ def _plotman_key(tmp: Path, job: JobConfig, state: State) -> tuple[int, Phase, f
 
 
 def _stagger(label: str, since: float, limit: float) -> str:
-    if since == float("inf"):
-        since = 0.0
-    return f"{label}: {since:.0f} s since the last start, waits {limit - since:.0f} s more ({limit:.0f} s)"
+    event = "the failure" if label.startswith("retry") else "the last start"
+    return f"{label}: {since:.0f} s since {event}, waits {limit - since:.0f} s more ({limit:.0f} s)"
