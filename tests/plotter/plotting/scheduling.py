@@ -16,7 +16,7 @@ DEADLINE = 120.0
 
 
 def make_config(root: Path, chia: Path, plotting: str = "", job: str = "", dst: str | None = None,
-                tmp_dirs: str | None = None) -> PlotterConfig:
+                tmp_dirs: str | None = None, k: int = 18) -> PlotterConfig:
     dst = dst or str(root / "dst")
     tmp_dirs = tmp_dirs or f"{root / 't0'}, {root / 't1'}"
     for directory in (*dst.split(","), *tmp_dirs.split(",")):
@@ -36,7 +36,7 @@ poll_interval = 0.1
 [job a]
 backend = chia
 executable = {chia}
-k = 18
+k = {k}
 tmp_dirs = {tmp_dirs}
 farmer_key = {FARMER}
 pool_key = {POOL}
