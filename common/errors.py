@@ -155,3 +155,9 @@ class LogFormatError(AppError):
     """A plotter log that no known plotter wrote (``plot-manager log phases`` without --backend)."""
 
     exit_code = 17
+
+
+class PlotJobError(AppError):
+    """``plot-manager jobs ...``: an id that names no plot job, or a job in the wrong state for the command."""
+
+    exit_code = 18

@@ -28,6 +28,7 @@ from common.sentry import start as start_sentry
 from common.statedir import ensure_state_dir
 from plotter import config as plotter_config
 from plotter.plotting.logcmd import add_log_parser
+from plotter.plotting.plotcmd import add_plot_parsers
 
 METRICS_PORT = 9842
 log = logging.getLogger("plotter.cli")
@@ -51,11 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_and_metrics(sub, "farm", "every NAS's status, gathered over SSH, as one report", METRICS_PORT)
     add_install_parser(sub, ("cron", "systemd"))
     add_log_parser(sub)
+    add_plot_parsers(sub)
     add_global_options(parser, "plotter")
     return parser
 
 
-def _stop_on_signals() -> threading.Event:
+def _stop_on_signals(finishing: str = "the current transfer(s)") -> threading.Event:
     """The first Ctrl-C or SIGTERM lets the running transfers finish and starts no new one;
     a second Ctrl-C aborts at once. Aborting is safe: a source is deleted only after the NAS
     confirmed a verified copy, and the NAS drops a ``.part`` whose stream broke."""
@@ -66,11 +68,11 @@ def _stop_on_signals() -> threading.Event:
             print("plot-manager: aborted; unfinished transfers are kept on the plotter", file=sys.stderr, flush=True)
             os._exit(EXIT_INTERRUPTED)  # the sending threads cannot be interrupted otherwise
         stop.set()
-        print("plot-manager: finishing the current transfer(s); Ctrl-C again to abort", file=sys.stderr, flush=True)
+        print(f"plot-manager: finishing {finishing}; Ctrl-C again to abort", file=sys.stderr, flush=True)
 
     def on_terminate(signum: int, frame: FrameType | None) -> None:
         stop.set()
-        log.info("SIGTERM: finishing the current transfer(s), then exiting")
+        log.info("SIGTERM: finishing %s, then exiting", finishing)
 
     signal.signal(signal.SIGTERM, on_terminate)
     signal.signal(signal.SIGINT, on_interrupt)
@@ -115,6 +117,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     ensure_state_dir(cfg.plotter.state_dir)  # one line now rather than a traceback mid-send
     if args.command == "send":
         return _send(cfg, args)
+    if args.command in ("plot", "jobs"):
+        from plotter.plotting import plotcmd
+
+        if args.command == "plot":
+            return plotcmd.run_plot(cfg, args, _stop_on_signals("this scheduling pass (plot jobs keep running)"))
+        return plotcmd.run_jobs(cfg, args)
     if args.command == "status":
         from plotter import status
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
 from common.notify.config import ALERTING_SECTIONS, PLOTTER_KINDS, Alerting, example, load_alerting
+from plotter.plotting.config import EXAMPLE as PLOTTING_EXAMPLE
+from plotter.plotting.config import PlottingConfig, load_plotting
 
 EXAMPLE = """\
 # plot-manager (plotter role) configuration.
@@ -49,6 +51,7 @@ connect_timeout = 15
 # failed_transfers = 3
 """
 
+EXAMPLE += PLOTTING_EXAMPLE
 EXAMPLE += example(PLOTTER_KINDS, 9842)
 
 
@@ -89,9 +92,10 @@ class PlotterConfig:
     nas: tuple[NasTarget, ...]
     alerts: PlotterAlerts = field(default_factory=PlotterAlerts)
     alerting: Alerting = field(default_factory=Alerting)
+    plotting: PlottingConfig = field(default_factory=PlottingConfig)
 
 
-KNOWN_SECTIONS = {"plotter", "nas", "alerts", "report", *ALERTING_SECTIONS}
+KNOWN_SECTIONS = {"plotter", "nas", "alerts", "report", "plotting", "job", *ALERTING_SECTIONS}
 
 
 def load(path: Path) -> PlotterConfig:
@@ -100,7 +104,8 @@ def load(path: Path) -> PlotterConfig:
     plotter = _plotter(Section(path, parser, "plotter"))
     targets = _targets(path, parser)
     return PlotterConfig(path=path, plotter=plotter, nas=targets, alerts=_alerts(Section(path, parser, "alerts")),
-                         alerting=load_alerting(path, parser, PLOTTER_KINDS))
+                         alerting=load_alerting(path, parser, PLOTTER_KINDS),
+                         plotting=load_plotting(path, parser, plotter.plot_dirs, plotter.state_dir))
 
 
 def _alerts(sec: Section) -> PlotterAlerts:

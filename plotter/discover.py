@@ -11,7 +11,7 @@ header is not filled in yet, is still being written: it waits.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +46,16 @@ class Checked:
     unfinished: list[Seen]  # PoS2 plots still short of their layout: not finished yet
 
 
-def split_finished(seen: Sequence[Seen], now: float, min_age: float,
-                   writing: set[Path]) -> tuple[list[Seen], list[Seen]]:
-    """(finished oldest first, still in progress). Pure."""
+def split_finished(seen: Sequence[Seen], now: float, min_age: float, writing: set[Path],
+                   made: Collection[Path] = ()) -> tuple[list[Seen], list[Seen]]:
+    """(finished oldest first, still in progress). Pure.
+
+    ``made``: plots that a plot job of this scheduler made and that exited 0; they are known to be
+    finished, so they need not wait ``min_age``."""
     ready, waiting = [], []
     for item in seen:
-        if item.path in writing or now - item.mtime < min_age or item.size <= 0:
+        young = now - item.mtime < min_age and item.path not in made
+        if item.path in writing or young or item.size <= 0:
             waiting.append(item)
         else:
             ready.append(item)

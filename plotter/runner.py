@@ -12,6 +12,7 @@ from common.errors import SomeFailedError
 from plotter.config import PlotterConfig
 from plotter.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
 from plotter.history import History
+from plotter.plotting.jobdb import finished_plots as finished_plots_of_jobs
 from plotter.progress import Listener
 from plotter.sender import Env, send_plot
 
@@ -29,13 +30,14 @@ def finished_plots(cfg: PlotterConfig, history: History) -> list[Seen]:
     """Finished plots, oldest first; bad ones are logged once (per path and reason)."""
     listing = list_dirs(cfg.plotter.plot_dirs)
     writing = open_for_writing({s.path for s in listing.seen})
+    made = finished_plots_of_jobs(cfg.plotter.state_dir) if cfg.plotting.jobs else set()
     now = time.time()
-    ready, waiting = split_finished(listing.seen, now, cfg.plotter.min_plot_age, writing)
+    ready, waiting = split_finished(listing.seen, now, cfg.plotter.min_plot_age, writing, made)
     young = [s for s in waiting if s.path not in writing and s.size > 0]
     if young:
         wait = min(cfg.plotter.min_plot_age - (now - s.mtime) for s in young)
         log.debug("%d plot(s) not old enough yet (min_plot_age %.0f s), next in %.0f s",
-                 len(young), cfg.plotter.min_plot_age, max(wait, 0))
+                  len(young), cfg.plotter.min_plot_age, max(wait, 0))
     checked = check_headers(ready)
     for item in listing.rejected + checked.bad:
         if history.first_report(item.path, item.reason):

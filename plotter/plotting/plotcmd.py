@@ -1,0 +1,123 @@
+"""``plot-manager plot [--once | --dry-run]`` and ``plot-manager jobs [--json] | suspend | resume | kill ID``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from common.errors import PlotJobError
+
+if TYPE_CHECKING:  # the scheduler's modules load only for these commands, not for every plot-manager run
+    from plotter.config import PlotterConfig
+    from plotter.plotting.jobdb import JobDB, JobRow
+
+
+def add_plot_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    plot = sub.add_parser("plot", help="the plot job scheduler (long-running unless --once or --dry-run)")
+    mode = plot.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="one scheduling pass, then exit (for cron)")
+    mode.add_argument("--dry-run", action="store_true", help="what would start now, and for each job why not")
+    listing = sub.add_parser("jobs", help="plot jobs: list, suspend, resume, kill")
+    listing.add_argument("--json", action="store_true")
+    action = listing.add_subparsers(dest="jobs_command")
+    for name, text in (("suspend", "stop a job's processes (SIGSTOP)"), ("resume", "continue a suspended job"),
+                       ("kill", "end a job (SIGTERM, then SIGKILL) and remove its temp files")):
+        one = action.add_parser(name, help=text)
+        one.add_argument("id", type=int, metavar="ID")
+
+
+def run_plot(cfg: PlotterConfig, args: argparse.Namespace, stop: threading.Event) -> int:
+    from plotter.plotting.loop import Scheduler, lock, run_forever
+    from plotter.plotting.space import gib
+
+    if args.dry_run:
+        decision, _ = Scheduler(cfg).run_pass(dry_run=True)
+        if decision.start is not None:
+            where = decision.start
+            print(f"would start: {where.job} on tmp {where.tmp_dir or '-'} -> dst {where.dst_dir} "
+                  f"(needs tmp {gib(where.need.tmp)}, dst {gib(where.need.dst)})")
+        for name, reason in decision.waits.items():
+            print(f"{name}: {reason}")
+        if not cfg.plotting.jobs:
+            print("no [job NAME] section: nothing to plot")
+        return 0
+    if args.once:
+        with lock(cfg).acquire():
+            Scheduler(cfg).run_pass()
+        return 0
+    return run_forever(cfg, stop)
+
+
+def run_jobs(cfg: PlotterConfig, args: argparse.Namespace) -> int:
+    from plotter.plotting import jobs
+    from plotter.plotting.jobdb import opened
+    from plotter.plotting.loop import PAUSED_KEY
+
+    with opened(cfg.plotter.state_dir) as db:
+        if args.jobs_command is None:
+            rows = [_view(row) for row in db.all()]
+            paused = db.meta(PAUSED_KEY)
+            print(json.dumps({"jobs": rows, "paused": paused}, indent=2) if args.json else render(rows, paused))
+            return 0
+        row = _row(db, args.id)
+        if args.jobs_command == "suspend":
+            jobs.suspend(db, row)
+        elif args.jobs_command == "resume":
+            jobs.resume(db, row)
+        else:
+            jobs.kill(db, row)
+        after = db.get(row.id)
+        print(f"job {row.id}: {after.state if after else '?'}")
+    return 0
+
+
+def _row(db: JobDB, job_id: int) -> JobRow:
+    row = db.get(job_id)
+    if row is None:
+        raise PlotJobError(f"no plot job {job_id} (see plot-manager jobs)")
+    return row
+
+
+def _view(row: JobRow, now: float | None = None) -> dict[str, Any]:
+    """One job as shown; a live job's phase is read from its log now."""
+    from plotter.plotting import jobs
+
+    now = time.time() if now is None else now
+    phase, plot_id, state = row.phase, row.plot_id, row.state
+    if row.live:
+        obs = jobs.observe(row)
+        phase, plot_id = str(obs.phase), obs.plot_id or plot_id
+        state = state if obs.alive else f"{state} (ended, not yet recorded)"
+    end = row.ended_at if row.ended_at is not None else now
+    return {
+        "id": row.id, "job": row.job, "backend": row.backend, "k": row.k, "pid": row.pid, "phase": phase,
+        "started_at": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.started_at)),
+        "elapsed": round(end - row.started_at, 1), "tmp_dir": row.tmp_dir, "dst_dir": row.dst_dir,
+        "plot": row.plot_path.rsplit("/", 1)[-1] if row.plot_path else plot_id, "state": state,
+        "reason": row.reason, "log": row.log,
+    }
+
+
+COLUMNS = ("id", "job", "backend", "k", "pid", "phase", "started_at", "elapsed", "tmp_dir", "dst_dir", "state", "plot")
+
+
+def render(rows: list[dict[str, Any]], paused: str | None) -> str:
+    lines = [f"plotting paused: {paused}"] if paused else []
+    if not rows:
+        return "\n".join([*lines, "no plot jobs yet"])
+    table = [list(COLUMNS)] + [[_cell(row, column) for column in COLUMNS] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)).rstrip() for r in table]
+    lines += [f"job {row['id']}: {row['reason']}" for row in rows if row["state"] == "failed" and row["reason"]]
+    return "\n".join(lines)
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    value = row[column]
+    if column == "elapsed":
+        seconds = int(value)
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return "-" if value is None else str(value)
