@@ -68,7 +68,7 @@ def _race(state: str, start: multiprocessing.synchronize.Barrier, done: multipro
 
 
 def test_racing_receivers_exactly_one_reserves(tmp_path: Path) -> None:
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")  # no locks inherited from pytest's threads
     start, done = ctx.Barrier(RACERS), ctx.Barrier(RACERS)
     results: multiprocessing.Queue[str] = ctx.Queue()
     procs = [ctx.Process(target=_race, args=(str(tmp_path), start, done, results)) for _ in range(RACERS)]
