@@ -95,6 +95,14 @@ class PlotExistsError(AppError):
     exit_code = 6
 
 
+class PlotDiffersError(PlotExistsError):
+    """The NAS holds a plot of that name whose size or hash differs from ours: both copies are kept."""
+
+
+class PlotBusyError(LockBusyError):
+    """The NAS is receiving a plot of that name from another sender right now: retry later."""
+
+
 class ConnectError(AppError):
     """A NAS could not be reached or refused the session."""
 

@@ -8,7 +8,8 @@ one process per plot ("one-shot").
     NAS -> plotter  {"msg": "hello", "v": 1, "host": "nas01", "version": "0.1.0"}
     plotter -> NAS  {"msg": "space", "size": N}                    (optional, repeatable)
     NAS -> plotter  {"msg": "space", "free_bytes": F, "can_take": true, "drives": D}
-    plotter -> NAS  {"msg": "offer", "name": "plot-k32-...plot", "size": N, "hash_alg": "xxh3_128"}
+    plotter -> NAS  {"msg": "offer", "name": "plot-k32-...plot", "size": N, "hash_alg": "xxh3_128",
+                     "have": true}
     NAS -> plotter  {"msg": "ready", "port": P, "token": "<64 hex>", "drive": "/mnt/.../drive3"}
     plotter -> NAS  data connection to (data_host, P): the 32 token bytes, then exactly N bytes,
                     then a half-close
@@ -23,6 +24,20 @@ code "bad_plot"), renamed from its ``.part`` name and its directory fsynced: it 
 the plotter's licence to delete. Names (``.plot`` and, for PoS2, ``.plot2``) are
 validated by :func:`common.plotfile.parse_name` on both ends (else "bad_name") and
 never reach a shell: they travel inside these JSON messages only.
+
+Exactly once across the NAS (:mod:`nas.reservations`). An offer reserves its name NAS-wide
+for the receiver; a name another receiver holds right now is answered with code "busy"
+(retry later: the plotter keeps its source). An offer of a name some drive already holds is
+answered, instead of "ready", with that copy's size and hash (recorded at commit; a copy
+without a record is hashed first, announced by "hashing" so the plotter waits longer):
+
+    NAS -> plotter  {"msg": "hashing", "path": "/mnt/.../plot-...plot", "size": N}   (only without a record)
+    NAS -> plotter  {"msg": "have", "path": "/mnt/.../plot-...plot", "size": N, "hash": "<hex>"}
+
+after which the plotter says "bye": it hashes its source and deletes it when size and hash
+match, and keeps it (exit 6, copies differ) when not. "have" is sent only to an offer with
+``"have": true``, so a plotter that predates it still gets the error "exists" and nothing it
+could misread; the protocol version stays 1.
 
 Whatever bytes arrive, :func:`decode` and the field readers answer with a
 :class:`ProtocolError` and nothing else: a line that is too long, not UTF-8 or not JSON,

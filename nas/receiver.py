@@ -23,6 +23,7 @@ from common.channel import LineChannel
 from common.errors import (
     AppError,
     NoSpaceError,
+    PlotBusyError,
     PlotContentError,
     PlotExistsError,
     PlotFileError,
@@ -37,7 +38,8 @@ from common.stream import IO_TIMEOUT, open_for_receive, receive_to_fd
 from nas.config import NasConfig
 from nas.dataport import accept_with_token, listen
 from nas.drives import part_path
-from nas.select import Reservation, find_existing, reserve_drive, total_free
+from nas.reservations import NameClaim, ensure_nowhere, held_copy, record_stored
+from nas.select import Reservation, reserve_drive, total_free
 from nas.state import record_receipt
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ CONTROL_TIMEOUT = 120.0
 ERROR_CODES: dict[type[AppError], str] = {
     NoSpaceError: "no_space", PlotContentError: "bad_plot", PlotFileError: "bad_name", VerifyError: "verify",
     TransferError: "transfer", ProtocolError: "protocol", PlotExistsError: "exists",
-    StateDirError: "state_dir",
+    StateDirError: "state_dir", PlotBusyError: "busy",
 }
 
 
@@ -54,6 +56,7 @@ ERROR_CODES: dict[type[AppError], str] = {
 class Offer:
     name: str
     size: int
+    have: bool = False  # the plotter understands a "have" answer (see common.protocol)
 
 
 def serve(cfg: NasConfig, chan: LineChannel) -> int:
@@ -109,13 +112,34 @@ def _parse_offer(message: protocol.Message) -> Offer:
         raise ProtocolError(f"offer of {name} has a bad size {size}")
     if message.get("hash_alg") != protocol.HASH_ALG:
         raise ProtocolError(f"unsupported hash {message.get('hash_alg')!r}")
-    return Offer(name, size)
+    return Offer(name, size, message.get("have") is True)
 
 
 def _receive(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
-    existing = find_existing(cfg, offer.name)
-    if existing is not None:
-        raise PlotExistsError(f"{offer.name} already exists at {existing}; refusing a second copy")
+    with NameClaim(cfg.nas.state_dir, offer.name):  # exactly once NAS-wide: see nas.reservations
+        if _answer_held(cfg, chan, offer):
+            return 0
+        return _receive_new(cfg, chan, offer)
+
+
+def _answer_held(cfg: NasConfig, chan: LineChannel, offer: Offer) -> bool:
+    """Answer "have" when a drive holds the name already (True); a plotter that cannot read it is refused."""
+    def hashing(path: Path, size: int) -> None:
+        chan.write(protocol.encode("hashing", path=str(path), size=size))
+
+    if not offer.have:
+        ensure_nowhere(cfg, offer.name)
+        return False
+    held = held_copy(cfg, offer.name, hashing)
+    if held is None:
+        return False
+    log.info("%s is already here (%s, %s): answering have", offer.name, held.path,
+             "hashed now" if held.hashed else "recorded at commit")
+    chan.write(protocol.encode("have", path=str(held.path), size=held.size, hash=held.hash))
+    return True
+
+
+def _receive_new(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
     # Bind first: a NAS out of data ports must fail before replacement deletes anything.
     with listen(cfg.nas.data_bind, cfg.nas.data_ports) as listener:
         reservation = reserve_drive(cfg, offer.size, incoming=offer.name)
@@ -143,7 +167,9 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
         if not hmac.compare_digest(expected, digest):
             raise VerifyError(f"{offer.name}: hash mismatch (plotter {expected}, NAS {digest})")
         check_plot_file(part, parse_name(offer.name))
+        ensure_nowhere(cfg, offer.name, at_commit=True)  # exactly once: no other drive got the name meanwhile
         _commit(part, final, offer.size)
+        record_stored(cfg.nas.state_dir, offer.name, final, offer.size, digest)  # before "stored" is sent
     except BaseException:
         _discard(part)
         raise

@@ -17,6 +17,7 @@ from common.notify.dispatch import Notifier
 from plotter.config import PlotterAlerts, PlotterConfig
 from plotter.history import History
 from plotter.metrics import DirUsage, dir_usage, families
+from plotter.resend import DIFFERS, OK, VERIFIED, differs_notice
 from plotter.sender import Env
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def evaluate(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]], this_ro
     notices = failing(alerts, recent) + dir_critical(alerts, usage)
     notices += [unreachable_notice(name, reason) for name, reason in sorted(unreachable.items())]
     notices += [sent_notice(t) for t in this_round if t["result"] == "ok"]
+    notices += [differs_notice(t) for t in this_round if t["result"] == DIFFERS]
     tried = set(unreachable) | {t["nas"] for t in this_round if t["nas"]}
 
     def evaluated(key: str) -> bool:
@@ -69,7 +71,7 @@ def evaluate(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]], this_ro
 
 def failing(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]]) -> list[Notice]:
     """Standing while the last ``failed_transfers`` transfers all failed."""
-    if len(recent) < alerts.failed_transfers or any(t["result"] == "ok" for t in recent):
+    if len(recent) < alerts.failed_transfers or any(t["result"] in (OK, VERIFIED) for t in recent):
         return []
     last = recent[0]
     return [Notice(

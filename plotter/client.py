@@ -17,6 +17,8 @@ REPLY_TIMEOUT = 120.0
 REASON_TIMEOUT = 5.0
 # Receiving ends with fsync of a whole plot on a spinning disk: give it time.
 STORED_TIMEOUT = 600.0
+# A NAS hashing a copy it holds without a record reads the whole plot; assume a slow disk.
+HASH_RATE = 20e6
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,19 @@ class Ready:
     port: int
     token: bytes
     drive: str
+
+
+@dataclass(frozen=True)
+class Have:
+    """The NAS already holds the offered name: that copy's path, size and hash."""
+
+    path: str
+    size: int
+    hash: str
+
+
+def hash_timeout(size: int) -> float:
+    return STORED_TIMEOUT + size / HASH_RATE
 
 
 @dataclass(frozen=True)
@@ -79,9 +94,16 @@ class NasClient:
         return Space(protocol.field(reply, "free_bytes", int), protocol.field(reply, "largest_free", int),
                      protocol.field(reply, "can_take", bool))
 
-    def offer(self, name: str, size: int) -> Ready:
-        self._write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG))
-        reply = protocol.expect(self.chan.read(REPLY_TIMEOUT), "ready")
+    def offer(self, name: str, size: int) -> Ready | Have:
+        self._write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG, have=True))
+        reply = self.chan.read(REPLY_TIMEOUT)
+        if reply["msg"] == "hashing":
+            log.info("the NAS is hashing its copy of %s first (%.1f GiB)", name, size / 2**30)
+            reply = self.chan.read(hash_timeout(size))
+        if reply["msg"] == "have":
+            return Have(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
+                        protocol.hex_field(reply, "hash"))
+        reply = protocol.expect(reply, "ready")
         token = protocol.field(reply, "token", str)
         try:
             raw = bytes.fromhex(token)

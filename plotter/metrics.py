@@ -61,7 +61,8 @@ def last_target(history: History) -> tuple[str, str, float] | None:
 
 def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage]) -> list[Family]:
     totals = transfer_totals(history)
-    results = [(r, totals.get(r, Totals(0, 0, 0.0, None))) for r in ("ok", "failed")]
+    # verified: a resend found the plot on the NAS; differs: the NAS holds another file of that name.
+    results = [(r, totals.get(r, Totals(0, 0, 0.0, None))) for r in ("ok", "failed", "verified", "differs")]
     target = last_target(history)
     checked = check_headers(list_dirs(cfg.plotter.plot_dirs).seen)
     waiting = len(checked.good) + len(checked.unfinished)  # a plot left alone is not waiting

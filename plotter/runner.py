@@ -8,7 +8,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from common.errors import SomeFailedError
+from common.errors import AppError, PlotBusyError, PlotDiffersError, SomeFailedError
+from plotter import resend
 from plotter.config import PlotterConfig
 from plotter.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
 from plotter.history import History
@@ -22,8 +23,27 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RunResult:
     sent: int
-    failed: int
+    failed: int  # every failure, ``differs`` included; ``busy`` is not a failure
     skipped: int
+    verified: int = 0  # already on the NAS, verified: source deleted
+    busy: int = 0  # being received from another sender: kept, retried next run
+    differs: int = 0  # the NAS holds a different copy: kept, a person must look
+
+
+def run_error(result: RunResult) -> AppError | None:
+    """The error a ``send --once`` run ends with, None for exit 0. Pure.
+
+    Differing copies first (6: a person must look), then other failures (1), then plots another
+    sender was sending to the NAS right now (4: retry later)."""
+    kept = "kept on the plotter; see the log above"
+    if result.differs:
+        return PlotDiffersError(f"{result.differs} plot(s) differ from the NAS's copy of the same name: {kept}")
+    if result.failed:
+        return SomeFailedError(f"{result.failed} plot(s) failed to send and were kept; see the log above")
+    if result.busy:
+        return PlotBusyError(f"{result.busy} plot(s) are being received by the NAS from another sender "
+                             f"right now: {kept}, retried next run")
+    return None
 
 
 def finished_plots(cfg: PlotterConfig, history: History) -> list[Seen]:
@@ -65,27 +85,45 @@ def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> R
             log.debug("nothing to send")
             return RunResult(0, 0, 0)
 
-        def one(item: Seen) -> str:
-            if stop is not None and stop.is_set():
-                return "skipped"
-            transfer = send_plot(cfg, item, env, history)
-            return "skipped" if transfer is None else transfer.result
+        def one(same_name: list[Seen]) -> list[str]:
+            results = []
+            for item in same_name:  # one after the other: a second link of a sent plot meets "have"
+                if stop is not None and stop.is_set():
+                    results.append("skipped")
+                    continue
+                transfer = send_plot(cfg, item, env, history)
+                results.append("skipped" if transfer is None else transfer.result)
+            return results
 
         with ThreadPoolExecutor(max_workers=cfg.plotter.max_parallel, thread_name_prefix="send") as pool:
-            results = list(pool.map(one, plots))
+            results = [r for group in pool.map(one, by_name(plots)) for r in group]
     finally:
         history.set_last_run(time.time())
         history.close()
-    return RunResult(results.count("ok"), results.count("failed"), results.count("skipped"))
+    return RunResult(results.count(resend.OK), results.count(resend.FAILED) + results.count(resend.DIFFERS),
+                     results.count("skipped"), results.count(resend.VERIFIED), results.count(resend.BUSY),
+                     results.count(resend.DIFFERS))
+
+
+def by_name(plots: list[Seen]) -> list[list[Seen]]:
+    """Plots grouped by file name, in order of first appearance. Pure.
+
+    The same plot in two plot dirs (hard-linked, or copied) is sent once and then verified."""
+    groups: dict[str, list[Seen]] = {}
+    for item in plots:
+        groups.setdefault(item.path.name, []).append(item)
+    return list(groups.values())
 
 
 def send_once_checked(cfg: PlotterConfig, stop: threading.Event | None = None,
                       listener: Listener | None = None) -> int:
     result = send_once(cfg, Env(listener=listener), stop)
-    if result.sent or result.failed:
-        log.info("sent %d, failed %d, skipped %d", result.sent, result.failed, result.skipped)
-    if result.failed:
-        raise SomeFailedError(f"{result.failed} plot(s) failed to send and were kept; see the log above")
+    if result.sent or result.failed or result.verified or result.busy:
+        log.info("sent %d, already on the NAS %d, failed %d, busy elsewhere %d, skipped %d", result.sent,
+                 result.verified, result.failed, result.busy, result.skipped)
+    error = run_error(result)
+    if error is not None:
+        raise error
     return 0
 
 

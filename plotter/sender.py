@@ -9,11 +9,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from common.errors import AppError, ConnectError, NoSpaceError, TransferError, VerifyError
 from common.locking import FileLock
 from common.stream import IO_TIMEOUT, send_file
-from plotter.client import NasClient
+from plotter import resend
+from plotter.client import Have, NasClient, Stored
 from plotter.config import NasTarget, PlotterConfig
 from plotter.discover import Seen
 from plotter.history import History, Transfer
@@ -57,43 +59,81 @@ def send_plot(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
         lock.release()
 
 
-def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Transfer:
+def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Transfer | None:
     start = time.monotonic()
-    nas: str | None = None
-    drive: str | None = None
+    where = _Where()
     try:
         client, target = choose_nas(cfg, item.size, env)
-        nas = target.name
+        where.nas = target.name
         try:
-            ready = client.offer(item.path.name, item.size)
-            drive = ready.drive
-            log.info("sending %s (%.1f MiB) to %s:%s", item.path.name, item.size / 2**20, nas, drive)
-            progress = TransferProgress(cfg.plotter.state_dir, Snapshot(
-                item.path.name, nas, ready.drive, item.size, 0, 0.0, None, time.time()), env.listener)
-            try:
-                progress.start()
-                digest = _stream(cfg, client, target, item, ready.port, ready.token, env, progress)
-            finally:
-                progress.close()
-            stored = client.digest(digest)
-            if stored.hash != digest or stored.size != item.size:
-                raise VerifyError(f"NAS reports {stored.size} bytes / {stored.hash}, "
-                                  f"we sent {item.size} / {digest}")
+            outcome = _offer_and_send(cfg, client, target, item, env, where)
         finally:
             client.close()
     except AppError as exc:
-        log.error("%s: not sent, kept on the plotter: %s", item.path.name, exc.message)
-        return _record(history, item, nas, drive, None, None, start, exc.message)
+        return _failed(history, item, where.nas, where.drive, start, exc)
+    if isinstance(outcome, Have):  # a resend: compared now that the session is closed
+        return _verify_held(history, item, target.name, outcome, start)
+    stored, digest = outcome
     seconds = time.monotonic() - start
     try:
         os.unlink(item.path)
     except OSError as exc:
         log.error("%s: stored and verified on %s, but the source could not be deleted: %s",
-                  item.path.name, nas, exc.strerror)
+                  item.path.name, target.name, exc.strerror)
     else:
-        log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, nas,
+        log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, target.name,
                  stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
-    return _record(history, item, nas, drive, stored.path, digest, start, None)
+    return _record(history, item, target.name, where.drive, stored.path, digest, start, None)
+
+
+@dataclass
+class _Where:
+    """How far a transfer got, for its history row when it fails."""
+
+    nas: str | None = None
+    drive: str | None = None
+
+
+def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, env: Env,
+                    where: _Where) -> Have | tuple[Stored, str]:
+    """Offer ``item``; stream it unless the NAS holds it already. (stored, our digest) or "have"."""
+    ready = client.offer(item.path.name, item.size)
+    if isinstance(ready, Have):
+        return ready
+    where.drive = ready.drive
+    log.info("sending %s (%.1f MiB) to %s:%s", item.path.name, item.size / 2**20, target.name, ready.drive)
+    progress = TransferProgress(cfg.plotter.state_dir, Snapshot(
+        item.path.name, target.name, ready.drive, item.size, 0, 0.0, None, time.time()), env.listener)
+    try:
+        progress.start()
+        digest = _stream(cfg, client, target, item, ready.port, ready.token, env, progress)
+    finally:
+        progress.close()
+    stored = client.digest(digest)
+    if stored.hash != digest or stored.size != item.size:
+        raise VerifyError(f"NAS reports {stored.size} bytes / {stored.hash}, we sent {item.size} / {digest}")
+    return stored, digest
+
+
+def _verify_held(history: History, item: Seen, nas: str, held: Have, start: float) -> Transfer | None:
+    try:
+        digest = resend.settle(item, held, nas)
+    except AppError as exc:
+        return _failed(history, item, nas, None, start, exc)
+    if digest is None:
+        return None  # another sender of this plot dir deleted it meanwhile
+    return _record(history, item, nas, str(Path(held.path).parent), held.path, digest, start, None,
+                   resend.VERIFIED)
+
+
+def _failed(history: History, item: Seen, nas: str | None, drive: str | None, start: float,
+            exc: AppError) -> Transfer:
+    result = resend.result_of(exc)
+    if result == resend.BUSY:  # not a failure, not recorded: the next run finds it on the NAS
+        log.warning("%s: not sent, kept on the plotter for the next run: %s", item.path.name, exc.message)
+        return _transfer_row(item, nas, drive, None, None, start, exc.message, result)
+    log.error("%s: not sent, kept on the plotter: %s", item.path.name, exc.message)
+    return _record(history, item, nas, drive, None, None, start, exc.message, result)
 
 
 def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, port: int,
@@ -159,13 +199,19 @@ def _open(target: NasTarget, env: Env) -> NasClient:
 
 
 def _record(history: History, item: Seen, nas: str | None, drive: str | None, path: str | None,
-            digest: str | None, start: float, error: str | None) -> Transfer:
-    seconds = time.monotonic() - start
-    transfer = Transfer(
-        plot=item.path.name, bytes=item.size, nas=nas, drive=drive, path=path, seconds=seconds,
-        mb_per_s=item.size / 1e6 / seconds if error is None and seconds > 0 else 0.0,
-        hash=digest, result="failed" if error else "ok", error=error, finished_at=time.time(),
-    )
+            digest: str | None, start: float, error: str | None, result: str | None = None) -> Transfer:
+    transfer = _transfer_row(item, nas, drive, path, digest, start, error, result)
     history.record(transfer)
     return transfer
+
+
+def _transfer_row(item: Seen, nas: str | None, drive: str | None, path: str | None, digest: str | None,
+                  start: float, error: str | None, result: str | None) -> Transfer:
+    seconds = time.monotonic() - start
+    result = result or (resend.FAILED if error else resend.OK)
+    return Transfer(
+        plot=item.path.name, bytes=item.size, nas=nas, drive=drive, path=path, seconds=seconds,
+        mb_per_s=item.size / 1e6 / seconds if result == resend.OK and seconds > 0 else 0.0,
+        hash=digest, result=result, error=error, finished_at=time.time(),
+    )
 

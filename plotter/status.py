@@ -58,6 +58,14 @@ def _running_line(p: dict[str, Any]) -> str:
             f"{percent:.0f}%  {p['mb_per_s']:.1f} MB/s  ETA {eta}")
 
 
+def outcome_text(transfer: dict[str, Any]) -> str:
+    if transfer["result"] == "ok":
+        return f"{transfer['mb_per_s']:7.1f} MB/s"
+    if transfer["result"] == "verified":
+        return "already on the NAS, verified"
+    return f"FAILED: {transfer['error']}"
+
+
 def render(data: dict[str, Any]) -> str:
     lines = [f"Plots waiting: {len(data['waiting'])}"]
     for p in data["waiting"]:
@@ -68,7 +76,7 @@ def render(data: dict[str, Any]) -> str:
     for t in data["recent"]:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t["finished_at"]))
         where = f"{t['nas']}:{t['path'] or t['drive'] or '-'}" if t["nas"] else "no NAS"
-        outcome = f"{t['mb_per_s']:7.1f} MB/s" if t["result"] == "ok" else f"FAILED: {t['error']}"
+        outcome = outcome_text(t)
         lines.append(f"  {when}  {t['plot']}  -> {where}  {t['seconds']:6.1f} s  {outcome}")
     for r in data["rejected"]:
         lines.append(f"Left alone: {r['path']}: {r['reason']}")
