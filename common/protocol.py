@@ -24,6 +24,13 @@ the plotter's licence to delete. Names (``.plot`` and, for PoS2, ``.plot2``) are
 validated by :func:`common.plotfile.parse_name` on both ends (else "bad_name") and
 never reach a shell: they travel inside these JSON messages only.
 
+Code "drive_failing": the receiving drive failed while the plot streamed in (read-only,
+I/O error, a dead mount, ENOSPC while statvfs showed room). The NAS removed the
+``.part``, marked the drive failing (it is not chosen again) and exits; the plotter
+offers the same plot again at once. A drive that fails before any data was asked for
+(its ``.part`` cannot be created) never reaches the plotter: the NAS marks it and
+answers the same offer with a "ready" for the next drive.
+
 Whatever bytes arrive, :func:`decode` and the field readers answer with a
 :class:`ProtocolError` and nothing else: a line that is too long, not UTF-8 or not JSON,
 nested a thousand levels deep, holding an integer of thousands of digits, or a

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from common.errors import AppError, ConnectError, NoSpaceError, TransferError, VerifyError
+from common.errors import AppError, ConnectError, NoSpaceError, RemoteError, TransferError, VerifyError
 from common.locking import FileLock
 from common.stream import IO_TIMEOUT, send_file
 from plotter.client import NasClient
@@ -20,6 +20,11 @@ from plotter.history import History, Transfer
 from plotter.session import Session, connect_data, open_session
 
 log = logging.getLogger(__name__)
+
+# NAS error codes after which the same plot is offered again at once: the receiving drive failed
+# mid-stream and is now marked failing on the NAS, so the next offer goes to another drive.
+RETRY_AT_ONCE = ("drive_failing",)
+AT_ONCE_TRIES = 3
 
 
 @dataclass
@@ -50,12 +55,18 @@ def send_plot(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
         if st.st_size != item.size:
             log.info("%s changed size since it was listed; will retry later", item.path.name)
             return None
-        return _transfer(cfg, item, env, history)
+        for attempt in range(1, AT_ONCE_TRIES + 1):
+            transfer, again = _transfer(cfg, item, env, history, retry=attempt < AT_ONCE_TRIES)
+            if not again:
+                break
+        return transfer
     finally:
         lock.release()
 
 
-def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Transfer:
+def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
+              retry: bool = False) -> tuple[Transfer, bool]:
+    """One attempt: (its record, whether to try again at once: the NAS asked for it and ``retry``)."""
     start = time.monotonic()
     nas: str | None = None
     drive: str | None = None
@@ -74,8 +85,12 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
         finally:
             client.close()
     except AppError as exc:
-        log.error("%s: not sent, kept on the plotter: %s", item.path.name, exc.message)
-        return _record(history, item, nas, drive, None, None, start, exc.message)
+        again = retry and isinstance(exc, RemoteError) and exc.code in RETRY_AT_ONCE
+        if again:
+            log.warning("%s: not stored, sending it again at once: %s", item.path.name, exc.message)
+        else:
+            log.error("%s: not sent, kept on the plotter: %s", item.path.name, exc.message)
+        return _record(history, item, nas, drive, None, None, start, exc.message), again
     seconds = time.monotonic() - start
     try:
         os.unlink(item.path)
@@ -85,7 +100,7 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
     else:
         log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, nas,
                  stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
-    return _record(history, item, nas, drive, stored.path, digest, start, None)
+    return _record(history, item, nas, drive, stored.path, digest, start, None), False
 
 
 def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, port: int,
