@@ -46,19 +46,32 @@ def natural_key(text: str) -> list[object]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
+# Errors that say "nothing is (or should be) here", not "something here is broken".
+ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR})
+
+
+def _present(path: str) -> bool:
+    """Whether something is at ``path``, even something that answers lstat with an error."""
+    try:
+        os.lstat(path)
+    except OSError as exc:
+        return exc.errno not in ABSENT
+    except ValueError:
+        return False
+    return True
+
+
 def candidate_paths(cfg: NasConfig) -> list[Path]:
     """Mount points named by globs and [drive] sections, natural order, no duplicates."""
     found: dict[str, Path] = {}
     for pattern in cfg.nas.drive_globs:
-        for match in glob.glob(pattern):
+        # glob drops a literal path it cannot lstat: a dead mount would look absent, not failing.
+        matches = glob.glob(pattern) if glob.has_magic(pattern) else [pattern] if _present(pattern) else []
+        for match in matches:
             found.setdefault(os.path.normpath(match), Path(os.path.normpath(match)))
     for override in cfg.drives:
         found.setdefault(os.path.normpath(override.mountpoint), override.mountpoint)
     return sorted(found.values(), key=lambda p: natural_key(str(p)))
-
-
-# Errors that say "nothing is (or should be) here", not "something here is broken".
-ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR})
 
 
 def is_offline(cfg: NasConfig, mountpoint: Path, persisted: frozenset[Path] = frozenset()) -> bool:
