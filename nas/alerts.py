@@ -85,8 +85,7 @@ def to_notice(event: ev.Event, summary: Summary) -> Notice:
         ctx["drive"] = drive = _view(event.drive, summary)
         text = f"{_card(drive)}; {text}" if not isinstance(event, ev.DriveMissing) else text
         if isinstance(event, ev.DriveFailing):
-            ctx["reason"] = event.drive.reason
-            text = f"reason: {event.drive.reason}; {text}"
+            ctx["reason"] = event.drive.reason  # the title says it too; the templates spell it out
         if isinstance(event, (ev.DriveBack, ev.DriveHealthy)):
             resolves = f"{'drive_missing' if isinstance(event, ev.DriveBack) else 'drive_failing'}:" \
                        f"{event.drive.mountpoint}"
