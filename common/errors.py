@@ -153,6 +153,22 @@ class TransferError(AppError):
     exit_code = 16
 
 
+class DiskWriteError(TransferError):
+    """Creating, writing, syncing or renaming a file on a receiving drive failed. ``stage`` says
+    which step ("create" comes before any data was asked for) and ``errno`` how."""
+
+    def __init__(self, message: str, errno: int | None, stage: str) -> None:
+        super().__init__(message)
+        self.errno = errno
+        self.stage = stage
+
+
+class DriveFailingError(TransferError):
+    """The receiving drive failed mid-transfer (read-only, I/O error, gone) and is now marked
+    failing; the plot is fine and another drive will take it (protocol code ``drive_failing``:
+    the plotter retries at once)."""
+
+
 class SomeFailedError(AppError):
     """A batch command finished but at least one item failed."""
 

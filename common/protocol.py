@@ -39,6 +39,13 @@ match, and keeps it (exit 6, copies differ) when not. "have" is sent only to an 
 ``"have": true``, so a plotter that predates it still gets the error "exists" and nothing it
 could misread; the protocol version stays 1.
 
+Code "drive_failing": the receiving drive failed while the plot streamed in (read-only,
+I/O error, a dead mount, ENOSPC while statvfs showed room). The NAS removed the
+``.part``, marked the drive failing (it is not chosen again) and exits; the plotter
+offers the same plot again at once. A drive that fails before any data was asked for
+(its ``.part`` cannot be created) never reaches the plotter: the NAS marks it and
+answers the same offer with a "ready" for the next drive.
+
 Whatever bytes arrive, :func:`decode` and the field readers answer with a
 :class:`ProtocolError` and nothing else: a line that is too long, not UTF-8 or not JSON,
 nested a thousand levels deep, holding an integer of thousands of digits, or a

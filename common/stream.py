@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import xxhash
 
-from common.errors import AppError, NoSpaceError, TransferError
+from common.errors import AppError, DiskWriteError, NoSpaceError, TransferError
 
 CHUNK = 8 * 1024 * 1024
 DEPTH = 4
@@ -302,7 +302,7 @@ def disk_error(exc: OSError) -> AppError:
     drive is a NoSpaceError (its reason must reach the plotter's log and history)."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return NoSpaceError(f"the drive filled up: {exc.strerror}")
-    return TransferError(f"writing to the drive: {exc.strerror or exc}")
+    return DiskWriteError(f"writing to the drive: {exc.strerror or exc}", exc.errno, "write")
 
 
 def _describe(exc: OSError) -> str:

@@ -81,11 +81,14 @@ def to_notice(event: ev.Event, summary: Summary) -> Notice:
         old = f"{event.old.name} ({event.old.plots} plots)" if event.old else "none"
         text = f"previous: {old}; new: {_card(new)}; {text}"
     elif isinstance(event, (ev.DriveFull, ev.Temperature, ev.SmartFailing, ev.BadSectors, ev.DriveBack,
-                            ev.DriveMissing, ev.PlotsDropped)):
+                            ev.DriveMissing, ev.PlotsDropped, ev.DriveFailing, ev.DriveHealthy)):
         ctx["drive"] = drive = _view(event.drive, summary)
         text = f"{_card(drive)}; {text}" if not isinstance(event, ev.DriveMissing) else text
-        if isinstance(event, ev.DriveBack):
-            resolves = f"drive_missing:{event.drive.mountpoint}"
+        if isinstance(event, ev.DriveFailing):
+            ctx["reason"] = event.drive.reason  # the title says it too; the templates spell it out
+        if isinstance(event, (ev.DriveBack, ev.DriveHealthy)):
+            resolves = f"{'drive_missing' if isinstance(event, ev.DriveBack) else 'drive_failing'}:" \
+                       f"{event.drive.mountpoint}"
     elif isinstance(event, ev.NoPlots) and event.last_receipt is not None:
         ctx["last_receipt"] = event.last_receipt
         text = f"last plot {time.strftime('%Y-%m-%d %H:%M', time.localtime(event.last_receipt))}; {text}"

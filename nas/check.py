@@ -19,8 +19,20 @@ from common.locking import FileLock, is_locked
 from nas.config import NasConfig
 from nas.drives import list_drives, natural_key
 from nas.events import Event, diff
+from nas.health import probe_marked
 from nas.inventory import DriveInfo, average_plot_size, inventory
-from nas.model import ACTIVE, FULL, MISSING, OFFLINE, SMART_UNKNOWN, DriveStatus, NasState, SmartInfo, with_status
+from nas.model import (
+    ACTIVE,
+    FAILING,
+    FULL,
+    MISSING,
+    OFFLINE,
+    SMART_UNKNOWN,
+    DriveStatus,
+    NasState,
+    SmartInfo,
+    with_status,
+)
 from nas.replace import candidates
 from nas.select import LOCK_WAIT, TARGET_LOCK, choose_target, lock_path, remove_stale_parts
 from nas.smart import cache_key, no_device
@@ -45,6 +57,7 @@ def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[
         raise CheckRunningError(f"{lock.path} is locked by another check")
     with lock, Store(cfg.nas.state_dir) as store:
         previous = store.load_check_state()
+        probe_marked(cfg, store)  # a failing drive that writes again may receive again
         sweep_stale_parts(cfg, [Path(d.mountpoint) for d in (previous.drives if previous else ())])
         state = collect(cfg, store, now, previous, rotate=True)
         events = diff(previous, state, cfg.alerts)
@@ -67,14 +80,24 @@ def _log_events(events: list[Event], before: list[Event]) -> None:
 
 def sweep_stale_parts(cfg: NasConfig, known: list[Path]) -> None:
     """Remove ``.part`` files a killed receiver left on drives no receiver is using now
-    (a full drive is never reserved again, so its receivers would never clean it)."""
-    for mountpoint in {*known, *(d.mountpoint for d in list_drives(cfg))}:
+    (a full drive is never reserved again, so its receivers would never clean it).
+    Failing drives are left alone: the removal would fail again every minute."""
+    drives = list_drives(cfg)
+    failing = {d.mountpoint for d in drives if d.failing is not None}
+    for mountpoint in {*known, *(d.mountpoint for d in drives)} - failing:
         lock = FileLock(lock_path(cfg.nas.state_dir, mountpoint))
-        if mountpoint.is_dir() and lock.try_acquire():
+        if is_dir(mountpoint) and lock.try_acquire():
             try:
                 remove_stale_parts(mountpoint)
             finally:
                 lock.release()
+
+
+def is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False  # a dead mount: nothing to sweep
 
 
 def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None, rotate: bool = False,
@@ -86,7 +109,9 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
     smart = smart_for(store, cfg.smart, disks, now, refresh=refresh_smart)
     target = _rotate(cfg, store, infos, plot_size) if rotate else store.target()
     replaced = store.deletions_since(previous.time) if previous else Counter[str]()
-    present = [_status(cfg, i, smart, plot_size, replaced[str(i.mountpoint)]) for i in infos]
+    before = {d.mountpoint: d for d in previous.drives} if previous else {}
+    present = [_status(cfg, i, smart, plot_size, replaced[str(i.mountpoint)], before.get(str(i.mountpoint)))
+               for i in infos]
     drives = present + _missing(cfg, previous, {d.mountpoint for d in present})
     drives.sort(key=lambda d: natural_key(d.mountpoint))
     return NasState(time=now, drives=tuple(drives), target=None if target is None else str(target),
@@ -99,7 +124,7 @@ def _replaceable(cfg: NasConfig, store: Store, infos: list[DriveInfo]) -> int | 
     """How many plots replacement may still delete on drives that may receive (headers are cached)."""
     if not cfg.replace.enabled:
         return None
-    return sum(len(candidates(store, cfg.replace.match, i.mountpoint)) for i in infos if not i.drive.offline)
+    return sum(len(candidates(store, cfg.replace.match, i.mountpoint)) for i in infos if i.drive.receives)
 
 
 def _rotate(cfg: NasConfig, store: Store, infos: list[DriveInfo], plot_size: int | None) -> Path | None:
@@ -121,19 +146,34 @@ def _rotate(cfg: NasConfig, store: Store, infos: list[DriveInfo], plot_size: int
 
 
 def _status(cfg: NasConfig, info: DriveInfo, smart: dict[str, SmartInfo], plot_size: int | None,
-            replaced: int) -> DriveStatus:
+            replaced: int, last: DriveStatus | None) -> DriveStatus:
     drive = info.drive
     usable = max(0, drive.free_bytes - cfg.nas.reserve)
     plots_free = usable // plot_size if plot_size else None
-    if drive.offline:
+    if drive.failing is not None:  # broken outranks "offline": it still needs someone's attention
+        state, plots_free = FAILING, 0
+    elif drive.offline:
         state = OFFLINE
     else:
         state = FULL if (plots_free == 0 if plots_free is not None else usable == 0) else ACTIVE
     reading = smart.get(cache_key(info.device, info.smart_type)) if info.device else None
-    return DriveStatus(mountpoint=str(drive.mountpoint), name=drive.name, device=info.device,
-                       total_bytes=drive.total_bytes, free_bytes=drive.free_bytes, plots=info.plots,
-                       plot_bytes=info.plot_bytes, state=state, plots_free=plots_free,
-                       smart=reading or no_device(), replaced=replaced)
+    status = DriveStatus(mountpoint=str(drive.mountpoint), name=drive.name, device=info.device,
+                         total_bytes=drive.total_bytes, free_bytes=drive.free_bytes, plots=info.plots,
+                         plot_bytes=info.plot_bytes, state=state, plots_free=plots_free,
+                         smart=reading or no_device(), replaced=replaced, reason=drive.failing)
+    return _unknown_as_last(status, info, last)
+
+
+def _unknown_as_last(status: DriveStatus, info: DriveInfo, last: DriveStatus | None) -> DriveStatus:
+    """A drive that cannot be listed (or stat'ed) keeps the figures it last had: its plots did
+    not vanish, they cannot be seen now."""
+    if last is None:
+        return status
+    if not info.listed:
+        status = replace(status, plots=last.plots, plot_bytes=last.plot_bytes)
+    if status.total_bytes == 0 and status.state == FAILING:
+        status = replace(status, total_bytes=last.total_bytes, free_bytes=last.free_bytes)
+    return status
 
 
 def _missing(cfg: NasConfig, previous: NasState | None, present: set[str]) -> list[DriveStatus]:

@@ -27,7 +27,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     sub.add_parser("temps", help="drive temperatures at a glance")
     drive = sub.add_parser("drive", help="take a drive offline or bring it back")
     drive.add_argument("action", choices=("offline", "online", "forget"),
-                       help="offline: never receive on it; online: undo; forget: drop a removed drive")
+                       help="offline: never receive on it; online: undo (and clear a failing mark); "
+                            "forget: drop a removed drive")
     drive.add_argument("drive", help="drive name (e.g. drive7) or mount point")
     replace = sub.add_parser("replace", help="plot replacement (replotting) preview")
     replace.add_argument("--dry-run", action="store_true", help="list what would be deleted next")
@@ -110,29 +111,34 @@ def _offline(cfg: NasConfig, store: Store, mountpoint: Path) -> str:
 
 
 def _online(cfg: NasConfig, store: Store, mountpoint: Path) -> str:
-    from nas.drives import OFFLINE_MARKER, override_for
+    from nas.drives import OFFLINE_MARKER, exists, override_for
 
     override = override_for(cfg, mountpoint)
     if override is not None and override.offline:
         raise UsageError(f"{mountpoint} is offline in {cfg.path} ([drive {mountpoint}] offline = true); "
                          f"change it there")
+    from nas.health import clear
+
     marker = mountpoint / OFFLINE_MARKER
-    if marker.exists():
+    if exists(marker):
         marker.unlink()
         log.info("removed %s", marker)
     store.set_offline(mountpoint, False)
-    return f"{mountpoint} is online"
+    was = clear(store, mountpoint)
+    return f"{mountpoint} is online" + (f" (no longer marked failing: {was})" if was else "")
 
 
 def _forget(cfg: NasConfig, store: Store, mountpoint: Path) -> str:
-    from nas.check import forget
+    from nas.check import forget, is_dir
     from nas.drives import override_for
+    from nas.health import clear
 
     if override_for(cfg, mountpoint) is not None:
         raise UsageError(f"{mountpoint} has a [drive] section in {cfg.path}: remove it there")
-    if os.path.ismount(mountpoint) or (not cfg.nas.require_mount and mountpoint.is_dir()):
+    if os.path.ismount(mountpoint) or (not cfg.nas.require_mount and is_dir(mountpoint)):
         raise UsageError(f"{mountpoint} is still there; only a removed drive can be forgotten")
     store.set_offline(mountpoint, False)
+    clear(store, mountpoint)
     forgotten = forget(store, str(mountpoint))
     return f"{mountpoint} forgotten" if forgotten else f"{mountpoint} was not remembered"
 

@@ -65,10 +65,12 @@ class AllFull(Event):
     offline: int = 0
     missing: int = 0
     replacing: bool = False  # [replace] is on, and no plot on the NAS matches it any more
+    failing: int = 0
 
     @property
     def title(self) -> str:
-        gone = [f"{n} {what}" for n, what in ((self.offline, "offline"), (self.missing, "missing")) if n]
+        gone = [f"{n} {what}" for n, what in ((self.offline, "offline"), (self.missing, "missing"),
+                                              (self.failing, "failing")) if n]
         if self.full and not gone:
             why = f"All {self.full} drives are full"
         elif self.full or gone:
@@ -204,3 +206,35 @@ class NoPlots(Event):
     @property
     def title(self) -> str:
         return f"No plot received for {self.hours:.0f} hours"
+
+
+@dataclass(frozen=True)
+class DriveFailing(Event):
+    kind: ClassVar[str] = "drive_failing"
+    standing: ClassVar[bool] = True
+    severity: ClassVar[str] = "critical"
+    drive: DriveStatus
+
+    @property
+    def key(self) -> str:
+        return f"drive_failing:{self.drive.mountpoint}"
+
+    @property
+    def title(self) -> str:
+        return f"Drive {self.drive.name} is failing ({self.drive.reason}): no plot goes to it"
+
+
+@dataclass(frozen=True)
+class DriveHealthy(Event):
+    """A failing drive writes again (its probe passed, ``drive online``, or it answers again)."""
+
+    kind: ClassVar[str] = "drive_back"
+    drive: DriveStatus
+
+    @property
+    def key(self) -> str:
+        return f"drive_healthy:{self.drive.mountpoint}"
+
+    @property
+    def title(self) -> str:
+        return f"Drive {self.drive.name} writes again ({self.drive.state})"

@@ -18,6 +18,8 @@ Kinds (the classes live in :mod:`nas.event_kinds`):
   drive_missing  DriveMissing   a known drive's mount point is gone                  standing
   drive_missing  PlotsDropped   a drive holds fewer plots than before, unexplained    edge
   drive_back     DriveBack      a missing drive is back                              edge
+  drive_failing  DriveFailing   a drive cannot be written (or read): state failing   standing
+  drive_back     DriveHealthy   a failing drive writes again                         edge
   no_plots       NoPlots        no plot received for [alerts] no_plot_hours           standing
 """
 
@@ -31,7 +33,9 @@ from nas.event_kinds import (
     CapacityLow,
     DriveBack,
     DriveChanged,
+    DriveFailing,
     DriveFull,
+    DriveHealthy,
     DriveMissing,
     Event,
     NoPlots,
@@ -39,11 +43,12 @@ from nas.event_kinds import (
     SmartFailing,
     Temperature,
 )
-from nas.model import ACTIVE, FULL, MISSING, OFFLINE, SMART_OK, DriveStatus, NasState, totals
+from nas.model import ACTIVE, FAILING, FULL, MISSING, OFFLINE, SMART_OK, DriveStatus, NasState, totals
 from nas.settings import AlertSettings
 
-__all__ = ["AllFull", "BadSectors", "CapacityLow", "DriveBack", "DriveChanged", "DriveFull", "DriveMissing",
-           "Event", "NoPlots", "PlotsDropped", "SmartFailing", "Temperature", "diff", "evaluated", "no_room"]
+__all__ = ["AllFull", "BadSectors", "CapacityLow", "DriveBack", "DriveChanged", "DriveFailing", "DriveFull",
+           "DriveHealthy", "DriveMissing", "Event", "NoPlots", "PlotsDropped", "SmartFailing", "Temperature",
+           "diff", "evaluated", "no_room"]
 
 HOUR = 3600.0
 
@@ -73,6 +78,8 @@ def _drive_edges(before: DriveStatus, now: DriveStatus) -> list[Event]:
     if before.state == MISSING:
         return [DriveBack(now)]
     events: list[Event] = []
+    if before.state == FAILING and now.state != FAILING:
+        events.append(DriveHealthy(now))
     if before.state == ACTIVE and now.state == FULL:
         events.append(DriveFull(now))
     if before.plots - now.replaced > now.plots:
@@ -111,7 +118,7 @@ def _levels(cur: NasState, alerts: AlertSettings) -> list[Event]:
 def _all_full(cur: NasState) -> AllFull:
     count = Counter(d.state for d in cur.drives)
     return AllFull(full=count[FULL], offline=count[OFFLINE], missing=count[MISSING],
-                   replacing=cur.replaceable is not None)
+                   replacing=cur.replaceable is not None, failing=count[FAILING])
 
 
 def _capacity_low(cur: NasState, limit: int) -> CapacityLow | None:
@@ -129,8 +136,10 @@ def _drive_levels(drive: DriveStatus, alerts: AlertSettings) -> list[Event]:
     if drive.state == MISSING:
         return [DriveMissing(drive)]
     smart, events = drive.smart, list[Event]()
+    if drive.state == FAILING:
+        events.append(DriveFailing(drive))
     if smart.status != SMART_OK:
-        return []  # asleep or unreadable: nothing current to judge
+        return events  # asleep or unreadable: no SMART figures to judge
     if alerts.temperature_limit and smart.temperature is not None and smart.temperature > alerts.temperature_limit:
         events.append(Temperature(drive, smart.temperature, alerts.temperature_limit))
     if smart.health == "FAIL":
@@ -150,6 +159,8 @@ def evaluated(state: NasState, key: str) -> bool:
     drive = state.drive(mountpoint)
     if kind == "drive_missing":
         return drive is not None
+    if kind == "drive_failing":
+        return drive is not None and drive.state != MISSING  # a failing drive that vanished: not judged
     if drive is None or drive.state == MISSING or drive.smart.status != SMART_OK:
         return False
     return kind in ("temperature", "smart_failing")

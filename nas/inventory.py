@@ -1,14 +1,18 @@
-"""Each present drive with its device and plots (I/O edge; never reads plot contents)."""
+"""Each present drive with its device and plots (I/O edge; never reads plot contents).
+
+A drive that cannot be listed is failing (the reason says so) and its plots unknown
+(``listed`` False): ``check`` then keeps the counts it last saw.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nas.config import NasConfig
-from nas.drives import Drive, list_drives, override_for, plots_on
+from nas.drives import Drive, list_drives, list_plots, override_for
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 # Partition suffixes: sdb1 -> sdb, nvme0n1p1 -> nvme0n1, mmcblk0p2 -> mmcblk0.
@@ -26,6 +30,7 @@ class DriveInfo:
     smart_type: str | None  # smartctl -d
     plots: int
     plot_bytes: int
+    listed: bool = True  # False: the listing failed; plots and plot_bytes are 0, not known
 
     @property
     def mountpoint(self) -> Path:
@@ -73,12 +78,13 @@ def device_for(cfg: NasConfig, mountpoint: Path, sources: dict[str, str]) -> str
 
 
 def plot_stats(mountpoint: Path) -> tuple[int, int]:
-    """(number of plots, their bytes): names and stat only."""
+    """(number of plots, their bytes): names and stat only. Raises OSError when the
+    drive cannot be listed."""
     count = size = 0
-    for entry in plots_on(mountpoint):
+    for entry in list_plots(mountpoint):
         try:
             size += entry.stat(follow_symlinks=False).st_size
-        except OSError:
+        except FileNotFoundError:
             continue  # removed meanwhile
         count += 1
     return count, size
@@ -86,9 +92,14 @@ def plot_stats(mountpoint: Path) -> tuple[int, int]:
 
 def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str]) -> DriveInfo:
     override = override_for(cfg, drive.mountpoint)
-    plots, plot_bytes = plot_stats(drive.mountpoint)
-    return DriveInfo(drive=drive, device=device_for(cfg, drive.mountpoint, sources),
-                     smart_type=override.smart_type if override else None, plots=plots, plot_bytes=plot_bytes)
+    device = device_for(cfg, drive.mountpoint, sources)
+    smart_type = override.smart_type if override else None
+    try:
+        plots, plot_bytes = plot_stats(drive.mountpoint)
+    except OSError as exc:
+        failing = drive.failing or f"listing: {exc.strerror or exc}"
+        return DriveInfo(replace(drive, failing=failing), device, smart_type, 0, 0, listed=False)
+    return DriveInfo(drive=drive, device=device, smart_type=smart_type, plots=plots, plot_bytes=plot_bytes)
 
 
 def inventory(cfg: NasConfig) -> list[DriveInfo]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-ACTIVE, FULL, OFFLINE, MISSING = "active", "full", "offline", "missing"
-DRIVE_STATES = (ACTIVE, FULL, OFFLINE, MISSING)
+ACTIVE, FULL, OFFLINE, MISSING, FAILING = "active", "full", "offline", "missing", "failing"
+DRIVE_STATES = (ACTIVE, FULL, OFFLINE, MISSING, FAILING)
 SMART_OK, SMART_STANDBY, SMART_UNKNOWN = "ok", "standby", "unknown"
 BAD_COUNTERS = ("reallocated", "pending", "offline_uncorrectable", "grown_defects", "media_errors")
 
@@ -64,6 +64,7 @@ class DriveStatus:
     plots_free: int | None  # how many more plots fit; None while no plot size is known
     smart: SmartInfo
     replaced: int = 0  # plots deleted by replacement since the previous check
+    reason: str | None = None  # why the drive is failing (state FAILING)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Totals:
 
 def totals(state: NasState) -> Totals:
     present = [d for d in state.drives if d.state != MISSING]
-    receiving = [d for d in present if d.state != OFFLINE]
+    receiving = [d for d in present if d.state not in (OFFLINE, FAILING)]
     known = [d.plots_free for d in receiving if d.plots_free is not None]
     until_full = sum(known) if state.plot_size is not None else None
     days = until_full / state.received_24h if until_full is not None and state.received_24h else None

@@ -22,6 +22,8 @@ from common import __version__, protocol
 from common.channel import LineChannel
 from common.errors import (
     AppError,
+    DiskWriteError,
+    DriveFailingError,
     NoSpaceError,
     PlotBusyError,
     PlotContentError,
@@ -38,6 +40,7 @@ from common.stream import IO_TIMEOUT, open_for_receive, receive_to_fd
 from nas.config import NasConfig
 from nas.dataport import accept_with_token, listen
 from nas.drives import part_path
+from nas.health import on_healthy_drive
 from nas.reservations import NameClaim, ensure_nowhere, held_copy, record_stored
 from nas.select import Reservation, reserve_drive, total_free
 from nas.state import record_receipt
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 
 CONTROL_TIMEOUT = 120.0
 ERROR_CODES: dict[type[AppError], str] = {
+    DriveFailingError: "drive_failing",  # before TransferError, its base: the plotter retries at once
     NoSpaceError: "no_space", PlotContentError: "bad_plot", PlotFileError: "bad_name", VerifyError: "verify",
     TransferError: "transfer", ProtocolError: "protocol", PlotExistsError: "exists",
     StateDirError: "state_dir", PlotBusyError: "busy",
@@ -142,11 +146,9 @@ def _answer_held(cfg: NasConfig, chan: LineChannel, offer: Offer) -> bool:
 def _receive_new(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
     # Bind first: a NAS out of data ports must fail before replacement deletes anything.
     with listen(cfg.nas.data_bind, cfg.nas.data_ports) as listener:
-        reservation = reserve_drive(cfg, offer.size, incoming=offer.name)
-        try:
-            final = _receive_on(cfg, chan, offer, reservation, listener)
-        finally:
-            reservation.release()
+        final, reservation = on_healthy_drive(  # a failing drive is marked and skipped
+            cfg, offer.size, lambda: reserve_drive(cfg, offer.size, incoming=offer.name),
+            lambda res: _receive_on(cfg, chan, offer, res, listener))
     log.info("stored %s (%d bytes)", final, offer.size)
     record_receipt(cfg.nas.state_dir, offer.name, reservation.drive.mountpoint, offer.size)
     return 0
@@ -159,7 +161,7 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
     try:
         fd, direct = open_for_receive(str(part), cfg.nas.direct_io)
     except OSError as exc:
-        raise TransferError(f"cannot create {part}: {exc.strerror}") from None
+        raise DiskWriteError(f"cannot create {part}: {exc.strerror}", exc.errno, "create") from None
     try:
         digest = _fill_part(cfg, chan, offer, res, listener, fd, direct)
         # Hex only: compare_digest raises TypeError on non-ASCII text.
@@ -198,7 +200,7 @@ def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation
     try:
         os.fsync(fd)
     except OSError as exc:
-        raise TransferError(f"fsync of {offer.name}: {exc.strerror}") from None
+        raise DiskWriteError(f"fsync of {offer.name}: {exc.strerror}", exc.errno, "fsync") from None
     return digest
 
 
@@ -206,7 +208,8 @@ def _preallocate(fd: int, size: int, res: Reservation) -> None:
     try:
         done = fallocate(fd, size)
     except OSError as exc:
-        raise TransferError(f"cannot allocate {size} bytes on {res.drive.mountpoint}: {exc.strerror}") from None
+        raise DiskWriteError(f"cannot allocate {size} bytes on {res.drive.mountpoint}: {exc.strerror}", exc.errno,
+                             "allocate") from None
     if not done:
         log.debug("%s cannot preallocate (no fallocate): writing without", res.drive.mountpoint)
 
@@ -238,12 +241,16 @@ def _commit(part: Path, final: Path, size: int) -> None:
         raise VerifyError(f"{final.name}: received {actual} bytes, expected {size}")
     if final.exists():
         raise PlotExistsError(f"{final} appeared during the transfer; keeping the existing file")
-    os.rename(part, final)
-    dir_fd = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        os.rename(part, final)
+        dir_fd = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise DiskWriteError(f"cannot rename {part.name} to {final.name}: {exc.strerror}", exc.errno,
+                             "rename") from None
 
 
 def _discard(part: Path) -> None:

@@ -53,7 +53,7 @@ def _header(cfg: NasConfig) -> list[str]:
 
 
 def _replaceable(cfg: NasConfig, store: Store, drives: list[Drive]) -> list[str]:
-    online = [d for d in drives if not d.offline]
+    online = [d for d in drives if d.receives]
     found = [candidates(store, cfg.replace.match, d.mountpoint) for d in online]
     count = sum(len(c) for c in found)
     freed = sum(v.freed for c in found for v in c)

@@ -37,6 +37,7 @@ class DriveView:
     serial: str | None
     temperature: float | None
     health: str | None
+    reason: str | None = None  # why it is failing
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def drive_view(raw: Mapping[str, Any], current: object = None) -> DriveView:
         plot_bytes=_opt_int(raw.get("plot_bytes")), state=str(raw.get("state") or "unknown"),
         current=bool(raw.get("target")) or mountpoint == current, plots_free=_opt_int(raw.get("plots_free")),
         model=smart.get("model"), serial=smart.get("serial"), temperature=_opt_float(smart.get("temperature")),
-        health=smart.get("health"),
+        health=smart.get("health"), reason=raw.get("reason"),
     )
 
 

@@ -35,7 +35,7 @@ LOCK_WAIT = 30.0
 
 
 def can_take(drive: Drive, size: int, reserve: int) -> bool:
-    return not drive.offline and drive.free_bytes - reserve >= size
+    return drive.receives and drive.free_bytes - reserve >= size
 
 
 def rank_drives(drives: Sequence[Drive], size: int, reserve: int, policy: str,
@@ -58,12 +58,12 @@ def _ordered(drives: Sequence[Drive], policy: str, current: Path | None) -> list
 def choose_target(drives: Sequence[Drive], current: Path | None, plot_size: int | None, reserve: int,
                   policy: str, current_busy: bool = False) -> Path | None:
     """The receive drive: the current one while it can take a plot, or while a
-    transfer to it runs (unless it went offline or vanished); else the best ranked.
+    transfer to it runs (unless it went offline, failing or vanished); else the best ranked.
 
     ``plot_size`` None (no plot seen yet): any room above the reserve counts.
     """
     here = next((d for d in drives if d.mountpoint == current), None)
-    if here is not None and current_busy and not here.offline:
+    if here is not None and current_busy and here.receives:
         return here.mountpoint
     ranked = rank_drives(drives, plot_size or 1, reserve, policy, current)
     return ranked[0].mountpoint if ranked else None
@@ -132,7 +132,7 @@ def reserve_drive(cfg: NasConfig, size: int, current: Path | None = None,
         if not (ranked or room_busy) or time.monotonic() >= deadline:
             break
         time.sleep(BUSY_POLL)
-    online = [d for d in drives if not d.offline]
+    online = [d for d in drives if d.receives]
     busy = f", {len(ranked)} with room but busy" if ranked else ""
     raise NoSpaceError(
         f"no drive can take {size} bytes (+{cfg.nas.reserve} reserve): "
@@ -174,7 +174,7 @@ def _follow(cfg: NasConfig, drives: list[Drive], size: int) -> None:
 
 def plan_room(cfg: NasConfig, store: Store, drives: Sequence[Drive], size: int) -> list[Plan]:
     """Per online drive, the fewest matching plots whose deletion makes room; best first."""
-    online = _ordered([d for d in drives if not d.offline], cfg.nas.policy, None)
+    online = _ordered([d for d in drives if d.receives], cfg.nas.policy, None)
     return best_plans([plan_drive(d.mountpoint, d.free_bytes, cfg.nas.reserve, size,
                                   candidates(store, cfg.replace.match, d.mountpoint)) for d in online])
 
@@ -204,7 +204,7 @@ def _plan_on(cfg: NasConfig, store: Store, mountpoint: Path, size: int) -> tuple
     """Under the drive's lock: re-plan from fresh facts (None: no room can be made here)."""
     remove_stale_parts(mountpoint)
     fresh = stat_drive(cfg, mountpoint)
-    if fresh is None or fresh.offline:
+    if fresh is None or not fresh.receives:
         return None
     if can_take(fresh, size, cfg.nas.reserve):
         return fresh, None
@@ -234,7 +234,7 @@ def total_free(cfg: NasConfig) -> tuple[int, int, int]:
 
     With ``[replace] enabled``, plots that may be replaced count as room.
     """
-    drives = [d for d in list_drives(cfg) if not d.offline]
+    drives = [d for d in list_drives(cfg) if d.receives]
     usable = [max(0, d.free_bytes - cfg.nas.reserve) for d in drives]
     if cfg.replace.enabled:
         with Store(cfg.nas.state_dir) as store:

@@ -63,7 +63,10 @@ def read_many(settings: SmartSettings, disks: Sequence[Disk], now: float) -> dic
     def one(disk: Disk) -> SmartInfo | None:
         if time.monotonic() - start > START_BUDGET:
             return None
-        return read_smart(smartctl, disk[0], disk[1], now, deadline=start + HARD_BUDGET)
+        try:
+            return read_smart(smartctl, disk[0], disk[1], now, deadline=start + HARD_BUDGET)
+        except Exception as exc:  # one disk's odd answer (or a dying disk) must not end the check
+            return unknown_smart(disk[0], f"cannot read SMART ({type(exc).__name__}: {exc})")
 
     with ThreadPoolExecutor(max_workers=max(1, min(settings.parallel, len(disks)))) as pool:
         results = list(pool.map(one, disks))

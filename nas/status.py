@@ -6,7 +6,7 @@ import json
 import socket
 from typing import Any
 
-from nas.model import MISSING, SMART_OK, SMART_STANDBY, DriveStatus, NasState, state_to_dict, totals
+from nas.model import FAILING, MISSING, SMART_OK, SMART_STANDBY, DriveStatus, NasState, state_to_dict, totals
 
 RECEIVED_SOURCE = "receipts recorded by the receiver"
 HOT_MARK = "HOT"
@@ -54,6 +54,9 @@ def render_table(state: NasState) -> str:
     header = ["", "NAME", "MOUNT", "DEVICE", "SIZE", "FREE", "PLOTS", "TEMP", "HEALTH", "STATE"]
     lines = _table([header] + [_row(d, state.target) for d in state.drives])
     lines += ["", *_totals_lines(state)]
+    failing = [f"  {d.name}: {d.reason}" for d in state.drives if d.state == FAILING]
+    if failing:
+        lines += ["", "Failing drives (no plot goes to them; `drive online NAME` once fixed):", *failing]
     notes = [f"  {d.name}: SMART {d.smart.status}: {d.smart.reason}" for d in state.drives
              if d.smart.status != SMART_OK and d.smart.reason and d.state != MISSING]
     if notes:

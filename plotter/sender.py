@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.errors import AppError, ConnectError, NoSpaceError, TransferError, VerifyError
+from common.errors import AppError, ConnectError, NoSpaceError, RemoteError, TransferError, VerifyError
 from common.locking import FileLock
 from common.stream import IO_TIMEOUT, send_file
 from plotter import resend
@@ -23,6 +23,11 @@ from plotter.progress import Listener, Snapshot, TransferProgress
 from plotter.session import Session, connect_data, open_session
 
 log = logging.getLogger(__name__)
+
+# NAS error codes after which the same plot is offered again at once: the receiving drive failed
+# mid-stream and is now marked failing on the NAS, so the next offer goes to another drive.
+RETRY_AT_ONCE = ("drive_failing",)
+AT_ONCE_TRIES = 3
 
 
 @dataclass
@@ -54,12 +59,18 @@ def send_plot(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
         if st.st_size != item.size:
             log.info("%s changed size since it was listed; will retry later", item.path.name)
             return None
-        return _transfer(cfg, item, env, history)
+        for attempt in range(1, AT_ONCE_TRIES + 1):
+            transfer, again = _transfer(cfg, item, env, history, retry=attempt < AT_ONCE_TRIES)
+            if not again:
+                break
+        return transfer
     finally:
         lock.release()
 
 
-def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Transfer | None:
+def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
+              retry: bool = False) -> tuple[Transfer | None, bool]:
+    """One attempt: (its record, whether to try again at once: the NAS asked for it and ``retry``)."""
     start = time.monotonic()
     where = _Where()
     try:
@@ -70,9 +81,10 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
         finally:
             client.close()
     except AppError as exc:
-        return _failed(history, item, where.nas, where.drive, start, exc)
+        again = retry and isinstance(exc, RemoteError) and exc.code in RETRY_AT_ONCE
+        return _failed(history, item, where.nas, where.drive, start, exc, again), again
     if isinstance(outcome, Have):  # a resend: compared now that the session is closed
-        return _verify_held(history, item, target.name, outcome, start)
+        return _verify_held(history, item, target.name, outcome, start), False
     stored, digest = outcome
     seconds = time.monotonic() - start
     try:
@@ -83,7 +95,7 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
     else:
         log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, target.name,
                  stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
-    return _record(history, item, target.name, where.drive, stored.path, digest, start, None)
+    return _record(history, item, target.name, where.drive, stored.path, digest, start, None), False
 
 
 @dataclass
@@ -127,12 +139,15 @@ def _verify_held(history: History, item: Seen, nas: str, held: Have, start: floa
 
 
 def _failed(history: History, item: Seen, nas: str | None, drive: str | None, start: float,
-            exc: AppError) -> Transfer:
+            exc: AppError, again: bool = False) -> Transfer:
     result = resend.result_of(exc)
     if result == resend.BUSY:  # not a failure, not recorded: the next run finds it on the NAS
         log.warning("%s: not sent, kept on the plotter for the next run: %s", item.path.name, exc.message)
         return _transfer_row(item, nas, drive, None, None, start, exc.message, result)
-    log.error("%s: not sent, kept on the plotter: %s", item.path.name, exc.message)
+    if again:
+        log.warning("%s: not stored, sending it again at once: %s", item.path.name, exc.message)
+    else:
+        log.error("%s: not sent, kept on the plotter: %s", item.path.name, exc.message)
     return _record(history, item, nas, drive, None, None, start, exc.message, result)
 
 

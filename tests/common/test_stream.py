@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import NoSpaceError, TransferError
+from common.errors import DiskWriteError, NoSpaceError, TransferError
 from common.stream import disk_error, hash_file, open_for_receive, receive_to_fd, send_file
 
 CHUNK = 64 * 1024
@@ -116,8 +116,10 @@ def test_a_source_that_cannot_be_read_is_an_error_not_a_crash(tmp_path: Path) ->
 @pytest.mark.parametrize(("err", "kind", "words"), [
     (errno.ENOSPC, NoSpaceError, "the drive filled up: No space left on device"),
     (errno.EDQUOT, NoSpaceError, "the drive filled up: Disk quota exceeded"),
-    (errno.EIO, TransferError, "writing to the drive: Input/output error"),
+    (errno.EIO, DiskWriteError, "writing to the drive: Input/output error"),
 ])
 def test_disk_errors_keep_their_reason(err: int, kind: type[Exception], words: str) -> None:
     error = disk_error(OSError(err, os.strerror(err)))
     assert type(error) is kind and str(error) == words
+    if isinstance(error, DiskWriteError):  # what nas.health needs to tell a failing drive
+        assert isinstance(error, TransferError) and (error.errno, error.stage) == (err, "write")

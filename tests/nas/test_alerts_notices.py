@@ -13,7 +13,7 @@ from common.notify.dedupe import plan
 from common.notify.render import render
 from nas import events as ev
 from nas.alerts import status_dict, to_notice
-from nas.model import MISSING
+from nas.model import FAILING, MISSING
 from nas.report import summarize
 from tests.nas.status_data import make_state
 
@@ -29,6 +29,8 @@ EVENTS: list[ev.Event] = [
     ev.BadSectors(D2, "reallocated", 0, 8), ev.DriveMissing(replace(D1, state=MISSING)),
     ev.PlotsDropped(D1, 163, 120), ev.DriveBack(D1), ev.NoPlots(hours=13, last_receipt=time.time() - 13 * 3600),
     ev.NoPlots(hours=13, last_receipt=None),
+    ev.DriveFailing(replace(D1, state=FAILING, reason="create: Read-only file system")),
+    ev.DriveHealthy(D1), ev.AllFull(full=1, failing=1),
 ]
 
 
