@@ -16,6 +16,7 @@ is subtracted there too.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.errors import NoSpaceError
+from common.errors import NoSpaceError, TransferError
 from nas.config import NasConfig
 from nas.drives import override_for, plots_on, stat_drive
 from nas.replace import Candidate, Plan, candidates, delete, fewest
@@ -74,7 +75,7 @@ class Room:
     def _fits_now(self) -> int:
         drive = stat_drive(self.cfg, self.mountpoint, frozenset())
         if drive is None:
-            raise NoSpaceError(f"{self.mountpoint} is gone while {self.incoming} was arriving")
+            raise TransferError(f"{self.mountpoint} is gone while {self.incoming} was arriving")
         allocated = _allocated(self.fd)
         free = drive.free_bytes
         override = override_for(self.cfg, self.mountpoint)
@@ -91,7 +92,10 @@ class Room:
             if not delete(store, one, self.cfg.replace.match, self.incoming):
                 return  # gone already (deleted by hand): nothing was freed, try the next
         self.deleted.append(victim.path)
-        self._wait_for(before + victim.freed, victim.freed)
+        if not self._wait_for(before + victim.freed, victim.freed):
+            # Stop: deleting more plots for room that is merely late to show would delete for nothing.
+            raise NoSpaceError(f"{self.mountpoint}: deleted {victim.path.name} for {self.incoming} but its "
+                               f"room did not appear within {ROOM_WAIT:g} s")
 
     def _next_victim(self, store: Store, short: int) -> Candidate:
         if not self._queue:  # the drive filled up since the plan: plan again from what is there
@@ -102,12 +106,14 @@ class Room:
                                f"no plot matching [replace] match is left to replace")
         return self._queue.pop(0)
 
-    def _wait_for(self, target: int, freed: int) -> None:
-        """Until the freed room shows (bounded): deleting a second plot for room that is
-        merely late to appear would delete for nothing."""
+    def _wait_for(self, target: int, freed: int) -> bool:
+        """Whether the freed room showed (within 1 %) before :data:`ROOM_WAIT` ran out."""
         deadline = time.monotonic() + ROOM_WAIT
-        while self._fits_now() < target - freed // 100 and time.monotonic() < deadline:
+        while self._fits_now() < target - freed // 100:
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(ROOM_POLL)
+        return True
 
     def _extend(self) -> None:
         """Preallocate up to what fits (never past the plot): room that exists, no more."""
@@ -120,8 +126,14 @@ class Room:
             if not self.allocate(self.fd, upto):
                 self.allocate = None  # no fallocate on this filesystem: write without
         except OSError as exc:
-            log.warning("%s: cannot preallocate %d bytes for %s (%s); writing without",
-                        self.mountpoint, upto, self.incoming, exc.strerror)
+            # ENOSPC: free space counts no room for the extent tree that allocating all of it
+            # needs (seen on ext4 with reserve = 0); the writes will tell, the next extension retries.
+            if exc.errno == errno.ENOSPC:
+                log.debug("%s: preallocating %d bytes for %s: %s", self.mountpoint, upto, self.incoming,
+                          exc.strerror)
+                return
+            log.warning("%s: cannot preallocate for %s (%s); writing without",
+                        self.mountpoint, self.incoming, exc.strerror)
             self.allocate = None
 
 
