@@ -39,7 +39,9 @@ Allocate = Callable[[int, int], bool]  # (fd, size) -> False where the filesyste
 
 @dataclass
 class Room:
-    """Room for one incoming plot on one locked drive, made as its bytes arrive."""
+    """Room for one incoming plot on one locked drive, made as its bytes arrive.
+
+    Its :class:`NoSpaceError` messages leave the drive out: the receiver prefixes it."""
 
     cfg: NasConfig
     plan: Plan
@@ -94,7 +96,7 @@ class Room:
         self.deleted.append(victim.path)
         if not self._wait_for(before + victim.freed, victim.freed):
             # Stop: deleting more plots for room that is merely late to show would delete for nothing.
-            raise NoSpaceError(f"{self.mountpoint}: deleted {victim.path.name} for {self.incoming} but its "
+            raise NoSpaceError(f"deleted {victim.path.name} for {self.incoming} but its "
                                f"room did not appear within {ROOM_WAIT:g} s")
 
     def _next_victim(self, store: Store, short: int) -> Candidate:
@@ -102,7 +104,7 @@ class Room:
             chosen = fewest(candidates(store, self.cfg.replace.match, self.mountpoint), short)
             self._queue = list(chosen or ())
         if not self._queue:
-            raise NoSpaceError(f"{self.mountpoint}: {short} more bytes needed for {self.incoming} and "
+            raise NoSpaceError(f"{short} more bytes needed for {self.incoming} and "
                                f"no plot matching [replace] match is left to replace")
         return self._queue.pop(0)
 

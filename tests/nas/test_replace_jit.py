@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from common import protocol
+from common.errors import NoSpaceError
 from common.stream import hash_file
 from nas import config as nas_config
 from nas.drives import part_path
@@ -244,6 +247,30 @@ def test_preallocation_never_takes_more_than_the_room_that_exists(tmp_path: Path
 
         room.ensure(MIB + CHUNK)  # the first byte past the free room: one plot goes, the rest is preallocated
         assert len(room.deleted) == 1 and os.fstat(fd).st_size == size
+    finally:
+        os.close(fd)
+        part.unlink()
+        res.release()
+
+
+def test_room_plans_again_when_the_drive_filled_and_never_deletes_in_vain(
+        tmp_path: Path, tmpfs: Mount, copy_plots: CopyPlots, plot_pool: list[Path]) -> None:
+    full = full_drive(tmp_path, tmpfs, copy_plots)
+    cfg = nas_config.load(full.nas.ini)
+    incoming = plot_pool[VICTIMS]
+    res = reserve_drive(cfg, incoming.stat().st_size, incoming=incoming.name, wait=0)
+    assert res.pending is not None and len(res.pending.victims) == 1
+    (full.drive / "other-data").write_bytes(b"\0" * MIB)  # the last free MiB goes to something else
+    part = part_path(full.drive, incoming.name)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        room = res.room(cfg, fd)
+        assert room is not None
+        room.ensure(6 * MIB)  # more than the planned plot frees: a second one, planned now
+        assert len(room.deleted) == 2
+        with pytest.raises(NoSpaceError, match="no plot matching"):
+            room.ensure(100 * MIB)  # the two left could never make room: neither is deleted
+        assert len(room.deleted) == 2 and len(full.plots()) == VICTIMS - 2
     finally:
         os.close(fd)
         part.unlink()
