@@ -181,7 +181,8 @@ def open_for_receive(path: str, direct: bool) -> tuple[int, bool]:
 
 
 def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
-                  progress: Progress | None = None, chunk: int = CHUNK, writers: int = WRITERS) -> str:
+                  progress: Progress | None = None, chunk: int = CHUNK, writers: int = WRITERS,
+                  before_write: Progress | None = None) -> str:
     """Read exactly ``size`` bytes from ``sock`` into ``fd``; return the hex digest.
 
     This thread receives into whole buffers and hashes each segment as it
@@ -190,6 +191,9 @@ def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
     O_DIRECT at queue depth 2 beats depth 1 by a fifth). With O_DIRECT every
     buffer but the last is aligned; the unaligned tail is written last, after
     O_DIRECT is switched off on the descriptor.
+
+    ``before_write(end)`` runs once a buffer's bytes have arrived and before any of them
+    is written, with the end offset they reach: replacement makes room there, just in time.
     """
     hasher = new_hasher()
     pool = _WriterPool(fd, chunk, writers)
@@ -200,6 +204,8 @@ def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
             n = min(chunk, size - offset)
             if _recv_fill(sock, memoryview(buf)[:n], hasher) < n:
                 raise TransferError(f"stream ended {size - offset} bytes early")
+            if before_write:
+                before_write(offset + n)
             if direct and n % _ALIGN:
                 tail = (buf, n, offset)
             else:

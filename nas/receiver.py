@@ -35,6 +35,7 @@ from common.errors import (
     VerifyError,
 )
 from common.plotfile import check_plot_file, parse_name
+from common.plotformat.sizes import check_plausible_size
 from common.statedir import ensure_state_dir
 from common.stream import IO_TIMEOUT, open_for_receive, receive_to_fd
 from nas.config import NasConfig
@@ -114,6 +115,7 @@ def _parse_offer(message: protocol.Message) -> Offer:
     size = protocol.field(message, "size", int)
     if size <= 0:
         raise ProtocolError(f"offer of {name} has a bad size {size}")
+    check_plausible_size(name, size)  # before any reservation: a name claims no room it cannot fill
     if message.get("hash_alg") != protocol.HASH_ALG:
         raise ProtocolError(f"unsupported hash {message.get('hash_alg')!r}")
     return Offer(name, size, message.get("have") is True)
@@ -189,12 +191,16 @@ def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation
     conn = accept_with_token(listener, token, cfg.nas.accept_timeout)
     listener.close()  # nobody else may connect while the plot streams in
     with conn:
-        res.make_room(cfg)  # replacement deletes only now that the plot is really coming
-        if cfg.nas.preallocate:
+        # Replacement deletes plots only as the bytes that need their room arrive (nas/replace_room.py).
+        room = res.room(cfg, fd, fallocate if cfg.nas.preallocate else None)
+        if room is not None:
+            room.preallocate()  # only what fits now
+        elif cfg.nas.preallocate:
             _preallocate(fd, offer.size, res)
         conn.settimeout(IO_TIMEOUT)
         try:
-            digest = receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size)
+            digest = receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size,
+                                   before_write=None if room is None else room.ensure)
         except NoSpaceError as exc:
             raise NoSpaceError(f"{res.drive.mountpoint}: {exc.message}") from None
     try:

@@ -5,8 +5,9 @@ adds the I/O: a per-drive flock held for the whole receive, so concurrent
 receivers (from one or many plotters) never share a drive, and free space is
 re-read under the lock so it is never overcommitted. When no drive can take an
 offered plot and ``[replace]`` is enabled, it plans, on one drive and under that
-drive's lock, the fewest matching plots that make room; they are deleted only
-when the plot's data connection arrives (:meth:`Reservation.make_room`).
+drive's lock, the fewest matching plots that make room; they are deleted only as
+the plot's bytes arrive and need their room (:meth:`Reservation.room`,
+:mod:`nas.replace_room`).
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from common.errors import NoSpaceError
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
 from nas.drives import Drive, list_drives, natural_key, restat, stale_parts, stat_drive
-from nas.replace import Plan, best_plans, candidates, delete, plan_drive
+from nas.replace import Plan, best_plans, candidates, plan_drive
+from nas.replace_room import Allocate, Room
 from nas.state import Store
 
 log = logging.getLogger(__name__)
 
 BUSY_WAIT = 300.0
 BUSY_POLL = 0.5
-ROOM_WAIT = 5.0  # some filesystems (btrfs) show freed space only after their next commit
 TARGET_LOCK = "target.lock"
 LOCK_WAIT = 30.0
 
@@ -76,7 +77,7 @@ def lock_path(state_dir: Path, mountpoint: Path) -> Path:
 
 @dataclass
 class Reservation:
-    """A locked drive. ``pending``: plots to replace once the transfer really starts."""
+    """A locked drive. ``pending``: the plots that would be replaced for the incoming plot."""
 
     drive: Drive
     lock: FileLock
@@ -84,15 +85,12 @@ class Reservation:
     incoming: str = ""
     size: int = 0
 
-    def make_room(self, cfg: NasConfig) -> None:
-        """Delete the planned plots; the receiver calls this only once the plot's data
-        connection has presented its token, so an offer that never turns into a
-        transfer deletes nothing."""
+    def room(self, cfg: NasConfig, fd: int, allocate: Allocate | None = None) -> Room | None:
+        """Just-in-time replacement for the plot streaming into ``fd`` (None: the room is
+        there already). Deletes nothing by itself: :meth:`Room.ensure` does, as bytes arrive."""
         if self.pending is None:
-            return
-        plan, self.pending = self.pending, None
-        with Store(cfg.nas.state_dir) as store:
-            self.drive = _replace_on(cfg, store, plan, self.size, self.incoming)
+            return None
+        return Room(cfg, self.pending, self.incoming, self.size, fd, allocate)
 
     def release(self) -> None:
         self.lock.release()
@@ -211,22 +209,6 @@ def _plan_on(cfg: NasConfig, store: Store, mountpoint: Path, size: int) -> tuple
     plan = plan_drive(mountpoint, fresh.free_bytes, cfg.nas.reserve, size,
                       candidates(store, cfg.replace.match, mountpoint))
     return None if plan is None else (fresh, plan)
-
-
-def _replace_on(cfg: NasConfig, store: Store, plan: Plan, size: int, incoming: str) -> Drive:
-    """Delete the plan's plots and wait (briefly) for the room to show."""
-    mountpoint = plan.mountpoint
-    log.info("no drive can take %s (%d bytes): replacing %d plot(s) on %s",
-             incoming, size, len(plan.victims), mountpoint)
-    delete(store, plan, cfg.replace.match, incoming)
-    deadline = time.monotonic() + ROOM_WAIT
-    while (fresh := stat_drive(cfg, mountpoint)) is None or not can_take(fresh, size, cfg.nas.reserve):
-        if time.monotonic() >= deadline:
-            # Stop here: deleting on a second drive for one plot is never right.
-            raise NoSpaceError(f"{mountpoint}: deleted {len(plan.victims)} plot(s) but the room for "
-                               f"{incoming} did not appear")
-        time.sleep(0.1)
-    return fresh
 
 
 def total_free(cfg: NasConfig) -> tuple[int, int, int]:

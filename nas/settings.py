@@ -72,7 +72,8 @@ parallel = 8
 
 [replace]
 # Replotting: when no drive can take an incoming plot, delete on ONE drive the
-# fewest plots matching `match` that make room for it. Off unless enabled.
+# fewest plots matching `match` that make room for it, one at a time and only as
+# the plot's bytes arrive and need the room. Off unless enabled.
 enabled = false
 # Every condition must hold (comma separated):
 #   v1 | v2 | pos2       plot header version (v1 = chiapos/madMAx, uncompressed;

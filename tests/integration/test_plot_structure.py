@@ -58,6 +58,12 @@ def test_plotter_leaves_broken_plots_alone_and_reports_each_once(
     assert "not a plot file name" in joined and UNICODE_K18 in joined
 
 
+def _other_id(name: str) -> str:
+    """The same name with the id's last hex digit changed."""
+    last = name[-len("x.plot")]
+    return name[:-len("x.plot")] + ("0" if last != "0" else "1") + ".plot"
+
+
 def _offer_and_send(nas_ini: Path, name: str, data: bytes) -> dict[str, object]:
     """Drive ``drive-manager receive`` as a plotter that skipped its own checks would."""
     session = ReceiverSession(nas_ini)
@@ -77,21 +83,36 @@ def _offer_and_send(nas_ini: Path, name: str, data: bytes) -> dict[str, object]:
     return reply
 
 
-@pytest.mark.parametrize("case", ["truncated", "k32_name"])
+@pytest.mark.parametrize("case", ["truncated", "other_id"])
 def test_nas_refuses_to_commit_a_broken_plot(tmp_path: Path, plot_pool: list[Path], case: str) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     source = plot_pool[0]
-    if case == "truncated":
-        name, data = source.name, source.read_bytes()[:ONE_MB]
+    if case == "truncated":  # by 64 KiB: a size still plausible for a k18 plot, so it is offered
+        name, data = source.name, source.read_bytes()[:-65536]
         reason = "needs at least"
     else:
-        name, data = source.name.replace("plot-k18-", "plot-k32-"), source.read_bytes()
-        reason = "header says k18, name says k32"
+        name, data = _other_id(source.name), source.read_bytes()
+        reason = "differs from the name's id"
 
     reply = _offer_and_send(nas.ini, name, data)
 
     assert reply["msg"] == "error" and reply["code"] == "bad_plot", reply
     assert reason in str(reply["error"])
+    assert nas.plots() == [] and nas.parts() == []
+
+
+def test_nas_refuses_a_name_whose_k_does_not_fit_the_size_at_the_offer(tmp_path: Path,
+                                                                       plot_pool: list[Path]) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    session = ReceiverSession(nas.ini)
+    name = plot_pool[0].name.replace("plot-k18-", "plot-k32-")  # a k18 plot's bytes under a k32 name
+    session.send("offer", name=name, size=plot_pool[0].stat().st_size, hash_alg="xxh3_128")
+
+    reply = session.read()
+
+    assert reply["msg"] == "error" and reply["code"] == "bad_plot", reply
+    assert "implausible for a k32 uncompressed plot" in str(reply["error"])
+    assert session.finish() != 0
     assert nas.plots() == [] and nas.parts() == []
 
 

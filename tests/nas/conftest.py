@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from nas.config import NasConfig
+from nas.drives import part_path
+from nas.select import Reservation
 from tests.helpers import v1_plot_header, v2_plot_header
 
 HERE = Path(__file__).resolve().parent
@@ -130,3 +133,19 @@ def unmount(path: Path) -> None:
             return
         time.sleep(0.1)  # a just-closed file may keep it busy for a moment
     raise AssertionError(f"could not unmount {path}")
+
+
+def replace_for(cfg: NasConfig, res: Reservation, end: int | None = None) -> list[Path]:
+    """Make room as the receiver does once ``end`` bytes (default: the whole plot) have
+    arrived, into a real ``.part`` on the reserved drive; the plots deleted."""
+    part = part_path(res.drive.mountpoint, "plot-test-incoming.plot")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        room = res.room(cfg, fd)
+        if room is None:
+            return []
+        room.ensure(res.size if end is None else end)
+        return room.deleted
+    finally:
+        os.close(fd)
+        part.unlink()

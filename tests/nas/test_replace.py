@@ -19,7 +19,7 @@ from nas.replace_rules import PlotFacts, matches, parse_rule
 from nas.select import reserve_drive, total_free
 from nas.state import DB_NAME
 from tests.helpers import make_nas
-from tests.nas.conftest import v1_header, v2_header, write_plot
+from tests.nas.conftest import replace_for, v1_header, v2_header, write_plot
 
 S = 64 * 1024  # one test plot
 NAME = "plot-k32-2021-05-01-10-00-" + "ab" * 32 + ".plot"
@@ -132,7 +132,7 @@ def test_deletes_the_fewest_on_one_drive_only(tmp_path: Path) -> None:
     res = reserve_drive(cfg, S, incoming="plot-incoming", wait=0)
     try:
         assert plots(d1) == before  # planned, not yet deleted: no data connection so far
-        res.make_room(cfg)
+        replace_for(cfg, res)
     finally:
         res.release()
 
@@ -152,7 +152,7 @@ def test_prefers_the_drive_needing_fewer_deletions(tmp_path: Path) -> None:
     write_plot(d2, S, header=v1_header())
     write_plot(d2, S, header=v1_header())
     res = reserve_drive(cfg, S + S // 2, incoming="plot-incoming", wait=0)
-    res.make_room(cfg)
+    replace_for(cfg, res)
     res.release()
     assert res.drive.mountpoint == d2 and plots(d1) == one and len(plots(d2)) == 1
 
@@ -184,7 +184,7 @@ def test_real_pos2_plots_are_replaced_only_by_a_pos2_rule(tmp_path: Path, pos2_p
         assert plots(d1) == before and deletions(cfg) == []
         return
     res = reserve_drive(cfg, size, incoming="plot-incoming", wait=0)
-    res.make_room(cfg)
+    replace_for(cfg, res)
     res.release()
     assert len(plots(d1)) == 1 and plots(d1) < before and len(deletions(cfg)) == 1
 
@@ -240,10 +240,10 @@ def test_second_incoming_plot_replaces_on_another_drive_while_the_first_is_busy(
     first = reserve_drive(cfg, S, incoming="plot-first", wait=0)
     try:
         assert first.drive.mountpoint == d1
-        first.make_room(cfg)
+        replace_for(cfg, first)
         write_plot(d1, S)  # the first transfer's plot taking its room
         second = reserve_drive(cfg, S, incoming="plot-second", wait=0)
-        second.make_room(cfg)
+        replace_for(cfg, second)
         second.release()
     finally:
         first.release()

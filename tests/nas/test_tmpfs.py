@@ -14,7 +14,7 @@ from nas.check import run_check
 from nas.events import DriveBack, DriveChanged, DriveFull, DriveMissing
 from nas.model import ACTIVE, FULL, MISSING
 from nas.select import reserve_drive
-from tests.nas.conftest import unmount, v1_header, write_plot
+from tests.nas.conftest import replace_for, unmount, v1_header, write_plot
 from tests.sshd import free_port
 
 Mount = Callable[[str, int], Path]
@@ -78,7 +78,7 @@ def test_replacement_frees_real_blocks(tmp_path: Path, tmpfs: Mount) -> None:
         write_plot(tmp_path / "mnt" / name, S, header=v1_header())
         write_plot(tmp_path / "mnt" / name, S, header=v1_header())
     res = reserve_drive(cfg, S + S // 4, incoming="plot-incoming", wait=0)
-    res.make_room(cfg)
+    replace_for(cfg, res)
     res.release()
     counts = [len(list((tmp_path / "mnt" / n).glob("plot-*"))) for n in ("drive1", "drive2")]
     assert res.drive.mountpoint == tmp_path / "mnt" / "drive1" and counts == [1, 2]

@@ -22,11 +22,12 @@ from tests.notify_servers import HttpCapture, SmtpServer, dead_port, part_text
 HOST = socket.gethostname()
 
 
-def fake_plot(directory: Path, size: int = 256 * 1024) -> Path:
-    """A plot-named file with a matching v1 header: all the sender checks; it never needs farming."""
+def fake_plot(directory: Path, size: int = 3_900_000) -> Path:
+    """A plot-named file with a matching v1 header and a size a k18 plot has: all the sender and
+    the NAS check; it never needs farming."""
     plot_id = secrets.token_bytes(32)
-    path = directory / f"plot-k32-2024-01-01-00-00-{plot_id.hex()}.plot"
-    header = v1_plot_header(plot_id, 32, size)
+    path = directory / f"plot-k18-2024-01-01-00-00-{plot_id.hex()}.plot"
+    header = v1_plot_header(plot_id, 18, size)
     path.write_bytes(header + secrets.token_bytes(size - len(header)))
     return path
 
@@ -60,6 +61,7 @@ def test_unreachable_failing_then_resolved(tmp_path: Path, smtp_plain: SmtpServe
             f"known_hosts = {known_hosts}\nconnect_timeout = 5\n")
     ini = plotter_ini(tmp_path, down, smtp_plain, http_capture)
     plot = fake_plot(tmp_path / "dst")
+    plot_size = plot.stat().st_size
 
     first = run_cli("plotter", "--config", str(ini), "send", "--once")
     assert first.returncode == 1 and plot.exists()
@@ -87,7 +89,7 @@ def test_unreachable_failing_then_resolved(tmp_path: Path, smtp_plain: SmtpServe
     assert push.json()["title"] == f"[{HOST}] plot sent to nas01" and plot.name in push.json()["body"]
     m = metrics(tmp_path)
     assert m[("chia_plotter_transfers_total", "result=ok")] == 1
-    assert m[("chia_plotter_transfer_bytes_total", "result=ok")] == 256 * 1024
+    assert m[("chia_plotter_transfer_bytes_total", "result=ok")] == plot_size
     assert m[("chia_plotter_target_info", f"drive={nas.drives[0]},nas=nas01")] == 1
     assert m[("chia_plotter_plots_waiting", "")] == 0
 
