@@ -104,11 +104,13 @@ class WritePaths:
     state: str
     data: tuple[str, ...] = ()
     textfile: str | None = None
+    plotting: tuple[str, ...] = ()  # tmp, tmp2 and log dirs of plot jobs
 
     def line(self, groups: Sequence[str]) -> str:
         words = [check_path(self.state)]
-        if "data" in groups:
-            words += [f"-{check_path(p)}" for p in outermost(self.data) if p != self.state]
+        dirs = [*self.data, *(self.plotting if "plotting" in groups else ())] if "data" in groups else []
+        state = os.path.normpath(self.state)  # dirs inside the state dir are writable with it
+        words += [f"-{check_path(p)}" for p in outermost([state, *dirs]) if p != state]
         if "textfile" in groups and self.textfile:
             words.append(f"-{check_path(self.textfile)}")
         return "ReadWritePaths=" + " ".join(words)
@@ -120,6 +122,7 @@ UNIT_WRITES: dict[str, tuple[str, ...]] = {
     "plotyard-plotter-send.service": ("data", "textfile"),
     "plotyard-plotter-send-once.service": ("data", "textfile"),
     "plotyard-nas-check.service": ("data", "textfile"),
+    "plotyard-plotter-plot.service": ("data", "plotting"),
 }
 
 

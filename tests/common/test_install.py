@@ -151,3 +151,21 @@ def test_install_needs_a_config(tmp_path: Path) -> None:
     result = run_cli("plotter", "install", "cron", "--config", str(tmp_path / "missing.ini"))
     assert result.returncode == 3 and "config file not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_plot_unit_may_write_the_jobs_dirs_and_spares_the_jobs_on_stop(tmp_path: Path) -> None:
+    from tests.plotter.plotting.conftest import FARMER, POOL
+
+    ini = plotter_ini(tmp_path)
+    ini.write_text(ini.read_text() + f"[plotting]\nlog_dir = {tmp_path}/logs\n[job a]\nbackend = chia\nk = 32\n"
+                   f"tmp_dirs = {tmp_path}/nvme0, {tmp_path}/nvme1\ntmp2_dir = {tmp_path}/ram\n"
+                   f"farmer_key = {FARMER}\npool_key = {POOL}\n")
+    out = tmp_path / "units"
+    result = run_cli("plotter", "install", "systemd", "--config", str(ini), "--write", str(out))
+    assert result.returncode == 0, result.stderr
+    assert systemd_verify(out).returncode == 0
+    unit = (out / "plotyard-plotter-plot.service").read_text().splitlines()
+    assert (f"ReadWritePaths={tmp_path}/state -{tmp_path}/dst0 -{tmp_path}/dst1 -{tmp_path}/logs "
+            f"-{tmp_path}/nvme0 -{tmp_path}/nvme1 -{tmp_path}/ram") in unit
+    assert "KillMode=process" in unit  # a restart of the scheduler leaves its plot jobs running
+    assert any(line.endswith(f"--config {ini} plot") for line in unit if line.startswith("ExecStart="))
