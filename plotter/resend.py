@@ -25,6 +25,7 @@ from plotter.discover import Seen
 log = logging.getLogger(__name__)
 
 OK, VERIFIED, FAILED, BUSY, DIFFERS = "ok", "verified", "failed", "busy", "differs"
+UNREACHABLE = "unreachable"  # no NAS could be asked: never attempted, not a failed transfer
 VERIFIED_NOTE = "already on the NAS, verified"
 
 

@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from common.errors import AppError, PlotBusyError, PlotDiffersError, SomeFailedError
+from common.errors import AppError, ConnectError, PlotBusyError, PlotDiffersError, SomeFailedError
 from plotter import resend
 from plotter.config import PlotterConfig
 from plotter.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
@@ -28,18 +28,22 @@ class RunResult:
     verified: int = 0  # already on the NAS, verified: source deleted
     busy: int = 0  # being received from another sender: kept, retried next run
     differs: int = 0  # the NAS holds a different copy: kept, a person must look
+    unreachable: int = 0  # no NAS could be asked: kept, never attempted
 
 
 def run_error(result: RunResult) -> AppError | None:
     """The error a ``send --once`` run ends with, None for exit 0. Pure.
 
-    Differing copies first (6: a person must look), then other failures (1), then plots another
-    sender was sending to the NAS right now (4: retry later)."""
+    Differing copies first (6: a person must look), then other failures (1), then plots no NAS
+    could be asked about (10: unreachable), then plots another sender was sending to the NAS
+    right now (4: retry later)."""
     kept = "kept on the plotter; see the log above"
     if result.differs:
         return PlotDiffersError(f"{result.differs} plot(s) differ from the NAS's copy of the same name: {kept}")
     if result.failed:
         return SomeFailedError(f"{result.failed} plot(s) failed to send and were kept; see the log above")
+    if result.unreachable:
+        return ConnectError(f"{result.unreachable} plot(s) {kept}: no NAS is reachable")
     if result.busy:
         return PlotBusyError(f"{result.busy} plot(s) are being received by the NAS from another sender "
                              f"right now: {kept}, retried next run")
@@ -102,7 +106,7 @@ def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> R
         history.close()
     return RunResult(results.count(resend.OK), results.count(resend.FAILED) + results.count(resend.DIFFERS),
                      results.count("skipped"), results.count(resend.VERIFIED), results.count(resend.BUSY),
-                     results.count(resend.DIFFERS))
+                     results.count(resend.DIFFERS), results.count(resend.UNREACHABLE))
 
 
 def by_name(plots: list[Seen]) -> list[list[Seen]]:
@@ -118,9 +122,9 @@ def by_name(plots: list[Seen]) -> list[list[Seen]]:
 def send_once_checked(cfg: PlotterConfig, stop: threading.Event | None = None,
                       listener: Listener | None = None) -> int:
     result = send_once(cfg, Env(listener=listener), stop)
-    if result.sent or result.failed or result.verified or result.busy:
-        log.info("sent %d, already on the NAS %d, failed %d, busy elsewhere %d, skipped %d", result.sent,
-                 result.verified, result.failed, result.busy, result.skipped)
+    if result.sent or result.failed or result.verified or result.busy or result.unreachable:
+        log.info("sent %d, already on the NAS %d, failed %d, busy elsewhere %d, waiting for a NAS %d, skipped %d",
+                 result.sent, result.verified, result.failed, result.busy, result.unreachable, result.skipped)
     error = run_error(result)
     if error is not None:
         raise error

@@ -36,7 +36,8 @@ class Env:
 
     open_session: Callable[[NasTarget], Session] = open_session
     connect_data: Callable[[str, int, float], socket.socket] = connect_data
-    unreachable: dict[str, str] = field(default_factory=dict)  # NAS name -> why (alerts read it)
+    unreachable: dict[str, str] = field(default_factory=dict)  # NAS name -> why, this round (alerts read it)
+    down: dict[str, str] = field(default_factory=dict)  # NAS name -> why, since its first failure (across rounds)
     lock: threading.Lock = field(default_factory=threading.Lock)
     listener: Listener | None = None  # the live display on a terminal
 
@@ -75,7 +76,13 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
     where = _Where()
     try:
         client, target = choose_nas(cfg, item.size, env)
-        where.nas = target.name
+    except NoSpaceError as exc:
+        return _failed(history, item, None, None, start, exc), False
+    except AppError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
+        log.debug("%s: kept on the plotter, no NAS reachable: %s", item.path.name, exc.message)
+        return _transfer_row(item, None, None, None, None, start, exc.message, resend.UNREACHABLE), False
+    where.nas = target.name
+    try:
         try:
             outcome = _offer_and_send(cfg, client, target, item, env, where)
         finally:
@@ -184,6 +191,8 @@ def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasT
             best = (space.free_bytes, client, target)
         else:
             client.close()
+    if best is None and len(env.unreachable) >= len(cfg.nas):
+        raise ConnectError("no NAS is reachable")
     if best is None:
         raise NoSpaceError(f"no reachable NAS can take {size} bytes")
     return best[1], best[2]
@@ -204,13 +213,20 @@ def _open(target: NasTarget, env: Env) -> NasClient:
     if reason is not None:
         raise ConnectError(f"skipped for this run: {reason}")
     try:
-        return NasClient(env.open_session(target))
+        client = NasClient(env.open_session(target))
     except AppError as exc:
         with env.lock:
             if target.name not in env.unreachable:
                 env.unreachable[target.name] = exc.message
-                log.warning("skipping NAS %s for this run: %s", target.name, exc.message)
+                # One warning when a NAS goes down, not one per round of send --watch.
+                log.log(logging.DEBUG if target.name in env.down else logging.WARNING,
+                        "NAS %s is unreachable, plots wait for it: %s", target.name, exc.message)
+                env.down[target.name] = exc.message
         raise
+    with env.lock:
+        if env.down.pop(target.name, None) is not None:
+            log.info("NAS %s is reachable again", target.name)
+    return client
 
 
 def _record(history: History, item: Seen, nas: str | None, drive: str | None, path: str | None,

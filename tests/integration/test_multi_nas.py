@@ -30,5 +30,5 @@ def test_most_free_nas_wins_and_dead_nas_is_skipped(tmp_path: Path, sshd: LocalS
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in big.plots()) == sorted(p.name for p in sources)
     assert small.plots() == []
-    skip_lines = [line for line in result.stderr.splitlines() if "skipping NAS dead" in line]
+    skip_lines = [line for line in result.stderr.splitlines() if "NAS dead is unreachable" in line]
     assert len(skip_lines) == 1 and "cannot reach 127.0.0.1" in skip_lines[0]

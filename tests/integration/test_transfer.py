@@ -105,7 +105,7 @@ def test_wrong_command_is_a_clear_error(tmp_path: Path, sshd: LocalSshd, copy_pl
 
     result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
 
-    assert result.returncode == 1
+    assert result.returncode == 10  # no plot was offered: the NAS counts as unreachable
     assert "`command` ended before its hello (exit status 0)" in result.stderr and source.exists()
 
 
@@ -118,10 +118,11 @@ def test_command_failing_on_the_nas_shows_its_reason(tmp_path: Path, sshd: Local
 
     result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
 
-    assert result.returncode == 1
+    assert result.returncode == 10
     assert "(exit status 1: " in result.stderr and "No module named no_such_module" in result.stderr
-    not_sent = [line for line in result.stderr.splitlines() if "not sent, kept" in line]
-    assert len(not_sent) == 2 and sum("skipped for this run" in line for line in not_sent) == 1  # tried once
+    reasons = [line for line in result.stderr.splitlines() if "No module named no_such_module" in line]
+    assert len(reasons) == 1 and "NAS nas01 is unreachable, plots wait for it" in reasons[0]  # tried once
+    assert "2 plot(s) kept on the plotter; see the log above: no NAS is reachable" in result.stderr
     assert all(s.exists() for s in sources) and nas.plots() == []
 
 

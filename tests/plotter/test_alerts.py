@@ -63,28 +63,34 @@ def test_unreachable_failing_then_resolved(tmp_path: Path, smtp_plain: SmtpServe
     plot = fake_plot(tmp_path / "dst")
     plot_size = plot.stat().st_size
 
-    first = run_cli("plotter", "--config", str(ini), "send", "--once")
-    assert first.returncode == 1 and plot.exists()
+    # A NAS that cannot be reached: the plot waits; it was never attempted, so it is no failed transfer.
+    for _ in range(2):
+        run = run_cli("plotter", "--config", str(ini), "send", "--once")
+        assert run.returncode == 10 and plot.exists() and "no NAS is reachable" in run.stderr
     (unreachable,) = smtp_plain.box.wait(1)
     assert unreachable["Subject"] == f"[{HOST}] NAS nas01 is unreachable"
     assert "cannot reach 127.0.0.1" in part_text(unreachable, "plain")
-
-    assert run_cli("plotter", "--config", str(ini), "send", "--once").returncode == 1
-    failing = smtp_plain.box.wait(2)[1]
-    assert failing["Subject"] == f"[{HOST}] 2 plot transfers in a row failed"
-    assert plot.name in part_text(failing, "html")
     m = metrics(tmp_path)
-    assert m[("chia_plotter_transfers_total", "result=failed")] == 2
-    assert m[("chia_plotter_transfers_total", "result=ok")] == 0
+    assert m[("chia_plotter_transfers_total", "result=failed")] == 0
+    assert m[("chia_plotter_transfer_bytes_total", "result=failed")] == 0
     assert m[("chia_plotter_plots_waiting", "")] == 1
 
+    # Reachable, but every transfer fails (nothing listens on its data address): a failing streak.
     nas = make_nas(tmp_path / "nas", drives=1)
-    ini.write_text(ini.read_text().replace(down, f"[nas nas01]\ntransport = local\ncommand = {nas.command}\n"))
+    broken = f"[nas nas01]\ntransport = local\ncommand = {nas.command}\ndata_host = 127.0.0.2\n"
+    ini.write_text(ini.read_text().replace(down, broken))
+    nas.ini.write_text(nas.ini.read_text() + "accept_timeout = 2\n")
+    for _ in range(2):
+        assert run_cli("plotter", "--config", str(ini), "send", "--once").returncode == 1
+    subjects = [m["Subject"] for m in smtp_plain.box.wait(3)[1:]]
+    assert sorted(subjects) == [f"[{HOST}] 2 plot transfers in a row failed",
+                                f"[{HOST}] Resolved: NAS nas01 is unreachable"]
+    assert metrics(tmp_path)[("chia_plotter_transfers_total", "result=failed")] == 2
+
+    ini.write_text(ini.read_text().replace(broken, f"[nas nas01]\ntransport = local\ncommand = {nas.command}\n"))
     assert run_cli("plotter", "--config", str(ini), "send", "--once").returncode == 0
     assert not plot.exists() and len(nas.plots()) == 1
-    resolved = sorted(m["Subject"] for m in smtp_plain.box.wait(4)[2:])
-    assert resolved == [f"[{HOST}] Resolved: 2 plot transfers in a row failed",
-                        f"[{HOST}] Resolved: NAS nas01 is unreachable"]
+    assert smtp_plain.box.wait(4)[3]["Subject"] == f"[{HOST}] Resolved: 2 plot transfers in a row failed"
     (push,) = http_capture.wait(lambda r: r.path == "/v2/pushes")
     assert push.json()["title"] == f"[{HOST}] plot sent to nas01" and plot.name in push.json()["body"]
     m = metrics(tmp_path)

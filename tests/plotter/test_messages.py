@@ -51,19 +51,29 @@ def test_a_privileged_data_port_says_permission(tmp_path: Path) -> None:
     assert "data_ports 80-81: permission denied on 2 of them (ports below 1024 need root" in result.stdout, result
 
 
-def test_failed_rows_name_no_nas_and_bad_plots_are_left_alone(tmp_path: Path, copy_plots: CopyPlots) -> None:
+def test_a_failed_row_without_a_nas_says_so() -> None:
+    from plotter.status import render
+
+    row = {"finished_at": 0.0, "plot": "plot-k32-x.plot", "nas": None, "path": None, "drive": None,
+           "seconds": 1.0, "result": "failed", "error": "no reachable NAS can take 108 GB", "mb_per_s": 0.0}
+    text = render({"waiting": [], "running": [], "recent": [row], "rejected": []})
+    assert "-> no NAS" in text and "None" not in text
+
+
+def test_an_unreachable_nas_is_no_failed_transfer_and_bad_plots_are_left_alone(tmp_path: Path,
+                                                                               copy_plots: CopyPlots) -> None:
     ini = ssh_plotter(tmp_path, f"[metrics]\ntextfile = {tmp_path}/p.prom\n")
     (plot,) = copy_plots(tmp_path / "dst", 1)
     broken = tmp_path / "dst" / plot.name.replace(plot.name[-20:-5], "0" * 15)
     broken.write_bytes(b"\0" * 4096)  # a plot name with no plot header behind it
-    assert run_cli("plotter", "--config", str(ini), "send", "--once").returncode != 0
-    assert "chia_plotter_plots_waiting 1\n" in (tmp_path / "p.prom").read_text()
+    assert run_cli("plotter", "--config", str(ini), "send", "--once").returncode == 10
+    prom = (tmp_path / "p.prom").read_text()
+    assert "chia_plotter_plots_waiting 1\n" in prom  # the broken one is not waiting
+    assert 'chia_plotter_transfer_bytes_total{result="failed"} 0' in prom  # never attempted: no failure
     status = run_cli("plotter", "--config", str(ini), "status")
-    assert "None" not in status.stdout and "-> no NAS" in status.stdout
-    assert f"Left alone: {broken}" in status.stdout
+    assert f"Left alone: {broken}" in status.stdout and "Recent transfers: 0" in status.stdout
     data = json.loads(run_cli("plotter", "--config", str(ini), "status", "--json").stdout)
-    assert [w["name"] for w in data["waiting"]] == [plot.name]  # the broken one is not waiting
-    assert data["recent"][0]["result"] == "failed"
+    assert [w["name"] for w in data["waiting"]] == [plot.name] and data["recent"] == []
 
 
 def test_a_young_plot_says_when_it_will_go(tmp_path: Path, copy_plots: CopyPlots) -> None:
