@@ -32,6 +32,7 @@ setup(
         "twilio>=8.0",
         "pushbullet.py>=0.12",
         "apprise>=1.6",
+        "rich>=13",
         "sentry-sdk>=2.0",
         "prometheus-client>=0.20",
     ],

@@ -41,7 +41,7 @@ def after_check(cfg: NasConfig, state: NasState, events: Sequence[ev.Event]) -> 
     status = status_dict(state)
     try:
         if cfg.alerting.metrics.textfile is not None:
-            write_textfile(cfg.alerting.metrics.textfile, families(status))
+            write_textfile(cfg.alerting.metrics.textfile, families(status, last_check=time.time()))
         if cfg.alerting.notify.configured:
             summary = summarize(status)
             notices = [to_notice(e, summary) for e in events]

@@ -50,6 +50,7 @@ def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[
         events = diff(previous, state, cfg.alerts)
         store.save_check_state(state)
         store.prune(now)
+        store.set_last_check_end(time.time())
     _log_events(events, diff(None, previous, cfg.alerts) if previous is not None else [])
     return state, events
 

@@ -38,14 +38,21 @@ _READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
 def listen(bind: str, ports: tuple[int, int]) -> socket.socket:
     """A listening socket on the first free port of ``ports`` (inclusive)."""
     low, high = ports
+    denied = 0
     for port in range(low, high + 1):
         sock = socket.socket(socket.AF_INET6 if ":" in bind else socket.AF_INET)
         try:
             sock.bind((bind, port))
             sock.listen(BACKLOG)
             return sock
+        except PermissionError:
+            denied += 1
+            sock.close()
         except OSError:
             sock.close()
+    if denied:
+        raise TransferError(f"data_ports {low}-{high}: permission denied on {denied} of them (ports below 1024 "
+                            "need root or CAP_NET_BIND_SERVICE): use ports above 1023, e.g. 4040-4059")
     raise TransferError(f"no free port in data_ports {low}-{high} on {bind}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,11 +17,13 @@ def _labels(d: DriveView) -> dict[str, str]:
     return {"drive": d.name, "mountpoint": d.mountpoint, "device": d.device or ""}
 
 
-def families(status: Mapping[str, Any], now: float | None = None) -> list[Family]:
+def families(status: Mapping[str, Any], last_check: float | None) -> list[Family]:
+    """``last_check``: when the last ``check`` run ended (from the state dir), so that an alert on
+    a stopped cron job can fire; a scrape's own time would always look fresh."""
     s = summarize(status)
     return drive_families(s) + total_families(s) + [
-        gauge("chia_nas_last_check_timestamp_seconds", "When these figures were taken.",
-              [({}, s.generated_at if status.get("time") else (time.time() if now is None else now))]),
+        gauge("chia_nas_last_check_timestamp_seconds", "When the last drive-manager check run ended.",
+              [({}, last_check)]),
     ]
 
 

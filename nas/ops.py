@@ -37,7 +37,10 @@ def run(cfg: NasConfig, args: argparse.Namespace) -> int:
         # A scrape never runs smartctl: check (every minute) keeps the SMART cache fresh.
         from nas.alerts import status_dict
         from nas.metrics import families
+        from nas.state import Store
 
-        return families(status_dict(current_state(cfg, refresh_smart=False)))
+        with Store(cfg.nas.state_dir) as store:
+            last_check = store.last_check_end()
+        return families(status_dict(current_state(cfg, refresh_smart=False)), last_check)
 
     return serve_metrics(cfg.alerting.metrics, args.port, METRICS_PORT, collect)

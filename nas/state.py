@@ -72,6 +72,13 @@ class Store:
         else:
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    def last_check_end(self) -> float | None:
+        value = self._meta("last_check_end")
+        return None if value is None else float(value)
+
+    def set_last_check_end(self, when: float) -> None:
+        self._set_meta("last_check_end", repr(when))
+
     def target(self) -> Path | None:
         value = self._meta("target")
         return None if value is None else Path(value)

@@ -32,7 +32,7 @@ def after_round(cfg: PlotterConfig, env: Env, started: float, now: float | None 
         recent = history.recent(cfg.alerts.failed_transfers)
         this_round = transfers_since(history, started)
         if cfg.alerting.metrics.textfile is not None:
-            write_textfile(cfg.alerting.metrics.textfile, families(cfg, history, usage, now))
+            write_textfile(cfg.alerting.metrics.textfile, families(cfg, history, usage))
         if cfg.alerting.notify.configured:
             with env.lock:
                 unreachable = dict(env.unreachable)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -12,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from common.cli import (
+    EXIT_INTERRUPTED,
     add_global_options,
     add_install_parser,
     add_report_and_metrics,
@@ -28,6 +31,7 @@ from plotter.plotting.logcmd import add_log_parser
 from plotter.plotting.plotcmd import add_plot_parsers
 
 METRICS_PORT = 9842
+log = logging.getLogger("plotter.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,15 +57,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop_on_signals() -> threading.Event:
+def _stop_on_signals(finishing: str = "the current transfer(s)") -> threading.Event:
+    """The first Ctrl-C or SIGTERM lets the running transfers finish and starts no new one;
+    a second Ctrl-C aborts at once. Aborting is safe: a source is deleted only after the NAS
+    confirmed a verified copy, and the NAS drops a ``.part`` whose stream broke."""
     stop = threading.Event()
 
-    def handler(signum: int, frame: FrameType | None) -> None:
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            print("plot-manager: aborted; unfinished transfers are kept on the plotter", file=sys.stderr, flush=True)
+            os._exit(EXIT_INTERRUPTED)  # the sending threads cannot be interrupted otherwise
         stop.set()
+        print(f"plot-manager: finishing {finishing}; Ctrl-C again to abort", file=sys.stderr, flush=True)
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    def on_terminate(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        log.info("SIGTERM: finishing %s, then exiting", finishing)
+
+    signal.signal(signal.SIGTERM, on_terminate)
+    signal.signal(signal.SIGINT, on_interrupt)
     return stop
+
+
+def _send(cfg: plotter_config.PlotterConfig, args: argparse.Namespace) -> int:
+    from plotter import runner
+    from plotter.live import live_transfers, wanted
+
+    stop = _stop_on_signals()
+    with live_transfers(wanted(args.quiet)) as listener:
+        if args.watch:
+            return runner.watch(cfg, stop, listener=listener)
+        return runner.send_once_checked(cfg, stop, listener)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -73,7 +99,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.plots < 1 or args.plots > 50:
             raise UsageError("--plots must be between 1 and 50")
-        return run_demo(args.plots, args.keep)
+        from plotter.live import live_transfers, wanted
+
+        with live_transfers(wanted(args.quiet)) as listener:
+            return run_demo(args.plots, args.keep, listener)
     if args.command == "log":
         from plotter.plotting import logcmd
 
@@ -87,16 +116,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     start_sentry(cfg.alerting.sentry, "plotter")
     ensure_state_dir(cfg.plotter.state_dir)  # one line now rather than a traceback mid-send
     if args.command == "send":
-        from plotter import runner
-
-        if args.watch:
-            return runner.watch(cfg, _stop_on_signals())
-        return runner.send_once_checked(cfg)
+        return _send(cfg, args)
     if args.command in ("plot", "jobs"):
         from plotter.plotting import plotcmd
 
         if args.command == "plot":
-            return plotcmd.run_plot(cfg, args, _stop_on_signals())
+            return plotcmd.run_plot(cfg, args, _stop_on_signals("this scheduling pass (plot jobs keep running)"))
         return plotcmd.run_jobs(cfg, args)
     if args.command == "status":
         from plotter import status

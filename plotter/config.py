@@ -156,5 +156,7 @@ def _target(sec: Section, name: str) -> NasTarget:
         data_host=sec.get_str("data_host", host),
         connect_timeout=sec.get_duration("connect_timeout", 15.0),
     )
+    if target.connect_timeout <= 0:
+        raise sec.error("connect_timeout", "must be more than 0 seconds (0 would never wait for the NAS)")
     sec.finish()
     return target

@@ -19,7 +19,9 @@ from nas import config as nas_config
 from nas.drives import list_drives, plots_on
 from plotter import config as plotter_config
 from plotter.history import History
+from plotter.progress import Listener
 from plotter.runner import send_once
+from plotter.sender import Env
 
 DRIVES = 3
 
@@ -53,7 +55,7 @@ def write_configs(root: Path, plot_size: int) -> tuple[Path, Path]:
     return plotter_ini, nas_ini
 
 
-def run_demo(count: int, keep: bool) -> int:
+def run_demo(count: int, keep: bool, listener: Listener | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="plotyard-demo-"))
     try:
         print(f"demo directory: {root}")
@@ -63,7 +65,7 @@ def run_demo(count: int, keep: bool) -> int:
               f"({plots[0].stat().st_size / 2**20:.1f} MiB each)")
         plotter_ini, nas_ini = write_configs(root, plots[0].stat().st_size)
         cfg = plotter_config.load(plotter_ini)
-        result = send_once(cfg)
+        result = send_once(cfg, Env(listener=listener))
         _print_outcome(cfg, nas_config.load(nas_ini), result.sent, result.failed)
         return 0 if result.failed == 0 else 1
     finally:

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS transfers (
 );
 CREATE INDEX IF NOT EXISTS transfers_finished ON transfers(finished_at);
 CREATE TABLE IF NOT EXISTS reported (path TEXT PRIMARY KEY, reason TEXT, at REAL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value REAL NOT NULL);
 """
 
 
@@ -75,6 +76,16 @@ class History:
             return False
         self.conn.execute("INSERT OR REPLACE INTO reported VALUES (?, ?, ?)", (str(path), reason, time.time()))
         return True
+
+    def set_last_run(self, when: float) -> None:
+        """When a ``send`` run (or a ``--watch`` round) ended: the metrics' last-run time."""
+        with self._lock, self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_run_end', ?)", (when,))
+
+    def last_run(self) -> float | None:
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'last_run_end'").fetchone()
+        return None if row is None else float(row["value"])
 
     def close(self) -> None:
         if self._conn is not None:

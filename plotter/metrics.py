@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from common.metrics import Family, counter, gauge
 from plotter.config import PlotterConfig
-from plotter.discover import list_dirs
+from plotter.discover import check_headers, list_dirs
 from plotter.history import History
 
 
@@ -60,11 +59,12 @@ def last_target(history: History) -> tuple[str, str, float] | None:
     return None if row is None else (row["nas"] or "", row["drive"] or "", row["mb_per_s"])
 
 
-def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage], now: float | None = None) -> list[Family]:
+def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage]) -> list[Family]:
     totals = transfer_totals(history)
     results = [(r, totals.get(r, Totals(0, 0, 0.0, None))) for r in ("ok", "failed")]
     target = last_target(history)
-    waiting = len(list_dirs(cfg.plotter.plot_dirs).seen)
+    checked = check_headers(list_dirs(cfg.plotter.plot_dirs).seen)
+    waiting = len(checked.good) + len(checked.unfinished)  # a plot left alone is not waiting
     return [
         counter("chia_plotter_transfers", "Plot transfers finished, by result.",
                 [({"result": r}, t.count) for r, t in results]),
@@ -78,13 +78,15 @@ def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage], no
               [({"nas": target[0], "drive": target[1]}, 1)] if target else []),
         gauge("chia_plotter_last_transfer_mb_per_second", "Speed of the last successful transfer.",
               [({}, target[2])] if target else []),
-        gauge("chia_plotter_plots_waiting", "Plot files in the plot dirs (finished or not).", [({}, waiting)]),
+        gauge("chia_plotter_plots_waiting",
+              "Plots in the plot dirs waiting to be sent, finished or still written (not those left alone).",
+              [({}, waiting)]),
         gauge("chia_plotter_dir_total_bytes", "Size of each plot dir's filesystem.",
               [({"dir": str(u.dir)}, u.total_bytes) for u in usage]),
         gauge("chia_plotter_dir_free_bytes", "Free bytes in each plot dir's filesystem.",
               [({"dir": str(u.dir)}, u.free_bytes) for u in usage]),
-        gauge("chia_plotter_last_run_timestamp_seconds", "When plot-manager last wrote these metrics.",
-              [({}, time.time() if now is None else now)]),
+        gauge("chia_plotter_last_run_timestamp_seconds", "When the last plot-manager send run (or watch round) ended.",
+              [({}, history.last_run())]),
     ]
 
 

@@ -13,6 +13,7 @@ from plotter.config import PlotterConfig
 from plotter.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
 from plotter.history import History
 from plotter.plotting.jobdb import finished_plots as finished_plots_of_jobs
+from plotter.progress import Listener
 from plotter.sender import Env, send_plot
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,13 @@ def finished_plots(cfg: PlotterConfig, history: History) -> list[Seen]:
     listing = list_dirs(cfg.plotter.plot_dirs)
     writing = open_for_writing({s.path for s in listing.seen})
     made = finished_plots_of_jobs(cfg.plotter.state_dir) if cfg.plotting.jobs else set()
-    ready, _ = split_finished(listing.seen, time.time(), cfg.plotter.min_plot_age, writing, made)
+    now = time.time()
+    ready, waiting = split_finished(listing.seen, now, cfg.plotter.min_plot_age, writing, made)
+    young = [s for s in waiting if s.path not in writing and s.size > 0]
+    if young:
+        wait = min(cfg.plotter.min_plot_age - (now - s.mtime) for s in young)
+        log.debug("%d plot(s) not old enough yet (min_plot_age %.0f s), next in %.0f s",
+                  len(young), cfg.plotter.min_plot_age, max(wait, 0))
     checked = check_headers(ready)
     for item in listing.rejected + checked.bad:
         if history.first_report(item.path, item.reason):
@@ -67,12 +74,14 @@ def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> R
         with ThreadPoolExecutor(max_workers=cfg.plotter.max_parallel, thread_name_prefix="send") as pool:
             results = list(pool.map(one, plots))
     finally:
+        history.set_last_run(time.time())
         history.close()
     return RunResult(results.count("ok"), results.count("failed"), results.count("skipped"))
 
 
-def send_once_checked(cfg: PlotterConfig) -> int:
-    result = send_once(cfg)
+def send_once_checked(cfg: PlotterConfig, stop: threading.Event | None = None,
+                      listener: Listener | None = None) -> int:
+    result = send_once(cfg, Env(listener=listener), stop)
     if result.sent or result.failed:
         log.info("sent %d, failed %d, skipped %d", result.sent, result.failed, result.skipped)
     if result.failed:
@@ -80,11 +89,12 @@ def send_once_checked(cfg: PlotterConfig) -> int:
     return 0
 
 
-def watch(cfg: PlotterConfig, stop: threading.Event, max_rounds: int | None = None) -> int:
+def watch(cfg: PlotterConfig, stop: threading.Event, max_rounds: int | None = None,
+          listener: Listener | None = None) -> int:
     """Send plots as they finish until ``stop`` is set (SIGTERM/SIGINT)."""
     log.info("watching %s every %.0f s", ", ".join(map(str, cfg.plotter.plot_dirs)), cfg.plotter.poll_interval)
     rounds = 0
-    env = Env()
+    env = Env(listener=listener)
     while not stop.is_set() and (max_rounds is None or rounds < max_rounds):
         env.unreachable.clear()  # give a NAS that was down another chance each round
         result = send_once(cfg, env, stop)

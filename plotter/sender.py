@@ -17,6 +17,7 @@ from plotter.client import NasClient
 from plotter.config import NasTarget, PlotterConfig
 from plotter.discover import Seen
 from plotter.history import History, Transfer
+from plotter.progress import Listener, Snapshot, TransferProgress
 from plotter.session import Session, connect_data, open_session
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Env:
     connect_data: Callable[[str, int, float], socket.socket] = connect_data
     unreachable: dict[str, str] = field(default_factory=dict)  # NAS name -> why (alerts read it)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    listener: Listener | None = None  # the live display on a terminal
 
 
 def plot_lock(cfg: PlotterConfig, name: str) -> FileLock:
@@ -66,7 +68,13 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
             ready = client.offer(item.path.name, item.size)
             drive = ready.drive
             log.info("sending %s (%.1f MiB) to %s:%s", item.path.name, item.size / 2**20, nas, drive)
-            digest = _stream(cfg, client, target, item, ready.port, ready.token, env)
+            progress = TransferProgress(cfg.plotter.state_dir, Snapshot(
+                item.path.name, nas, ready.drive, item.size, 0, 0.0, None, time.time()), env.listener)
+            try:
+                progress.start()
+                digest = _stream(cfg, client, target, item, ready.port, ready.token, env, progress)
+            finally:
+                progress.close()
             stored = client.digest(digest)
             if stored.hash != digest or stored.size != item.size:
                 raise VerifyError(f"NAS reports {stored.size} bytes / {stored.hash}, "
@@ -89,7 +97,7 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Tra
 
 
 def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, port: int,
-            token: bytes, env: Env) -> str:
+            token: bytes, env: Env, progress: TransferProgress) -> str:
     # A failed connect (ConnectError) is not caught: the NAS only knows that nobody came.
     with env.connect_data(target.data_host, port, target.connect_timeout) as sock:
         try:
@@ -98,7 +106,7 @@ def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen
                 sock.sendall(token)
             except OSError as exc:
                 raise TransferError(f"data connection broke at once: {exc.strerror}") from None
-            return send_file(sock, str(item.path), item.size, bwlimit=cfg.plotter.bwlimit)
+            return send_file(sock, str(item.path), item.size, bwlimit=cfg.plotter.bwlimit, progress=progress)
         except TransferError as exc:
             broken = exc
     client.raise_reason(broken)  # the socket is closed now, so the NAS stops waiting and says why

@@ -107,6 +107,11 @@ class SshSession:
 
         t = self.target
         try:
+            with open(str(t.identity_file), "rb"):  # paramiko would say only "No such file or directory"
+                pass
+        except OSError as exc:
+            raise ConnectError(f"[nas {t.name}]: cannot read identity_file {t.identity_file}: {exc.strerror}") from None
+        try:
             self._client.connect(
                 t.host, port=t.port, username=t.user, key_filename=str(t.identity_file),
                 timeout=t.connect_timeout, auth_timeout=t.connect_timeout,

@@ -9,6 +9,7 @@ from common.locking import is_locked
 from plotter.config import PlotterConfig
 from plotter.discover import check_headers, list_dirs, open_for_writing, split_finished
 from plotter.history import History
+from plotter.progress import read_published
 from plotter.sender import plot_lock
 
 
@@ -34,10 +35,27 @@ def collect(cfg: PlotterConfig, recent: int = 20) -> dict[str, Any]:
     return {
         "waiting": [plot(s, "ready") for s in ready if s.path not in running_paths]
         + [plot(s, "in_progress") for s in in_progress],
-        "running": [plot(s, "sending") for s in running],
+        "running": [running_entry(cfg, plot(s, "sending")) for s in running],
         "recent": recent_rows,
         "rejected": [{"path": str(r.path), "reason": r.reason} for r in listing.rejected + checked.bad],
     }
+
+
+def running_entry(cfg: PlotterConfig, base: dict[str, Any]) -> dict[str, Any]:
+    """A plot whose lock is held, with what its sender publishes (nothing yet while it connects)."""
+    published = read_published(cfg.plotter.state_dir, base["name"]) or {}
+    return {**base, "nas": published.get("nas"), "drive": published.get("drive"),
+            "bytes_done": published.get("bytes_done", 0), "mb_per_s": published.get("mb_per_s", 0.0),
+            "eta_seconds": published.get("eta_seconds"), "started_at": published.get("started_at")}
+
+
+def _running_line(p: dict[str, Any]) -> str:
+    if p["started_at"] is None:
+        return f"  {p['name']}  {p['bytes'] / 1e9:.1f} GB  connecting"
+    eta = "?" if p["eta_seconds"] is None else f"{p['eta_seconds'] / 60:.0f} min"
+    percent = 100 * p["bytes_done"] / p["bytes"] if p["bytes"] else 100.0
+    return (f"  {p['name']}  -> {p['nas']}:{p['drive']}  {p['bytes_done'] / 1e9:.1f}/{p['bytes'] / 1e9:.1f} GB  "
+            f"{percent:.0f}%  {p['mb_per_s']:.1f} MB/s  ETA {eta}")
 
 
 def render(data: dict[str, Any]) -> str:
@@ -45,12 +63,11 @@ def render(data: dict[str, Any]) -> str:
     for p in data["waiting"]:
         lines.append(f"  {p['name']}  {p['bytes'] / 2**30:7.2f} GiB  age {p['age_seconds']:>8.0f} s  {p['state']}")
     lines.append(f"Transfers running: {len(data['running'])}")
-    for p in data["running"]:
-        lines.append(f"  {p['name']}  {p['bytes'] / 2**30:7.2f} GiB")
+    lines += [_running_line(p) for p in data["running"]]
     lines.append(f"Recent transfers: {len(data['recent'])}")
     for t in data["recent"]:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t["finished_at"]))
-        where = f"{t['nas']}:{t['path'] or t['drive'] or '-'}"
+        where = f"{t['nas']}:{t['path'] or t['drive'] or '-'}" if t["nas"] else "no NAS"
         outcome = f"{t['mb_per_s']:7.1f} MB/s" if t["result"] == "ok" else f"FAILED: {t['error']}"
         lines.append(f"  {when}  {t['plot']}  -> {where}  {t['seconds']:6.1f} s  {outcome}")
     for r in data["rejected"]:

@@ -37,7 +37,7 @@ def test_render_escapes_and_counters() -> None:
 
 def test_nas_textfile_matches_the_drives(tmp_path: Path) -> None:
     path = tmp_path / "prom" / "chia.prom"
-    write_textfile(path, nas_families(STATUS))
+    write_textfile(path, nas_families(STATUS, 1_700_000_000.0))
     assert oct(os.stat(path).st_mode & 0o777) == "0o644"
     assert [p.name for p in path.parent.iterdir()] == ["chia.prom"]  # no temp file left behind
     values = parse(path.read_text())
@@ -56,12 +56,14 @@ def test_nas_textfile_matches_the_drives(tmp_path: Path) -> None:
     assert values[("chia_nas_plots_received_24h", ())] == 30
     assert values[("chia_nas_plots_until_full", ())] == 9_000_000_000_000 // PLOT
     assert abs(values[("chia_nas_days_to_full", ())] - (9_000_000_000_000 // PLOT) / 30) < 1e-9
+    assert values[("chia_nas_last_check_timestamp_seconds", ())] == 1_700_000_000.0
 
 
 def test_serve_exposes_the_same(tmp_path: Path) -> None:
     port = free_port()
     stop = threading.Event()
-    thread = threading.Thread(target=serve, args=("127.0.0.1", port, lambda: nas_families(STATUS), stop))
+    thread = threading.Thread(target=serve,
+                              args=("127.0.0.1", port, lambda: nas_families(STATUS, 1_700_000_000.0), stop))
     thread.start()
     try:
         body = b""
@@ -76,7 +78,7 @@ def test_serve_exposes_the_same(tmp_path: Path) -> None:
         stop.set()
         thread.join(timeout=10)
     served = {k: v for k, v in parse(body.decode()).items() if k[0].startswith("chia_")}
-    from_file = {k: v for k, v in parse(render(nas_families(STATUS))).items()
+    from_file = {k: v for k, v in parse(render(nas_families(STATUS, 1_700_000_000.0))).items()
                  if k[0] != "chia_nas_last_check_timestamp_seconds"}
     assert from_file.items() <= served.items()
     assert not thread.is_alive()
@@ -96,7 +98,8 @@ def test_grafana_dashboard_uses_only_metrics_we_export(tmp_path: Path) -> None:
     cfg = plotter_config.load(ini)
     history = History(cfg.plotter.state_dir)
     try:
-        ours = {f.sample_name for f in nas_families(STATUS) + plotter_families(cfg, history, dir_usage([tmp_path]))}
+        exported = nas_families(STATUS, 1_700_000_000.0) + plotter_families(cfg, history, dir_usage([tmp_path]))
+        ours = {f.sample_name for f in exported}
     finally:
         history.close()
     dashboard = json.loads((ROOT / "grafana" / "plotyard.json").read_text())

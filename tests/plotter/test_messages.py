@@ -1,0 +1,76 @@
+"""Messages that say what is wrong and what to do (each of these once gave a misleading line)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, make_nas, make_plotter, run_cli
+from tests.notify_servers import dead_port
+
+CopyPlots = Callable[..., list[Path]]
+
+
+def ssh_plotter(tmp_path: Path, extra: str = "") -> Path:
+    (tmp_path / "dst").mkdir()
+    ini = tmp_path / "plotter.ini"
+    ini.write_text(f"[plotter]\nplot_dirs = {tmp_path}/dst\nstate_dir = {tmp_path}/state\nmin_plot_age = 0\n"
+                   f"[nas nas01]\nhost = 127.0.0.1\nport = {dead_port()}\nuser = chia\n"
+                   f"identity_file = {tmp_path}/no-such-key\nknown_hosts = {tmp_path}/known_hosts\n{extra}")
+    (tmp_path / "known_hosts").write_text("")
+    return ini
+
+
+def test_a_missing_identity_file_is_named(tmp_path: Path, copy_plots: CopyPlots) -> None:
+    ini = ssh_plotter(tmp_path)
+    copy_plots(tmp_path / "dst", 1)
+    result = run_cli("plotter", "--config", str(ini), "send", "--once")
+    assert result.returncode != 0
+    assert f"[nas nas01]: cannot read identity_file {tmp_path}/no-such-key: No such file or directory" in result.stderr
+
+
+def test_connect_timeout_0_is_refused_at_load(tmp_path: Path) -> None:
+    result = run_cli("plotter", "--config", str(ssh_plotter(tmp_path, "connect_timeout = 0\n")), "status")
+    assert result.returncode == 3
+    assert "[nas nas01] connect_timeout: must be more than 0 seconds" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to switch to nobody")
+def test_a_privileged_data_port_says_permission(tmp_path: Path) -> None:
+    code = ("from nas.dataport import listen\n"
+            "try:\n    listen('127.0.0.1', (80, 81))\nexcept Exception as exc:\n    print(exc)\n")
+    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert "data_ports 80-81: permission denied on 2 of them (ports below 1024 need root" in result.stdout, result
+
+
+def test_failed_rows_name_no_nas_and_bad_plots_are_left_alone(tmp_path: Path, copy_plots: CopyPlots) -> None:
+    ini = ssh_plotter(tmp_path, f"[metrics]\ntextfile = {tmp_path}/p.prom\n")
+    (plot,) = copy_plots(tmp_path / "dst", 1)
+    broken = tmp_path / "dst" / plot.name.replace(plot.name[-20:-5], "0" * 15)
+    broken.write_bytes(b"\0" * 4096)  # a plot name with no plot header behind it
+    assert run_cli("plotter", "--config", str(ini), "send", "--once").returncode != 0
+    assert "chia_plotter_plots_waiting 1\n" in (tmp_path / "p.prom").read_text()
+    status = run_cli("plotter", "--config", str(ini), "status")
+    assert "None" not in status.stdout and "-> no NAS" in status.stdout
+    assert f"Left alone: {broken}" in status.stdout
+    data = json.loads(run_cli("plotter", "--config", str(ini), "status", "--json").stdout)
+    assert [w["name"] for w in data["waiting"]] == [plot.name]  # the broken one is not waiting
+    assert data["recent"][0]["result"] == "failed"
+
+
+def test_a_young_plot_says_when_it_will_go(tmp_path: Path, copy_plots: CopyPlots) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    plotter = make_plotter(tmp_path / "plotter", nas, None)
+    plotter.ini.write_text(plotter.ini.read_text().replace("min_plot_age = 0", "min_plot_age = 1h"))
+    copy_plots(plotter.dst, 1)[0].touch()
+    result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once", "-v")
+    assert result.returncode == 0
+    assert "1 plot(s) not old enough yet (min_plot_age 3600 s), next in 3600 s" in result.stderr
