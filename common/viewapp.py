@@ -8,6 +8,7 @@ same over SSH and in tmux, and turns colours off when ``NO_COLOR`` is set.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import ClassVar, Generic, TypeVar
@@ -19,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from common.errors import AppError
 from common.viewtext import Line
 
 S = TypeVar("S")
@@ -102,10 +104,16 @@ class LiveView(App[int], Generic[S]):
 
     def _collector(self) -> None:
         while not self.stopping.is_set():
-            snapshot = self.collect()
-            if self.stopping.is_set() or not self.is_running:
-                return
-            self.call_from_thread(self.show, snapshot)
+            try:
+                snapshot = self.collect()
+            except (AppError, OSError, sqlite3.Error) as exc:  # shown; the last good snapshot stays
+                if self.stopping.is_set() or not self.is_running:
+                    return
+                self.call_from_thread(self.say, f"cannot read the state: {exc}")
+            else:
+                if self.stopping.is_set() or not self.is_running:
+                    return
+                self.call_from_thread(self.show, snapshot)
             self.wake.wait(self.every)
             self.wake.clear()
 
@@ -122,10 +130,12 @@ class LiveView(App[int], Generic[S]):
         self.redraw()
 
     def redraw(self) -> None:
-        if self.snapshot is None:
-            return
         size = self.size
-        self.query_one("#body", Static).update(styled(self.lines(self.snapshot, size.width, size.height)))
+        if self.snapshot is None:
+            shown = [(self.message or "reading…", "bold")]
+        else:
+            shown = self.lines(self.snapshot, size.width, size.height)
+        self.query_one("#body", Static).update(styled(shown))
 
     def on_resize(self, event: events.Resize) -> None:
         self.redraw()
