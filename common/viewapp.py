@@ -8,6 +8,7 @@ same over SSH and in tmux, and turns colours off when ``NO_COLOR`` is set.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -27,11 +28,17 @@ S = TypeVar("S")
 REFRESH = 1.0
 
 
-def styled(lines: list[Line]) -> Text:
+ATTRIBUTES = frozenset({"bold", "dim", "reverse", "underline", "italic"})
+
+
+def styled(lines: list[Line], colour: bool = True) -> Text:
+    """The lines as one text; without ``colour`` only bold, dim, reverse and the like are kept."""
     text = Text(no_wrap=True, overflow="crop", end="")
     for index, (line, style) in enumerate(lines):
         if index:
             text.append("\n")
+        if not colour:
+            style = " ".join(word for word in style.split() if word in ATTRIBUTES)
         text.append(line, style=style or None)
     return text
 
@@ -79,7 +86,10 @@ class LiveView(App[int], Generic[S]):
     HELP_TEXT = "q  quit\n?  this help"
 
     def __init__(self, refresh: float = REFRESH) -> None:
-        super().__init__()
+        # NO_COLOR: the terminal's own colours (ANSI theme) and no colour of ours; textual's
+        # monochrome filter alone would still paint its greys.
+        self.colour = "NO_COLOR" not in os.environ
+        super().__init__(ansi_color=not self.colour)
         self.snapshot: S | None = None
         self.message: str | None = None
         self.every = refresh
@@ -135,7 +145,7 @@ class LiveView(App[int], Generic[S]):
             shown = [(self.message or "reading…", "bold")]
         else:
             shown = self.lines(self.snapshot, size.width, size.height)
-        self.query_one("#body", Static).update(styled(shown))
+        self.query_one("#body", Static).update(styled(shown, self.colour))
 
     def on_resize(self, event: events.Resize) -> None:
         self.redraw()

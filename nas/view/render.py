@@ -55,13 +55,14 @@ def drives_section(snap: NasSnapshot, width: int, selected: str | None) -> Secti
             style, keep = f"{style} reverse".strip(), index
         rows.append((cells(drive_values(d, titles, widths), widths, right), style))
     return Section(f"Drives ({len(snap.drives)})", rows, head=[(cells(titles, widths, right), "bold")],
-                   tail=[summary_line(snap)], priority=0, keep=keep, empty="no drives (see drive_globs)")
+                   tail=[summary_line(snap, width)], priority=0, keep=keep, empty="no drives (see drive_globs)")
 
 
-def summary_line(snap: NasSnapshot) -> Line:
+def summary_line(snap: NasSnapshot, width: int) -> Line:
     t = snap.totals
     idle = "spread" if snap.policy == "spread" else "none (every drive full or offline)"
-    target = snap.target or idle
+    named = next((d.name for d in snap.drives if d.target), None) if width < WIDE else None
+    target = named or snap.target or idle
     until = "?" if t.plots_until_full is None else str(t.plots_until_full)
     days = "" if t.days_to_full is None else f" ({t.days_to_full:.1f} days)"
     return (f"receive: {target}  plots {t.plots}  room for {until}{days}  free {size(t.free_bytes)}  "
