@@ -200,7 +200,7 @@ def job_events(rows: Iterable[JobRow]) -> list[Event]:
 
 
 def transfer_events(finished: Iterable[FinishedLine]) -> list[Event]:
-    return [Event(f.finished_at, "sent", f"sent {f.plot} to {f.nas}:{f.drive or '-'} at {f.mb_per_s:.1f} MB/s")
+    return [Event(f.finished_at, "sent", f"to {f.nas}:{Path(f.drive or '-').name} at {f.mb_per_s:.1f} MB/s: {f.plot}")
             if f.ok else Event(f.finished_at, "send failed", f"{f.plot}: {f.error or '?'}") for f in finished]
 
 

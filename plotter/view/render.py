@@ -96,7 +96,7 @@ def transfer_row(t: TransferLine, width: int) -> Line:
 def finished_row(f: FinishedLine, width: int) -> Line:
     where = place(f.nas, f.drive, width)
     if f.ok:
-        text = f"{clock(f.finished_at)} sent {f.plot} → {where} {f.mb_per_s:.1f} MB/s in {duration(f.seconds)}"
+        text = f"{clock(f.finished_at)} sent {f.mb_per_s:5.1f} MB/s {duration(f.seconds):>5} → {where} {f.plot}"
         return (text, "dim")
     return (f"{clock(f.finished_at)} FAILED {f.plot}: {f.error or '?'}", "red")
 
