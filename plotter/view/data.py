@@ -153,7 +153,7 @@ def transfer_lines(running: Iterable[Mapping[str, Any]]) -> list[TransferLine]:
 
 
 def finished_lines(recent: Iterable[Mapping[str, Any]]) -> list[FinishedLine]:
-    return [FinishedLine(t["plot"], t["nas"], t["path"] or t["drive"], float(t["mb_per_s"]), float(t["seconds"]),
+    return [FinishedLine(t["plot"], t["nas"], t["drive"] or t["path"], float(t["mb_per_s"]), float(t["seconds"]),
                          t["result"] == "ok", t["error"], float(t["finished_at"])) for t in recent]
 
 
