@@ -33,6 +33,7 @@ setup(
         "pushbullet.py>=0.12",
         "apprise>=1.6",
         "rich>=13",
+        "textual>=1.0",  # plot-manager view, drive-manager view (imported by those commands only)
         "sentry-sdk>=2.0",
         "prometheus-client>=0.20",
     ],

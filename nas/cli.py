@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     cfg_sub.add_parser("generate", help="print a commented example nas.ini")
     nas_commands.add_parsers(sub)
     nas_ops.add_parsers(sub)
+    sub.add_parser("view", help="one live screen: drives, fill, temperature, SMART, receivers running")
     add_install_parser(sub, ("cron", "systemd", "ssh"))
     add_global_options(parser, "nas")
     return parser
@@ -52,6 +53,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return serve(cfg, fd_channel(sys.stdin.fileno(), sys.stdout.fileno()))
     ensure_state_dir(cfg.nas.state_dir)
+    if args.command == "view":
+        from nas.view.app import run as run_view
+
+        return run_view(cfg)
     if args.command in nas_commands.COMMANDS:
         return nas_commands.run(cfg, args)
     if args.command in nas_ops.COMMANDS:

@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_install_parser(sub, ("cron", "systemd"))
     add_log_parser(sub)
     add_plot_parsers(sub)
+    sub.add_parser("view", help="one live screen: plot jobs, transfers, directories, NAS, recent events")
     add_global_options(parser, "plotter")
     return parser
 
@@ -123,6 +124,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "plot":
             return plotcmd.run_plot(cfg, args, _stop_on_signals("this scheduling pass (plot jobs keep running)"))
         return plotcmd.run_jobs(cfg, args)
+    if args.command == "view":
+        from plotter.view.app import run as run_view
+
+        return run_view(cfg)
     if args.command == "status":
         from plotter import status
 

@@ -1,0 +1,94 @@
+"""``drive-manager view`` while a rate-limited transfer writes to the NAS (drives are plain
+directories): the receive drive, the receiver running and its growing ``.part``, then the receipt;
+under textual's pilot and in a real 80x24 terminal (tmux)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from textual.widgets import Static
+
+from common.viewapp import HelpScreen
+from nas import config as nas_config
+from nas.view.app import DriveView
+from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, popen_cli, run_cli
+from tests.tmux import pane
+
+CopyPlots = Callable[..., list[Path]]
+PART = re.compile(r"^drive1: (plot-k18-\S+)\s+([\d.]+[KMG]) written", re.M)
+
+
+@contextmanager
+def receiving(tmp_path: Path, copy_plots: CopyPlots, plots: int = 2) -> Iterator[NasSetup]:
+    nas = make_nas(tmp_path / "nas", drives=2)
+    assert run_cli("nas", "--config", str(nas.ini), "check").returncode == 0  # picks the receive drive
+    plotter = make_plotter(tmp_path / "plotter", nas, None, extra_plotter="bwlimit = 1MB\n")
+    copy_plots(plotter.dst, plots)
+    sender = popen_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+    try:
+        yield nas
+    finally:
+        _, err = sender.communicate(timeout=120)
+        assert sender.returncode == 0, err
+
+
+def body(app: DriveView) -> str:
+    content = app.query_one("#body", Static).content
+    return getattr(content, "plain", str(content))
+
+
+async def until(app: DriveView, check: Callable[[str], object], what: str, deadline: float = 60) -> object:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        found = check(body(app))
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{what} not on screen within {deadline} s:\n{body(app)}")
+
+
+async def follow(app: DriveView, nas: NasSetup) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(app, lambda s: re.search(r"^\*R drive1 .* active$", s, re.M), "drive1: receive drive, receiving")
+        first = await until(app, PART.search, "the .part being written")
+        assert isinstance(first, re.Match) and "Receivers running (1)" in body(app)
+        await until(app, lambda s: (m := PART.search(s)) and m.groups() != first.groups(), "the .part growing")
+        await pilot.press("j")
+        assert app.selected == str(nas.drives[0])
+        await pilot.press("j", "j")
+        assert app.selected == str(nas.drives[1])  # stops at the last drive
+        await pilot.press("k")
+        assert app.selected == str(nas.drives[0])
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("x")
+        assert not isinstance(app.screen, HelpScreen)
+        await until(app, lambda s: re.search(rf"drive1 +\S+ {re.escape(first.group(1)[:30])}", s), "the plot received")
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+def test_drive_view_shows_the_receiver_and_its_progress(tmp_path: Path, copy_plots: CopyPlots) -> None:
+    with receiving(tmp_path, copy_plots, plots=4) as nas:
+        app = DriveView(nas_config.load(nas.ini), refresh=0.3)
+        asyncio.run(follow(app, nas))
+
+
+def test_drive_view_fits_80x24_and_q_exits_0(tmp_path: Path, copy_plots: CopyPlots) -> None:
+    with receiving(tmp_path, copy_plots, plots=1) as nas, pane(80, 24) as p:
+        p.type("stty -a > before; echo READY")
+        p.wait(lambda s: "\nREADY" in s, 10, "the shell")
+        p.type(f"cd {ROOT} && {sys.executable} -m nas --config {nas.ini} view; echo EXIT=$?")
+        screen = p.wait(lambda s: PART.search(s), 60, "the receiver's .part")
+        lines = screen.rstrip("\n").split("\n")
+        assert len(lines) <= 24 and max(len(line) for line in lines) <= 80
+        assert "── Drives (2)" in screen and "receive: " in screen and "q quit" in lines[-1]
+        print(screen)  # the README's capture
+        p.keys("q")
+        p.wait(lambda s: "EXIT=0" in s, 20, "the view's exit status 0")
