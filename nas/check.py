@@ -17,7 +17,7 @@ from pathlib import Path
 from common.errors import LockBusyError
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
-from nas.drives import list_drives, natural_key
+from nas.drives import list_drives, natural_key, no_drive_reason
 from nas.events import Event, diff
 from nas.health import probe_marked
 from nas.inventory import DriveInfo, average_plot_size, inventory
@@ -64,8 +64,20 @@ def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[
         store.save_check_state(state)
         store.prune(now)
         store.set_last_check_end(time.time())
+    _log_no_drive(cfg, previous, state)
     _log_events(events, diff(None, previous, cfg.alerts) if previous is not None else [])
     return state, events
+
+
+def present(state: NasState | None) -> bool:
+    return state is not None and any(d.state != MISSING for d in state.drives)
+
+
+def _log_no_drive(cfg: NasConfig, previous: NasState | None, state: NasState) -> None:
+    """A NAS without a single drive is said plainly, with its patterns, once (not every minute)."""
+    if not present(state):
+        first = previous is None or present(previous)
+        log.log(logging.ERROR if first else logging.DEBUG, "%s", no_drive_reason(cfg))
 
 
 def _log_events(events: list[Event], before: list[Event]) -> None:

@@ -61,9 +61,13 @@ def _collect(cfg: NasConfig) -> NasState:
 
 
 def _status(cfg: NasConfig, args: argparse.Namespace) -> int:
+    from nas.check import present
+    from nas.drives import no_drive_reason
     from nas.status import render_table, to_json
 
     state = _collect(cfg)
+    if not present(state):
+        log.warning("%s", no_drive_reason(cfg))
     sys.stdout.write(to_json(state) if args.json else render_table(state))
     return 0
 

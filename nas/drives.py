@@ -74,6 +74,15 @@ def candidate_paths(cfg: NasConfig) -> list[Path]:
     return sorted(found.values(), key=lambda p: natural_key(str(p)))
 
 
+def no_drive_reason(cfg: NasConfig) -> str:
+    """Why no drive was found, naming the patterns (a typo in drive_globs must not read as
+    "all 0 drives are full"). Pure."""
+    named = [*cfg.nas.drive_globs, *(f"[drive {d.mountpoint}]" for d in cfg.drives)]
+    mounts = " (require_mount = true: a directory that is not a mount point is no drive)" \
+        if cfg.nas.require_mount else ""
+    return f"no drive found: {', '.join(named) or 'no drive_globs'} match no mount point{mounts}"
+
+
 def is_offline(cfg: NasConfig, mountpoint: Path, persisted: frozenset[Path] = frozenset()) -> bool:
     """Offline by ``drive offline`` (``persisted``), by the marker file or by the config."""
     if mountpoint in persisted or exists(mountpoint / OFFLINE_MARKER):

@@ -22,7 +22,7 @@ from pathlib import Path
 from common.errors import NoSpaceError
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
-from nas.drives import Drive, list_drives, natural_key, restat, stale_parts, stat_drive
+from nas.drives import Drive, list_drives, natural_key, no_drive_reason, restat, stale_parts, stat_drive
 from nas.replace import Plan, best_plans, candidates, plan_drive
 from nas.replace_room import Allocate, Room
 from nas.state import Store
@@ -130,6 +130,8 @@ def reserve_drive(cfg: NasConfig, size: int, current: Path | None = None,
         if not (ranked or room_busy) or time.monotonic() >= deadline:
             break
         time.sleep(BUSY_POLL)
+    if not drives:
+        raise NoSpaceError(f"no drive can take {size} bytes: {no_drive_reason(cfg)}")
     online = [d for d in drives if d.receives]
     busy = f", {len(ranked)} with room but busy" if ranked else ""
     raise NoSpaceError(
