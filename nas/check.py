@@ -153,7 +153,8 @@ def _rotate(cfg: NasConfig, store: Store, infos: list[DriveInfo], plot_size: int
                                busy)
         if chosen != current:
             store.set_target(chosen)
-            log.info("receive drive: %s (was %s)", chosen or "none (all full)", current or "none")
+            # Debug: the check's "Receive drive changed from … to …" event says it, once.
+            log.debug("receive drive: %s (was %s)", chosen or "none (all full)", current or "none")
     return chosen
 
 
