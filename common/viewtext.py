@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from common.units import short_size
+
 FULL, EMPTY = "█", "░"
 ELLIPSIS = "…"
 RULE = "─"
@@ -36,14 +38,7 @@ def duration(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def size(value: float | None) -> str:
-    """Bytes in binary units as ``df -h`` shows them; ``?`` when unknown."""
-    if value is None:
-        return "?"
-    for unit, factor in (("T", 2**40), ("G", 2**30), ("M", 2**20), ("K", 2**10)):
-        if abs(value) >= factor:
-            return f"{value / factor:.1f}{unit}"
-    return f"{int(value)}B"
+size = short_size  # decimal, as df -H (see common.units)
 
 
 def ago(seconds: float | None) -> str:

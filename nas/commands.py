@@ -61,14 +61,21 @@ def _collect(cfg: NasConfig) -> NasState:
 
 
 def _status(cfg: NasConfig, args: argparse.Namespace) -> int:
+    from common.tables import write_table
     from nas.check import present
     from nas.drives import no_drive_reason
-    from nas.status import render_table, to_json
+    from nas.status import NUMERIC, drive_rows, render_notes, render_table, to_json
 
     state = _collect(cfg)
     if not present(state):
         log.warning("%s", no_drive_reason(cfg))
-    sys.stdout.write(to_json(state) if args.json else render_table(state))
+    if args.json:
+        sys.stdout.write(to_json(state))
+    elif sys.stdout.isatty():  # a rich table on a terminal, plain aligned text into a pipe
+        write_table(drive_rows(state), sys.stdout, NUMERIC, terminal=True)
+        sys.stdout.write(render_notes(state))
+    else:
+        sys.stdout.write(render_table(state))
     return 0
 
 

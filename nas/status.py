@@ -6,20 +6,15 @@ import json
 import socket
 from typing import Any
 
+from common.tables import text_table
+from common.units import short_size
 from nas.model import FAILING, MISSING, SMART_OK, SMART_STANDBY, DriveStatus, NasState, state_to_dict, totals
 
 RECEIVED_SOURCE = "receipts recorded by the receiver"
 HOT_MARK = "HOT"
 
 
-def size(value: float | None) -> str:
-    """Bytes in binary units, as df -h shows them."""
-    if value is None:
-        return "?"
-    for unit, factor in (("T", 2**40), ("G", 2**30), ("M", 2**20), ("K", 2**10)):
-        if abs(value) >= factor:
-            return f"{value / factor:.1f}{unit}"
-    return f"{int(value)}B"
+size = short_size  # decimal, as df -H (see common.units)
 
 
 def temperature(drive: DriveStatus) -> str:
@@ -36,24 +31,32 @@ def health(drive: DriveStatus) -> str:
     return smart.health or "?"
 
 
+HEADER = ["", "NAME", "MOUNT", "DEVICE", "MODEL", "SERIAL", "SIZE", "FREE", "PLOTS", "TEMP", "POWER-ON", "HEALTH",
+          "STATE"]
+NUMERIC = frozenset({6, 7, 8, 9, 10})
+
+
 def _row(drive: DriveStatus, target: str | None) -> list[str]:
+    """One drive; the serial is how a farmer finds the disk to pull."""
     mark = "*" if drive.mountpoint == target else ""
-    return [mark, drive.name, drive.mountpoint, drive.device or "-", size(drive.total_bytes),
-            size(drive.free_bytes), str(drive.plots), temperature(drive), health(drive), drive.state]
+    hours = drive.smart.power_on_hours
+    return [mark, drive.name, drive.mountpoint, drive.device or "-", drive.smart.model or "-",
+            drive.smart.serial or "-", size(drive.total_bytes), size(drive.free_bytes), str(drive.plots),
+            temperature(drive), "-" if hours is None else f"{hours} h", health(drive), drive.state]
 
 
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    numeric = {4, 5, 6, 7}
-    return ["  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths,
-                                                                                            strict=True))).rstrip()
-            for r in rows]
+def drive_rows(state: NasState) -> list[list[str]]:
+    return [HEADER] + [_row(d, state.target) for d in state.drives]
 
 
 def render_table(state: NasState) -> str:
-    header = ["", "NAME", "MOUNT", "DEVICE", "SIZE", "FREE", "PLOTS", "TEMP", "HEALTH", "STATE"]
-    lines = _table([header] + [_row(d, state.target) for d in state.drives])
-    lines += ["", *_totals_lines(state)]
+    """``status`` as plain text (a pipe, cron)."""
+    return "\n".join(text_table(drive_rows(state), NUMERIC)) + "\n" + render_notes(state)
+
+
+def render_notes(state: NasState) -> str:
+    """What ``status`` prints below the drive table: totals, failing drives, SMART notes."""
+    lines = ["", *_totals_lines(state)]
     failing = [f"  {d.name}: {d.reason}" for d in state.drives if d.state == FAILING]
     if failing:
         lines += ["", "Failing drives (no plot goes to them; `drive online NAME` once fixed):", *failing]
@@ -93,13 +96,13 @@ def render_temps(state: NasState, limit: int, color: bool = False) -> str:
     present = [d for d in state.drives if d.state != MISSING]
     if not present:
         return "no drives\n"
-    rows = [["NAME", "DEVICE", "TEMP", ""]]
+    rows = [["NAME", "DEVICE", "SERIAL", "TEMP", ""]]
     for drive in present:
         value = drive.smart.temperature
         hot = bool(limit) and value is not None and value > limit and drive.smart.status == SMART_OK
         note = HOT_MARK if hot else ("asleep" if drive.smart.status == SMART_STANDBY else "")
-        rows.append([drive.name, drive.device or "-", temperature(drive), note])
-    lines = _table_plain(rows)
+        rows.append([drive.name, drive.device or "-", drive.smart.serial or "-", temperature(drive), note])
+    lines = text_table(rows, right={3})
     if color:
         lines = [f"\033[1;31m{line}\033[0m" if line.endswith(HOT_MARK) else line for line in lines]
     known = [(d.smart.temperature, d.name) for d in present if d.smart.temperature is not None]
@@ -108,7 +111,3 @@ def render_temps(state: NasState, limit: int, color: bool = False) -> str:
         lines.append(f"\nhottest: {name} at {top}C" + (f" (limit {limit}C)" if limit else ""))
     return "\n".join(lines) + "\n"
 
-
-def _table_plain(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]

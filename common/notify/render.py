@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from common.assets import asset_dir
 from common.errors import AssetError
 from common.notify.base import REPEAT, RESOLVED, Message, Notice
+from common.tables import text_table
+from common.units import size
 
 if TYPE_CHECKING:
     import jinja2
@@ -46,7 +48,8 @@ def environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters.update(size=human_size, tib=tib, when=when, num=num, temp=temp, ago=duration)
+    env.filters.update(size=human_size, tib=tib, when=when, num=num, temp=temp, ago=duration,
+                       table=lambda rows, right=(): "\n".join(text_table(rows, right)))
     return env
 
 
@@ -86,14 +89,7 @@ def short_text(host: str, notice: Notice, mode: str) -> str:
     return body if len(body) <= SHORT_LIMIT else body[:SHORT_LIMIT - 1] + "…"
 
 
-def human_size(value: float | None) -> str:
-    """Bytes in the units drive labels use (TB = 10^12), one decimal."""
-    if value is None:
-        return "?"
-    for unit, factor in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(value) >= factor:
-            return f"{value / factor:.1f} {unit}"
-    return f"{int(value)} B"
+human_size = size  # one convention everywhere: see common.units
 
 
 def tib(value: float | None, digits: int = 2) -> str:

@@ -177,7 +177,7 @@ def test_receiver_answers_have_only_to_plotters_that_read_it(tmp_path: Path, cop
 
 def test_receiver_answers_busy_while_the_name_is_reserved(tmp_path: Path) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
-    offer = protocol.encode("offer", name=NAME, size=4_000_000, hash_alg=protocol.HASH_ALG, have=True)
+    offer = protocol.encode("offer", name=NAME, size=108_800_000_000, hash_alg=protocol.HASH_ALG, have=True)
     with NameClaim(nas.state, NAME):
         replies = converse(nas, offer)
     assert replies[-1]["msg"] == "error" and replies[-1]["code"] == "busy"

@@ -69,11 +69,16 @@ def test_status_table_and_temps(nas: NasSetup) -> None:
     cli(nas, "check")
     table = cli(nas, "status")
     header, *rows = table.splitlines()[:4]
-    assert header.split() == ["NAME", "MOUNT", "DEVICE", "SIZE", "FREE", "PLOTS", "TEMP", "HEALTH", "STATE"]
+    assert header.split() == ["NAME", "MOUNT", "DEVICE", "MODEL", "SERIAL", "SIZE", "FREE", "PLOTS", "TEMP",
+                              "POWER-ON", "HEALTH", "STATE"]
     marked = [r for r in rows if r.startswith("*")]
     assert len(marked) == 1 and "drive2" in marked[0] and "/dev/nvme0" in marked[0]
+    assert "KBG30ZMV256G TOSHIBA" in marked[0] and " h " in marked[0]  # model and power-on hours
+    assert any("8DG3J2ZD" in r for r in rows)  # the serial: how a farmer finds the disk to pull
+    assert all(len(r) >= header.index("STATE") for r in rows)
     assert "plots until full: 7   received in the last 24 h: 3   days to full: 2.3" in table
     temps = cli(nas, "temps").splitlines()
+    assert temps[0].split() == ["NAME", "DEVICE", "SERIAL", "TEMP"] and any("8DG3J2ZD" in t for t in temps)
     hot = [line for line in temps if line.endswith("HOT")]
     assert len(hot) == 1 and hot[0].startswith("drive2") and "42C" in hot[0]
     assert "hottest: drive2 at 42C (limit 40C)" in temps[-1]
