@@ -29,6 +29,6 @@ def test_snapshot_marks_the_receiver_and_the_offline_drive(tmp_path: Path) -> No
     lines = render.screen(snap, 80, 24)
     texts = [text for text, _ in lines]
     assert len(lines) <= 24 and all(len(t) <= 80 for t in texts)
-    assert any(t.startswith("*R drive1 ") for t in texts) and "drive1: plot-k18-x.plot  2.9K written" in texts
+    assert any(t.startswith("*R drive1 ") for t in texts) and "drive1: plot-k18-x.plot  3.0K written" in texts
     assert any(t.startswith("receive: drive1 ") for t in texts)
     assert "MOUNT" in render.screen(snap, 160, 40)[2][0]

@@ -21,7 +21,7 @@ from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, popen_cli, run
 from tests.tmux import pane
 
 CopyPlots = Callable[..., list[Path]]
-PART = re.compile(r"^drive1: (plot-k18-\S+)\s+([\d.]+[KMG]) written", re.M)
+PART = re.compile(r"^drive1: (plot-k18-\S+)\s+([\d.]+[KMGT]) written", re.M)
 
 
 @contextmanager
