@@ -88,7 +88,18 @@ def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage]) ->
               [({"dir": str(u.dir)}, u.free_bytes) for u in usage]),
         gauge("chia_plotter_last_run_timestamp_seconds", "When the last plot-manager send run (or watch round) ended.",
               [({}, history.last_run())]),
+        *_plotting(cfg),
     ]
+
+
+def _plotting(cfg: PlotterConfig) -> list[Family]:
+    """The plot jobs' metrics, on a plotter that plots ([job] sections)."""
+    if not cfg.plotting.jobs:
+        return []
+    from plotter.plotting.metrics import job_families, job_rows, live_phases
+
+    rows = job_rows(cfg)
+    return job_families(rows, live_phases(rows))
 
 
 def collect(cfg: PlotterConfig) -> list[Family]:

@@ -16,6 +16,7 @@ from common.notify.render import render
 from nas.report import Summary, summarize
 from plotter.config import NasTarget, PlotterConfig
 from plotter.nas_status import NotAStatus, parse_status
+from plotter.plotting.metrics import Made
 from plotter.session import run_command
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ def gather(targets: Sequence[NasTarget], fetch: Callable[[NasTarget], bytes] | N
         return Farm(tuple(pool.map(one, targets)))
 
 
-def farm_notice(farm: Farm) -> Notice:
+def farm_notice(farm: Farm, made: Made | None = None) -> Notice:
+    """``made``: what this plotter's plot jobs made in the last 24 h (None: it does not plot)."""
     day = time.strftime("%Y-%m-%d")
     down = [n.name for n in farm.nases if n.summary is None]
     if farm.reached:
@@ -101,8 +103,18 @@ def farm_notice(farm: Farm) -> Notice:
         text = "no NAS could be read"
     if down:
         text += f"; unreachable: {', '.join(down)}"
+    if made is not None:
+        text += f"; this plotter made {made.plots} plots in 24 h ({made.failed} failed)"
     return Notice(kind="farm_report", key=f"farm_report:{day}", title=f"Farm report {day}", text=text,
-                  severity="warning" if down else "info", standing=False, context={"farm": farm})
+                  severity="warning" if down else "info", standing=False, context={"farm": farm, "made": made})
+
+
+def _made(cfg: PlotterConfig) -> Made | None:
+    if not cfg.plotting.jobs:
+        return None
+    from plotter.plotting.metrics import DAY, job_rows, made_since
+
+    return made_since(job_rows(cfg), time.time() - DAY)
 
 
 def _fmt(value: float | None) -> str:
@@ -113,7 +125,7 @@ def run(cfg: PlotterConfig, print_it: bool, send: bool) -> int:
     """Print and/or send the report; then fail (exit 10) if not one NAS could be read,
     so a timer or cron job notices a farm report without figures."""
     farm = gather(cfg.nas)
-    notice = farm_notice(farm)
+    notice = farm_notice(farm, _made(cfg))
     notifier = Notifier(cfg.alerting.notify)
     if print_it or not send:
         print(render(notice, ONCE, notifier.host).text, end="", flush=True)

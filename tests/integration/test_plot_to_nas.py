@@ -55,6 +55,9 @@ farmer_key = {FARMER}
 pool_key = {POOL}
 max_plots = {PLOTS}
 tmp_max_jobs = 1
+
+[metrics]
+textfile = {root / 'plotter.prom'}
 """)
     return ini
 
@@ -87,5 +90,13 @@ def test_plots_are_made_and_moved_to_the_nas(tmp_path: Path, sshd: LocalSshd, st
     assert all(j["state"] == "done" for j in jobs) and len(jobs) == PLOTS
     recent = json.loads(run_cli("plotter", "--config", str(ini), "status", "--json").stdout)["recent"]
     assert sorted(r["result"] for r in recent) == ["ok"] * PLOTS
+    prom = (tmp_path / "plotter" / "plotter.prom").read_text()  # written by send --watch's last round
+    assert f"chia_plotter_plots_made_total {PLOTS}" in prom and "chia_plotter_plots_failed_total 0" in prom
+    seconds = float(next(line.split()[1] for line in prom.splitlines()
+                         if line.startswith("chia_plotter_plot_seconds_total")))
+    assert 0 < seconds <= sum(float(j["elapsed"]) for j in jobs) + 1
+    report = run_cli("plotter", "--config", str(ini), "report", "farm", "--print")
+    assert report.returncode == 0, report.stderr
+    assert f"This plotter made {PLOTS} plots in the last 24 h (0 failed" in report.stdout
     print(f"{PLOTS} k18 plots made and stored in {elapsed:.1f} s; jobs: "
           + ", ".join(f"{j['id']}:{j['elapsed']} s" for j in jobs))
