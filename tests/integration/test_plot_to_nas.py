@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from chiapos import DiskProver
 
 from common.plotfile import parse_name
@@ -21,7 +22,7 @@ __all__ = ["standins"]  # the fixture, used by name
 PLOTS = 2
 
 
-def plotter_ini(root: Path, sshd: LocalSshd, nas_command: str, chia: Path) -> Path:
+def plotter_ini(root: Path, sshd: LocalSshd, nas_command: str, plotter: Path, backend: str = "chia") -> Path:
     for name in ("dst", "t0", "t1"):
         (root / name).mkdir(parents=True)
     ini = root / "plotter.ini"
@@ -47,8 +48,8 @@ stagger = 1s
 poll_interval = 0.2
 
 [job a]
-backend = chia
-executable = {chia}
+backend = {backend}
+executable = {plotter}
 k = 18
 tmp_dirs = {root / 't0'}, {root / 't1'}
 farmer_key = {FARMER}
@@ -68,9 +69,11 @@ def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
     return proc.returncode, stderr
 
 
-def test_plots_are_made_and_moved_to_the_nas(tmp_path: Path, sshd: LocalSshd, standins: dict[str, Path]) -> None:
+@pytest.mark.parametrize(("backend", "executable"), [("chia", "chia"), ("madmax", "chia_plot")])
+def test_plots_are_made_and_moved_to_the_nas(tmp_path: Path, sshd: LocalSshd, standins: dict[str, Path],
+                                             backend: str, executable: str) -> None:
     nas = make_nas(tmp_path / "nas", drives=2)
-    ini = plotter_ini(tmp_path / "plotter", sshd, nas.command, standins["chia"])
+    ini = plotter_ini(tmp_path / "plotter", sshd, nas.command, standins[executable], backend)
     started = time.monotonic()
     scheduler = popen_cli("plotter", "--config", str(ini), "plot")
     sender = popen_cli("plotter", "--config", str(ini), "send", "--watch")
