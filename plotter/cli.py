@@ -28,7 +28,7 @@ from common.sentry import start as start_sentry
 from common.statedir import ensure_state_dir
 from plotter import config as plotter_config
 from plotter.plotting.logcmd import add_log_parser
-from plotter.plotting.plotcmd import add_plot_parsers
+from plotter.plotting.plotcmd import add_analyze_parser, add_plot_parsers
 
 METRICS_PORT = 9842
 log = logging.getLogger("plotter.cli")
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_install_parser(sub, ("cron", "systemd"))
     add_log_parser(sub)
     add_plot_parsers(sub)
+    add_analyze_parser(sub)
     sub.add_parser("view", help="one live screen: plot jobs, transfers, directories, NAS, recent events")
     add_global_options(parser, "plotter")
     return parser
@@ -124,6 +125,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "plot":
             return plotcmd.run_plot(cfg, args, _stop_on_signals("this scheduling pass (plot jobs keep running)"))
         return plotcmd.run_jobs(cfg, args)
+    if args.command == "analyze":
+        from plotter.plotting import analyzeio
+
+        return analyzeio.run(cfg, args)
     if args.command == "view":
         from plotter.view.app import run as run_view
 

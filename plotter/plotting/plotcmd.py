@@ -1,4 +1,5 @@
-"""``plot-manager plot [--once | --dry-run]`` and ``plot-manager jobs [--json] | suspend | resume | kill ID``."""
+"""``plot-manager plot [--once | --dry-run]``, ``plot-manager jobs [--json] | suspend | resume | kill ID`` and
+the parser of ``plot-manager analyze [--json | --csv]`` (run by :mod:`plotter.plotting.analyzeio`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,13 @@ def add_plot_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                        ("kill", "end a job (SIGTERM, then SIGKILL) and remove its temp files")):
         one = action.add_parser(name, help=text)
         one.add_argument("id", type=int, metavar="ID")
+
+
+def add_analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    analyze = sub.add_parser("analyze", help="plots made and phase times per backend, job and tmp dir")
+    form = analyze.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="the table as a list of objects")
+    form.add_argument("--csv", action="store_true", help="one line per plot")
 
 
 def run_plot(cfg: PlotterConfig, args: argparse.Namespace, stop: threading.Event) -> int:

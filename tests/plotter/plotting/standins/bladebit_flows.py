@@ -34,6 +34,7 @@ class Plot:
 
 
 def secs(start: float) -> str:
+    """Seconds since ``start``: bladebit times each phase on its own timer and the whole plot on another."""
     return f"{time.monotonic() - start:.2f}"
 
 
@@ -47,6 +48,7 @@ def run_ram(args: Args, plot: Plot) -> None:
     start = time.monotonic()
     touch(plot.tmp, 0)  # MemPlotter::BeginPlotFile opens the first plot right away
     say("Running Phase 1")
+    begin = time.monotonic()
     say("Generating F1...")
     say(f"Finished F1 generation in {secs(start)} seconds.")
     for table in range(2, 8):
@@ -54,23 +56,26 @@ def run_ram(args: Args, plot: Plot) -> None:
         say("  Pairing L/R groups...")
         say("  Sorting entries...")
         say(f"Finished forward propagating table {table} in {secs(start)} seconds.")
-    say(f"Finished Phase 1 in {secs(start)} seconds.")
+    say(f"Finished Phase 1 in {secs(begin)} seconds.")
     say("Running Phase 2")
+    begin = time.monotonic()
     for index in range(6, 0, -1):
         say(f"  Prunning table {index}...")
         say(f"  Finished prunning table {index} in {secs(start)} seconds.")
-    say(f"Finished Phase 2 in {secs(start)} seconds.")
+    say(f"Finished Phase 2 in {secs(begin)} seconds.")
     say("Running Phase 3")
+    begin = time.monotonic()
     plot.write()
     for table in range(1, 7):
         say(f"  Compressing tables {table} and {table + 1}...")
         say(f"  Finished compressing tables {table} and {table + 1} in {secs(start)} seconds")
-    say(f"Finished Phase 3 in {secs(start)} seconds.")
+    say(f"Finished Phase 3 in {secs(begin)} seconds.")
     say("Running Phase 4")
+    begin = time.monotonic()
     for part in ("P7.", "C1 table.", "C2 table.", "C3 table."):
         say(f"  Writing {part}")
         say(f"  Finished writing {part.rstrip('.')} in {secs(start)} seconds.")
-    say(f"Finished Phase 4 in {secs(start)} seconds.")
+    say(f"Finished Phase 4 in {secs(begin)} seconds.")
     say("Writing final plot tables to disk")
     plot.finish()
     say(f"Finished writing tables to disk in {secs(start)} seconds.")
@@ -99,6 +104,7 @@ def run_disk(args: Args, plot: Plot) -> None:
     touch(plot.tmp, 0)
     say("Started plot.")
     say("Running Phase 1")
+    begin = time.monotonic()
     say("Table 1: F1 generation")
     say("Generating f1...")
     temps = _disk_temps(args, ["t1"])
@@ -108,13 +114,15 @@ def run_disk(args: Args, plot: Plot) -> None:
         say(f"Completed table {table} in {secs(start)} seconds with 4294967296 entries.")
         say(f"Table {table} I/O wait time: 0.00 seconds.")
     say("Sorting F7 & Writing C Tables")
-    say(f"Finished Phase 1 in {secs(start)} seconds ( 0.0 minutes ).")
+    say(f"Finished Phase 1 in {secs(begin)} seconds ( 0.0 minutes ).")
     say("Running Phase 2")
+    begin = time.monotonic()
     for table in range(6, 1, -1):
         temps += _disk_temps(args, [f"table_{table}_marks"])
         say(f"Finished marking table {table} in {secs(start)} seconds.")
-    say(f"Finished Phase 2 in {secs(start)} seconds ( 0.0 minutes ).")
+    say(f"Finished Phase 2 in {secs(begin)} seconds ( 0.0 minutes ).")
     say("Running Phase 3")
+    begin = time.monotonic()
     temps += _disk_temps(args, ["lp", "lp_map_0", "lp_map_1"])
     plot.write()
     for table in range(1, 7):
@@ -122,7 +130,7 @@ def run_disk(args: Args, plot: Plot) -> None:
         say(f"Finished compressing tables {table} and {table + 1} in {secs(start)} seconds.")
     say("Writing P7 parks.")
     say(f"Finished writing P7 parks in {secs(start)} seconds.")
-    say(f"Finished Phase 3 in {secs(start)} seconds ( 0.0 minutes ).")
+    say(f"Finished Phase 3 in {secs(begin)} seconds ( 0.0 minutes ).")
     say("Total plot I/O wait time: 0.00 seconds.")
     say("Waiting for plot file to complete pending writes...")
     final_name = plot.tmp.with_suffix("").name
@@ -158,16 +166,19 @@ def run_cuda(args: Args, plot: Plot) -> None:
     start = time.monotonic()
     touch(plot.tmp, 0)
     temps = _cuda_temps(args)
+    begin = time.monotonic()
     say("Generating F1")
     say(f"Finished F1 in {secs(start)} seconds.")
     for table in range(2, 8):
         if table == 7:
             say("Finalizing Table 7")
         say(f"Table {table} completed in {secs(start)} seconds with 4294967296 entries.")
-    say(f"Completed Phase 1 in {secs(start)} seconds")
+    say(f"Completed Phase 1 in {secs(begin)} seconds")
+    begin = time.monotonic()
     for table in range(6, 1, -1):
         say(f"Marked Table {table} in {secs(start)} seconds.")
-    say(f"Completed Phase 2 in {secs(start)} seconds")
+    say(f"Completed Phase 2 in {secs(begin)} seconds")
+    begin = time.monotonic()
     plot.write()
     say("Compressing Table 1 and 2...")
     say(f"Completed table 1 in {secs(start)} seconds with 3429000000 / 4294967296 entries ( 79.84% ).")
@@ -178,7 +189,7 @@ def run_cuda(args: Args, plot: Plot) -> None:
         say(f"Completed table {table} in {secs(start)} seconds with 3429000000 / 4294967296 entries ( 79.84% ).")
     say("Serializing P7 entries")
     say(f"Completed serializing P7 entries in {secs(start)} seconds.")
-    say(f"Completed Phase 3 in {secs(start)} seconds")
+    say(f"Completed Phase 3 in {secs(begin)} seconds")
     say(f"Completed Plot 1 in {secs(start)} seconds ( 0.00 minutes )")
     say("")
     plot.finish()

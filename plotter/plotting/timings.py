@@ -1,0 +1,75 @@
+"""The durations a plotter reports in its own log, one :class:`Timing` per plot it wrote.
+
+Each plotter times its phases itself, more exactly than any timestamps around them:
+
+- chiapos (under ``chia plots create``): "Time for phase N = X seconds", "Total time = X seconds";
+- madMAx: "Phase N took X sec", "Total plot creation time was X sec";
+- bladebit RAM and disk: "Finished Phase N in X seconds", "Finished plotting in X seconds";
+- bladebit CUDA: "Completed Phase N in X seconds", "Completed Plot N in X seconds".
+
+bladebit's disk and CUDA plotters have three phases, so their phase 4 stays None. A log holding
+several plots (``-n 2``) gives one Timing per plot: a plot ends at its total line, or where a phase
+number comes round again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from plotter.plotting.logs.rules import clean
+
+PHASES = (1, 2, 3, 4)
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_BLADEBIT = (re.compile(rf"(?:Finished|Completed) Phase (\d) in {_NUMBER} seconds"),
+             re.compile(rf"(?:Finished plotting|Completed Plot \d+) in {_NUMBER} seconds"))
+# Per log format (plotter.plotting.logs FORMATS names): (phase N took X, total X); group 1/2 and 1.
+PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "chia": (re.compile(rf"^Time for phase (\d) = {_NUMBER} seconds"),
+             re.compile(rf"^Total time = {_NUMBER} seconds")),
+    "madmax": (re.compile(rf"^Phase (\d) took {_NUMBER} sec"),
+               re.compile(rf"^Total plot creation time was {_NUMBER} sec")),
+    "bladebit": _BLADEBIT,
+    "bladebit-disk": _BLADEBIT,
+}
+
+
+@dataclass
+class Timing:
+    """One plot's durations in seconds, as the plotter reported them (None: not reported)."""
+
+    phases: dict[int, float] = field(default_factory=dict)
+    total: float | None = None
+
+    def phase(self, number: int) -> float | None:
+        return self.phases.get(number)
+
+    @property
+    def empty(self) -> bool:
+        return not self.phases and self.total is None
+
+
+def timings(lines: Sequence[str], format_name: str) -> list[Timing]:
+    """Every plot's reported durations, in the order the log wrote them; [] if it reported none."""
+    phase_re, total_re = PATTERNS[format_name]
+    found: list[Timing] = []
+    current = Timing()
+    for raw in lines:
+        line = clean(raw)
+        match = phase_re.search(line)
+        if match is not None:
+            number = int(match.group(1))
+            if number in current.phases:  # the next plot of the same log began without a total line
+                found.append(current)
+                current = Timing()
+            current.phases[number] = float(match.group(2))
+            continue
+        match = total_re.search(line)
+        if match is not None:
+            current.total = float(match.group(1))
+            found.append(current)
+            current = Timing()
+    if not current.empty:
+        found.append(current)
+    return found
