@@ -100,9 +100,10 @@ def test_csv_totals_match_the_job_rows(plotted: tuple[PlotterConfig, list[JobRow
         total = float(line["total"])
         assert all(p > 0 for p in phases) and sum(phases) <= total + 0.01
         # chiapos's total is inside the job's run time, short of it by the process start only
+        # (0.3-0.4 s measured here; 3 s leaves room for a loaded 2-core CI machine)
         gap = (row.ended_at - row.started_at) - total
         print(f"job {row.id}: chiapos total {total:.3f} s, job run time {total + gap:.3f} s")
-        assert 0 <= gap < 1.0
+        assert 0 <= gap < 3.0
     alone = [line for line in lines if line["job"] == ""]
     assert sorted(line["backend"] for line in alone) == ["bladebit-disk", "madmax"]
     assert all(line["result"] == "made" and float(line["total"]) > 0 for line in alone)
