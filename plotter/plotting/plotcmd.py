@@ -7,9 +7,11 @@ import argparse
 import json
 import threading
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from common.errors import PlotJobError
+from common.tables import text_table
 
 if TYPE_CHECKING:  # the scheduler's modules load only for these commands, not for every plot-manager run
     from plotter.config import PlotterConfig
@@ -94,18 +96,19 @@ def _view(row: JobRow, now: float | None = None) -> dict[str, Any]:
     from plotter.plotting import jobs
 
     now = time.time() if now is None else now
-    phase, plot_id, state = row.phase, row.plot_id, row.state
+    phase, plot_id, reason = row.phase, row.plot_id, row.reason
     if row.live:
         obs = jobs.observe(row)
         phase, plot_id = str(obs.phase), obs.plot_id or plot_id
-        state = state if obs.alive else f"{state} (ended, not yet recorded)"
+        if not obs.alive:  # the state stays one of running|suspended|done|failed: the next pass records it
+            reason = "ended; the next scheduling pass records how"
     end = row.ended_at if row.ended_at is not None else now
     return {
         "id": row.id, "job": row.job, "backend": row.backend, "k": row.k, "pid": row.pid, "phase": phase,
-        "started_at": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.started_at)),
+        "started_at": datetime.fromtimestamp(row.started_at).astimezone().isoformat(timespec="seconds"),
         "elapsed": round(end - row.started_at, 1), "tmp_dir": row.tmp_dir, "dst_dir": row.dst_dir,
-        "plot": row.plot_path.rsplit("/", 1)[-1] if row.plot_path else plot_id, "state": state,
-        "reason": row.reason, "log": row.log,
+        "plot": row.plot_path.rsplit("/", 1)[-1] if row.plot_path else plot_id, "state": row.state,
+        "reason": reason, "log": row.log,
     }
 
 
@@ -116,10 +119,8 @@ def render(rows: list[dict[str, Any]], paused: str | None) -> str:
     lines = [f"plotting paused: {paused}"] if paused else []
     if not rows:
         return "\n".join([*lines, "no plot jobs yet"])
-    table = [list(COLUMNS)] + [[_cell(row, column) for column in COLUMNS] for row in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)).rstrip() for r in table]
-    lines += [f"job {row['id']}: {row['reason']}" for row in rows if row["state"] == "failed" and row["reason"]]
+    lines += text_table([list(COLUMNS)] + [[_cell(row, column) for column in COLUMNS] for row in rows])
+    lines += [f"job {row['id']}: {row['reason']}" for row in rows if row["reason"]]
     return "\n".join(lines)
 
 
