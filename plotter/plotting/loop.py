@@ -67,7 +67,7 @@ class Scheduler:
                 del self.handles[row.id]  # reaped: the /proc entry is gone, not a zombie
             obs = jobs.observe(row)
             if obs.alive or dry_run:
-                running.append(_running(row, obs))
+                running.append(running_of(row, obs))
                 if not dry_run:
                     db.update(row.id, phase=str(obs.phase), plot_id=obs.plot_id,
                               tmp_peak=max(row.tmp_peak, obs.used.get(Path(row.tmp_dir or "/nonexistent"), 0)))
@@ -75,12 +75,7 @@ class Scheduler:
             notice = jobs.conclude(db, row, obs, now)
             if notice is not None:
                 notices.append(notice)
-        started = self._started(db, now, dry_run)
-        waiting = len(list_dirs(self.cfg.plotter.plot_dirs).seen)
-        state = State(now=now, started=started, running=running, made=db.made(), last_start=db.last_starts(),
-                      last_failure=db.last_failures(),
-                      rooms=measure_rooms(self.cfg, running), waiting_plots=waiting, measured=db.measured())
-        return state, notices
+        return pass_state(self.cfg, db, running, self._started(db, now, dry_run), now), notices
 
     def _started(self, db: JobDB, now: float, dry_run: bool) -> float:
         value = db.meta(STARTED_KEY)
@@ -115,7 +110,15 @@ class Scheduler:
             log.error("plotting alerts failed: %s", exc)
 
 
-def _running(row: JobRow, obs: jobs.Observation) -> Running:
+def pass_state(cfg: PlotterConfig, db: JobDB, running: list[Running], started: float, now: float) -> State:
+    """What one scheduling pass decides on (the view's status line decides on the same)."""
+    return State(now=now, started=started, running=running, made=db.made(), last_start=db.last_starts(),
+                 last_failure=db.last_failures(), rooms=measure_rooms(cfg, running),
+                 waiting_plots=len(list_dirs(cfg.plotter.plot_dirs).seen), measured=db.measured())
+
+
+def running_of(row: JobRow, obs: jobs.Observation) -> Running:
+    """A live job as the scheduler counts it: its phase, and the room it still needs."""
     tmp = Path(row.tmp_dir) if row.tmp_dir else None
     tmp2 = Path(row.tmp2_dir) if row.tmp2_dir else None
     size = need(row.backend, row.k, row.compression, tmp2 is not None and tmp2 != tmp, tmp is not None)

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from common.locking import is_locked
 from plotter.config import PlotterConfig
-from plotter.discover import list_dirs
 from plotter.plotting.config import PlottingConfig
 from plotter.plotting.jobdb import JobDB, JobRow
 from plotter.plotting.jobs import Observation
-from plotter.plotting.loop import STARTED_KEY, lock, measure_rooms
-from plotter.plotting.schedule import Decision, Running, State, decide
-from plotter.plotting.sizes import need
-from plotter.plotting.space import Placement
+from plotter.plotting.loop import STARTED_KEY, lock, pass_state, running_of
+from plotter.plotting.schedule import Decision, State, decide
 
 
 @dataclass(frozen=True)
@@ -32,21 +28,11 @@ class ScheduleLine:
     paused: str | None = None  # backpressure
 
 
-def running_of(row: JobRow, obs: Observation) -> Running:
-    """A live job as the scheduler counts it (the same figures as its own pass)."""
-    tmp = Path(row.tmp_dir) if row.tmp_dir else None
-    tmp2 = Path(row.tmp2_dir) if row.tmp2_dir else None
-    size = need(row.backend, row.k, row.compression, tmp2 is not None and tmp2 != tmp, tmp is not None)
-    return Running(row.id, row.job, obs.phase, row.started_at, Placement(tmp, tmp2, Path(row.dst_dir), size, obs.used))
-
-
 def build_state(cfg: PlotterConfig, db: JobDB, live: Mapping[JobRow, Observation], now: float) -> State:
     """The state a dry-run pass decides on: every live row counts, as in ``plot --dry-run``."""
-    running = [running_of(row, obs) for row, obs in live.items()]
     started = db.meta(STARTED_KEY)
-    return State(now=now, started=now if started is None else float(started), running=running, made=db.made(),
-                 last_start=db.last_starts(), rooms=measure_rooms(cfg, running),
-                 waiting_plots=len(list_dirs(cfg.plotter.plot_dirs).seen), measured=db.measured())
+    return pass_state(cfg, db, [running_of(row, obs) for row, obs in live.items()],
+                      now if started is None else float(started), now)
 
 
 def wake_times(cfg: PlottingConfig, state: State) -> list[float]:

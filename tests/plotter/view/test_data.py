@@ -105,3 +105,18 @@ def test_other_commands_do_not_load_textual() -> None:
     code = ("import sys, plotter.cli, nas.cli; plotter.cli.build_parser(); nas.cli.build_parser(); "
             "sys.exit(any(m.split('.')[0] == 'textual' for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], timeout=60, check=False).returncode == 0
+
+
+def test_the_view_waits_out_retry_delay_like_the_scheduler(tmp_path: Path) -> None:
+    """The view decides on the scheduler's own pass state: a job that just failed waits retry_delay."""
+    from plotter.plotting.jobdb import opened
+
+    cfg = config(tmp_path, job="retry_delay = 10m")
+    now = time.time()
+    with opened(cfg.plotter.state_dir) as db:
+        db.insert(job="a", backend="chia", k=18, compression=0, tmp_dir=str(tmp_path / "t0"),
+                  dst_dir=str(cfg.plotter.plot_dirs[0]), log="", status_file="", started_at=now - 60,
+                  state="failed", ended_at=now - 30, returncode=1)
+    line = data.build(cfg, now=now).schedule
+    assert line is not None and line.start is None
+    assert line.waits[0][0] == "a" and line.waits[0][1].startswith("retry_delay")
