@@ -65,15 +65,24 @@ def start(job: JobConfig, where: Start, settings: PlottingSettings, db: JobDB, n
     return proc
 
 
+def read_log(row: JobRow) -> list[str]:
+    """The job's log lines; none when it has no log yet or it cannot be read."""
+    try:
+        return logs.split_lines(Path(row.log).read_bytes()) if row.log else []
+    except OSError:
+        return []
+
+
+def phase_of(row: JobRow, lines: list[str]) -> Phase:
+    """The phase its log shows now, never behind the one stored."""
+    return max(logs.current_phase(lines, row.backend), row.current_phase)
+
+
 def observe(row: JobRow) -> Observation:
     alive = row.pid is not None and row.proc_start is not None and procs.alive(row.pid, row.proc_start)
-    try:
-        lines = logs.split_lines(Path(row.log).read_bytes()) if row.log else []
-    except OSError:
-        lines = []
+    lines = read_log(row)
     plot_id = logs.plot_id(lines, row.backend) if lines else None
-    phase = max(logs.current_phase(lines, row.backend), row.current_phase)
-    return Observation(alive, phase, plot_id, usage(row, plot_id))
+    return Observation(alive, phase_of(row, lines), plot_id, usage(row, plot_id))
 
 
 def spec_of(row: JobRow) -> JobSpec:

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from common.metrics import Family, counter, gauge
 from plotter.config import PlotterConfig
-from plotter.plotting import logs
 from plotter.plotting.jobdb import JobRow, opened
+from plotter.plotting.jobs import phase_of, read_log
 from plotter.plotting.phase import Phase
 
 DAY = 86400.0
@@ -64,14 +63,5 @@ def job_rows(cfg: PlotterConfig) -> list[JobRow]:
 
 
 def live_phases(rows: Sequence[JobRow]) -> dict[int, Phase]:
-    """Each live job's phase from its log now; a log that cannot be read keeps the stored one."""
-    found: dict[int, Phase] = {}
-    for row in rows:
-        if not row.live or not row.log:
-            continue
-        try:
-            lines = logs.split_lines(Path(row.log).read_bytes())
-        except OSError:
-            continue
-        found[row.id] = max(logs.current_phase(lines, row.backend), row.current_phase)
-    return found
+    """Each live job's phase from its log now (not its disk usage: a scrape stays cheap)."""
+    return {row.id: phase_of(row, read_log(row)) for row in rows if row.live}
