@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import time
@@ -133,7 +134,7 @@ def pids_holding(path: Path) -> list[int]:
     return found
 
 
-def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> object:
+def wait_for(predicate: Callable[[], object], timeout: float = 60.0, what: str = "a condition") -> object:
     """Poll ``predicate`` until truthy (bounded); fail the test with ``what`` otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -142,3 +143,18 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> obje
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def read_stderr_until(proc: subprocess.Popen[str], done: Callable[[str], bool], timeout: float) -> str:
+    """The process's stderr so far, read line by line until ``done(text)`` (bounded; fails otherwise)."""
+    assert proc.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while not done(seen) and time.monotonic() < deadline:
+        if select.select([proc.stderr], [], [], 0.2)[0]:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen += line
+    assert done(seen), seen
+    return seen

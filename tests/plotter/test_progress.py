@@ -15,7 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from plotter.progress import Snapshot, TransferProgress, measure
-from tests.helpers import ROOT, NasSetup, PlotterSetup, make_nas, make_plotter, popen_cli, run_cli, wait_for
+from tests.helpers import (
+    ROOT,
+    NasSetup,
+    PlotterSetup,
+    make_nas,
+    make_plotter,
+    popen_cli,
+    read_stderr_until,
+    run_cli,
+    wait_for,
+)
 
 CopyPlots = Callable[..., list[Path]]
 
@@ -130,29 +140,14 @@ def test_first_ctrl_c_finishes_the_transfer_and_starts_no_other(tmp_path: Path, 
     assert len(nas.plots()) == 1 and len(plotter.plots()) == 1  # one finished, the other not started
 
 
-def read_until(proc: subprocess.Popen[str], text: str, timeout: float) -> str:
-    """Read the process's stderr line by line until ``text`` appears (bounded)."""
-    assert proc.stderr is not None
-    seen = ""
-    deadline = time.monotonic() + timeout
-    while text not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], 0.2)
-        if ready:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            seen += line
-    assert text in seen, seen
-    return seen
-
-
 def test_second_ctrl_c_aborts_and_keeps_the_source(tmp_path: Path, copy_plots: CopyPlots) -> None:
     # 16 s a plot: the abort comes long before the stream could end, however loaded the machine.
     nas, plotter, (plot,) = slow_setup(tmp_path, copy_plots, bwlimit="250kB")
     sender = popen_cli("plotter", "--config", str(plotter.ini), "send", "--once")
     wait_for(lambda: running_now(plotter), 30, "a transfer to start")
     sender.send_signal(signal.SIGINT)
-    first = read_until(sender, "Ctrl-C again to abort", 30)  # signals do not queue: one at a time
+    # Signals do not queue: the second Ctrl-C goes only once the first was taken.
+    first = read_stderr_until(sender, lambda text: "Ctrl-C again to abort" in text, 30)
     sender.send_signal(signal.SIGINT)
     _, stderr = sender.communicate(timeout=60)
     assert sender.returncode == 130 and "aborted" in first + stderr

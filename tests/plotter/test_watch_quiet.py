@@ -4,32 +4,14 @@ no error or summary per plot and poll, and no failed transfer for plots never at
 from __future__ import annotations
 
 import json
-import select
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.helpers import make_nas, make_plotter, popen_cli, run_cli
+from tests.helpers import make_nas, make_plotter, popen_cli, read_stderr_until, run_cli
 
 CopyPlots = Callable[..., list[Path]]
-
-
-def read_until(proc: subprocess.Popen[str], done: Callable[[str], bool], timeout: float) -> str:
-    """The process's stderr so far, read line by line until ``done(text)`` (bounded)."""
-    assert proc.stderr is not None
-    seen = ""
-    deadline = time.monotonic() + timeout
-    while not done(seen) and time.monotonic() < deadline:
-        if select.select([proc.stderr], [], [], 0.2)[0]:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            seen += line
-    assert done(seen), seen
-    return seen
 
 
 def test_a_nas_down_then_back_is_two_lines_not_one_per_poll(tmp_path: Path, copy_plots: CopyPlots) -> None:
@@ -41,10 +23,10 @@ def test_a_nas_down_then_back_is_two_lines_not_one_per_poll(tmp_path: Path, copy
     watcher = popen_cli("plotter", "--config", str(plotter.ini), "-v", "send", "--watch")
     try:
         # -v shows one debug line per round that skips the down NAS: wait for five rounds.
-        down = read_until(watcher, lambda text: text.count("no NAS reachable") >= 5 * len(plots), 60)
+        down = read_stderr_until(watcher, lambda text: text.count("no NAS reachable") >= 5 * len(plots), 60)
         gate.write_text(f"#!/bin/sh\nexec {sys.executable} -m nas --config {nas.ini} \"$@\"\n")
         gate.chmod(0o755)
-        back = read_until(watcher, lambda text: text.count("source deleted") == len(plots), 60)
+        back = read_stderr_until(watcher, lambda text: text.count("source deleted") == len(plots), 60)
     finally:
         watcher.send_signal(signal.SIGTERM)
         _, rest = watcher.communicate(timeout=60)

@@ -7,18 +7,16 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from textual.widgets import Static
 
 from common.viewapp import HelpScreen
 from nas import config as nas_config
 from nas.view.app import DriveView
 from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, popen_cli, run_cli
 from tests.tmux import pane
+from tests.viewpilot import body, until
 
 CopyPlots = Callable[..., list[Path]]
 PART = re.compile(r"^drive1: (plot-k18-\S+)\s+([\d.]+[KMGT]) written", re.M)
@@ -36,21 +34,6 @@ def receiving(tmp_path: Path, copy_plots: CopyPlots, plots: int = 2) -> Iterator
     finally:
         _, err = sender.communicate(timeout=120)
         assert sender.returncode == 0, err
-
-
-def body(app: DriveView) -> str:
-    content = app.query_one("#body", Static).content
-    return getattr(content, "plain", str(content))
-
-
-async def until(app: DriveView, check: Callable[[str], object], what: str, deadline: float = 60) -> object:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        found = check(body(app))
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{what} not on screen within {deadline} s:\n{body(app)}")
 
 
 async def follow(app: DriveView, nas: NasSetup) -> None:

@@ -10,7 +10,10 @@ from plotter import config as plotter_config
 from plotter.config import PlotterConfig
 from plotter.plotting.jobdb import JobRow, opened
 from plotter.plotting.loop import Scheduler
+from tests.helpers import wait_for
 from tests.plotter.plotting.conftest import FARMER, POOL
+
+__all__ = ["make_config", "rows", "run_until", "wait_for"]
 
 DEADLINE = 120.0
 
@@ -61,14 +64,6 @@ def run_until(scheduler: Scheduler, done: Callable[[list[JobRow]], bool], pause:
             return found
         time.sleep(pause)
     raise AssertionError(f"not done within {deadline} s: {rows(scheduler.cfg)}")
-
-
-def wait_for(check: Callable[[], bool], deadline: float = 60.0, what: str = "condition") -> None:
-    end = time.monotonic() + deadline
-    while not check():
-        if time.monotonic() > end:
-            raise AssertionError(f"{what} not reached within {deadline} s")
-        time.sleep(0.02)
 
 
 def overlap(a: JobRow, b: JobRow) -> bool:

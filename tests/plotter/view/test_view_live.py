@@ -10,13 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
 
 from common.viewapp import Confirm
 from plotter.view import nascache
 from plotter.view.app import PlotView
 from tests.plotter.plotting.standins import install
 from tests.plotter.view.live import CopyPlots, Live, job_group, make_live, running
+from tests.viewpilot import until as wait_on_screen
 
 DEADLINE = 90.0
 JOB_ROW = re.compile(r"^\s*(\d+) a\s+chia\s+19 (\d:\d)\s+\S+\s+\S+ .* (running|suspended|starting)\s*$", re.M)
@@ -28,20 +28,8 @@ def chia(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return install(tmp_path_factory.mktemp("standin-bin"))["chia"]
 
 
-def body(app: PlotView) -> str:
-    content = app.query_one("#body", Static).content
-    return getattr(content, "plain", str(content))
-
-
 async def until(app: PlotView, check: Callable[[str], object], what: str, deadline: float = DEADLINE) -> object:
-    """Let the app run until ``check(screen text)`` is truthy (bounded)."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        found = check(body(app))
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{what} not on screen within {deadline} s:\n{body(app)}")
+    return await wait_on_screen(app, check, what, deadline)
 
 
 def states(live: Live) -> list[str]:
