@@ -49,8 +49,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return install.run(nas_config.load(config_path), config_path, args)
     cfg = _load(args)
     if args.command == "receive":  # checks the state dir itself, to answer the plotter why not
-        from nas.receiver import serve
+        from nas.receiver import end_on_signals, serve
 
+        end_on_signals()
         return serve(cfg, fd_channel(sys.stdin.fileno(), sys.stdout.fileno()))
     ensure_state_dir(cfg.nas.state_dir)
     if args.command == "view":

@@ -14,6 +14,7 @@ import hmac
 import logging
 import os
 import secrets
+import signal
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,16 @@ class Offer:
     name: str
     size: int
     have: bool = False  # the plotter understands a "have" answer (see common.protocol)
+
+
+def end_on_signals() -> None:
+    """SIGTERM and SIGHUP (a plotter ending a receiver it gave up on) unwind like an error:
+    the ``.part`` is removed and the name claim released, instead of dying mid-write."""
+    def unwind(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, unwind)
 
 
 def serve(cfg: NasConfig, chan: LineChannel) -> int:

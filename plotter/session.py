@@ -7,7 +7,9 @@ as a :class:`LineChannel`. The command is config, never built from file names.
 from __future__ import annotations
 
 import logging
+import os
 import shlex
+import signal
 import socket
 import subprocess
 import time
@@ -17,11 +19,21 @@ from typing import Protocol
 from common.channel import LineChannel, fd_channel
 from common.errors import ConnectError, HostKeyError, RemoteError
 from plotter.config import NasTarget
+from plotter.remote import (
+    ANNOUNCE,
+    CLOSE_WAIT,
+    HEAD_LIMIT,
+    PID_LINE,
+    TERM_WAIT,
+    kill_command,
+    last_line,
+    still_running,
+    without_announcement,
+)
 
 log = logging.getLogger(__name__)
 
 KEEPALIVE = 15
-CLOSE_WAIT = 10.0  # seconds a local receiver gets to exit once its stdin is closed
 
 
 class Session(Protocol):
@@ -31,11 +43,6 @@ class Session(Protocol):
     def ended(self, timeout: float) -> str: ...
 
     def close(self) -> None: ...
-
-
-def last_line(err: bytes) -> str:
-    lines = err.decode("utf-8", "replace").strip().splitlines()
-    return lines[-1] if lines else ""
 
 
 def local_argv(target: NasTarget, args: Sequence[str]) -> list[str]:
@@ -49,8 +56,9 @@ class LocalSession:
     def __init__(self, target: NasTarget) -> None:
         self.target = target
         argv = local_argv(target, ("receive",))
-        try:
-            self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:  # its own session: the terminal's Ctrl-C is for the plotter, which finishes the transfer
+            self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          start_new_session=True)
         except OSError as exc:
             raise ConnectError(f"[nas {target.name}]: cannot start {argv[0]}: {exc.strerror}") from None
         assert self._proc.stdin is not None and self._proc.stdout is not None
@@ -69,9 +77,19 @@ class LocalSession:
                 pipe.close()
         try:  # a receiver exits as soon as its stdin closes; anything else is hung
             self._proc.wait(timeout=CLOSE_WAIT)
+            return
         except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
+            pass
+        log.warning("%s: ending it", still_running(self.target, self._proc.pid))
+        for sig, wait in ((signal.SIGTERM, TERM_WAIT), (signal.SIGKILL, 10.0)):
+            try:
+                os.killpg(self._proc.pid, sig)  # the group: a script's children too
+                self._proc.wait(timeout=wait)
+                return
+            except ProcessLookupError:
+                return
+            except subprocess.TimeoutExpired:
+                continue
 
 
 class SshSession:
@@ -96,11 +114,13 @@ class SshSession:
         transport.set_keepalive(KEEPALIVE)
         try:
             chan = transport.open_session(timeout=target.connect_timeout)
-            chan.exec_command(" ".join([target.command, *map(shlex.quote, args)]))
+            chan.exec_command(ANNOUNCE + " ".join([target.command, *map(shlex.quote, args)]))
         except (paramiko.SSHException, OSError) as exc:
             client.close()
             raise ConnectError(f"[nas {target.name}]: cannot run {' '.join(args)}: {exc}") from None
         self._chan = chan
+        self._head = b""
+        self.remote_pid: int | None = None  # the NAS login shell's, once announced
         self.channel = LineChannel(self._recv, chan.sendall)
 
     def _connect(self) -> None:
@@ -134,9 +154,15 @@ class SshSession:
     def _recv(self, size: int, timeout: float) -> bytes:
         self._chan.settimeout(timeout)
         try:
-            return bytes(self._chan.recv(size))
+            data = bytes(self._chan.recv(size))
         except TimeoutError:
             raise TimeoutError from None
+        if self.remote_pid is None and len(self._head) < HEAD_LIMIT:
+            self._head += data
+            found = PID_LINE.search(self._head)
+            if found and int(found.group(1)) > 1:  # never 1: `kill -- -1` is every process of the user
+                self.remote_pid = int(found.group(1))
+        return data
 
     def ended(self, timeout: float) -> str:
         """How the NAS command ended: exit status and the last line it wrote to stderr
@@ -154,19 +180,51 @@ class SshSession:
         return bytes(err)
 
     def close(self) -> None:
+        import paramiko
+
         try:
             self._chan.shutdown_write()
-            self._chan.settimeout(10)
-            while self._chan.recv_stderr_ready() or not self._chan.exit_status_ready():
-                data = self._chan.recv_stderr(65536)
-                if not data:
-                    break
-                for line in data.decode("utf-8", "replace").splitlines():
-                    log.debug("[nas %s] %s", self.target.name, line)
-        except (OSError, EOFError):
+            if not self._drain(CLOSE_WAIT):
+                self._end_remote()
+        except (OSError, EOFError, paramiko.SSHException):
             pass  # closing anyway; what the NAS logged is only informational
         finally:
             self._client.close()
+
+    def _drain(self, wait: float) -> bool:
+        """Log what the command writes to stderr until it exits (True) or ``wait`` s pass."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            err = self._stderr_ready()
+            for line in err.decode("utf-8", "replace").splitlines():
+                log.debug("[nas %s] %s", self.target.name, line)
+            if self._chan.exit_status_ready():
+                return True
+            self._chan.status_event.wait(0.1)
+        return self._chan.exit_status_ready()
+
+    def _end_remote(self) -> None:
+        """Signal a command that outlived its input (TERM, then KILL) through a second channel:
+        closing an SSH channel without a terminal leaves its command running on the NAS."""
+        pid = self.remote_pid
+        message = still_running(self.target, pid)
+        if pid is None:  # a forced command (drive-manager install ssh) runs the receiver, which ends itself
+            log.warning("%s; it did not say its pid, so it is left running there", message)
+            return
+        log.warning("%s: ending it", message)
+        transport = self._client.get_transport()
+        for sig, wait in (("TERM", TERM_WAIT), ("KILL", TERM_WAIT)):
+            if transport is None or not transport.is_active():
+                return
+            killer = transport.open_session(timeout=self.target.connect_timeout)
+            try:
+                killer.exec_command(kill_command(pid, sig))
+                killer.status_event.wait(self.target.connect_timeout)
+            finally:
+                killer.close()
+            if self._drain(wait):
+                return
+        log.warning("[nas %s]: process group %d is still there after SIGKILL", self.target.name, pid)
 
     def read_stdout(self, timeout: float, limit: int) -> tuple[bytes, int, bytes]:
         """The command's output (at most ``limit`` bytes, within ``timeout``), exit status and stderr."""
@@ -181,7 +239,7 @@ class SshSession:
             if not chunk:
                 self._chan.settimeout(max(0.1, deadline - time.monotonic()))
                 status = self._chan.recv_exit_status()
-                return bytes(out), status, self._stderr_ready()
+                return without_announcement(bytes(out)), status, self._stderr_ready()
             out += chunk
         raise RemoteError(f"[nas {self.target.name}]: more than {limit} bytes of output")
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +18,8 @@ from plotter.runner import send_once
 from plotter.sender import Env
 from plotter.session import connect_data
 from tests.flood import PortFlood, Trickler
-from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, wait_for
+from tests.helpers import NasSetup, make_nas, make_plotter, wait_for
+from tests.receiver import HandReceiver, connect
 from tests.sshd import LocalSshd, free_port
 
 CopyPlots = Callable[..., list[Path]]
@@ -71,48 +69,19 @@ def test_flipped_byte_in_transit_is_caught(tmp_path: Path, sshd: LocalSshd, copy
     assert nas.plots() == [] and nas.parts() == []
 
 
-class ReceiverSession:
-    """Drives ``drive-manager receive`` by hand, as a plotter would."""
-
-    def __init__(self, nas_ini: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "nas", "--config", str(nas_ini), "receive"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     cwd=ROOT)
-        assert self.read()["msg"] == "hello"
-
-    def send(self, msg: str, **fields: object) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(protocol.encode(msg, **fields))
-        self.proc.stdin.flush()
-
-    def read(self) -> dict[str, object]:
-        assert self.proc.stdout is not None
-        message: dict[str, object] = json.loads(self.proc.stdout.readline())
-        return message
-
-    def finish(self) -> int:
-        self.proc.communicate(timeout=60)
-        return self.proc.returncode
-
-
-def _connect(port: object) -> socket.socket:
-    assert isinstance(port, int)
-    return socket.create_connection(("127.0.0.1", port), timeout=10)
-
-
 def test_wrong_token_and_garbage_are_dropped(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     (source,) = copy_plots(tmp_path / "src", 1)
-    session = ReceiverSession(nas.ini)
+    session = HandReceiver(nas.ini)
     session.send("offer", name=source.name, size=source.stat().st_size, hash_alg="xxh3_128")
     ready = session.read()
     assert ready["msg"] == "ready"
-    with _connect(ready["port"]) as garbage:
+    with connect(ready) as garbage:
         garbage.sendall(b"GET / HTTP/1.0\r\n\r\n" + b"x" * 100)
-    with _connect(ready["port"]) as wrong:
+    with connect(ready) as wrong:
         wrong.sendall(bytes(protocol.TOKEN_BYTES) + source.read_bytes()[:4096])
 
-    with _connect(ready["port"]) as right:
+    with connect(ready) as right:
         right.sendall(bytes.fromhex(str(ready["token"])) + source.read_bytes())
         right.shutdown(socket.SHUT_WR)
         session.send("digest", hash=hash_file(str(source)))
@@ -127,10 +96,10 @@ def test_wrong_token_and_garbage_are_dropped(tmp_path: Path, copy_plots: CopyPlo
 def test_receiver_gives_up_without_a_valid_token(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1, extra_nas="accept_timeout = 2")
     (source,) = copy_plots(tmp_path / "src", 1)
-    session = ReceiverSession(nas.ini)
+    session = HandReceiver(nas.ini)
     session.send("offer", name=source.name, size=source.stat().st_size, hash_alg="xxh3_128")
     ready = session.read()
-    with _connect(ready["port"]) as wrong:
+    with connect(ready) as wrong:
         try:
             wrong.sendall(b"\xff" * protocol.TOKEN_BYTES + source.read_bytes())
         except ConnectionError:
@@ -146,7 +115,7 @@ def test_receiver_gives_up_without_a_valid_token(tmp_path: Path, copy_plots: Cop
 
 def test_receiver_rejects_a_bad_name(tmp_path: Path) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
-    session = ReceiverSession(nas.ini)
+    session = HandReceiver(nas.ini)
     session.send("offer", name="../../etc/passwd; rm -rf /", size=10, hash_alg="xxh3_128")
 
     reply = session.read()
@@ -209,14 +178,14 @@ def test_the_receiver_gives_up_at_accept_timeout_and_frees_its_drive(
     nas = make_nas(tmp_path / "nas", drives=1, extra_nas="accept_timeout = 3")
     (source,) = copy_plots(tmp_path / "src", 1)
     lock = lock_path(nas_config.load(nas.ini).nas.state_dir, nas.drives[0])
-    session = ReceiverSession(nas.ini)
+    session = HandReceiver(nas.ini)
     session.send("offer", name=source.name, size=source.stat().st_size, hash_alg="xxh3_128")
     ready = session.read()
     offered = time.monotonic()
     slow = [Trickler(1.0), Trickler(9.0)]
     for client in slow:  # first in line, each sending its first byte at once
         client.step("127.0.0.1", int(str(ready["port"])), offered)
-    silent = _connect(ready["port"])
+    silent = connect(ready)
     stop = threading.Event()
     pacer = threading.Thread(target=_pace, args=(slow, ready["port"], stop), daemon=True)
     pacer.start()

@@ -15,7 +15,7 @@ from common.stream import hash_file
 from plotter import config as plotter_config
 from plotter.runner import send_once
 from tests.helpers import make_nas, make_plotter, run_cli
-from tests.integration.test_data_port import ReceiverSession
+from tests.receiver import HandReceiver
 
 CopyPlots = Callable[..., list[Path]]
 ONE_MB = 1_000_000
@@ -66,7 +66,7 @@ def _other_id(name: str) -> str:
 
 def _offer_and_send(nas_ini: Path, name: str, data: bytes) -> dict[str, object]:
     """Drive ``drive-manager receive`` as a plotter that skipped its own checks would."""
-    session = ReceiverSession(nas_ini)
+    session = HandReceiver(nas_ini)
     session.send("offer", name=name, size=len(data), hash_alg="xxh3_128")
     ready = session.read()
     assert ready["msg"] == "ready", ready
@@ -104,7 +104,7 @@ def test_nas_refuses_to_commit_a_broken_plot(tmp_path: Path, plot_pool: list[Pat
 def test_nas_refuses_a_name_whose_k_does_not_fit_the_size_at_the_offer(tmp_path: Path,
                                                                        plot_pool: list[Path]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
-    session = ReceiverSession(nas.ini)
+    session = HandReceiver(nas.ini)
     name = plot_pool[0].name.replace("plot-k18-", "plot-k32-")  # a k18 plot's bytes under a k32 name
     session.send("offer", name=name, size=plot_pool[0].stat().st_size, hash_alg="xxh3_128")
 
@@ -118,7 +118,7 @@ def test_nas_refuses_a_name_whose_k_does_not_fit_the_size_at_the_offer(tmp_path:
 
 def test_nas_refuses_a_unicode_digit_name(tmp_path: Path, plot_pool: list[Path]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
-    session = ReceiverSession(nas.ini)
+    session = HandReceiver(nas.ini)
     name = plot_pool[0].name.replace("plot-k18-", UNICODE_K18)
     session.send("offer", name=name, size=plot_pool[0].stat().st_size, hash_alg="xxh3_128")
 

@@ -3,28 +3,23 @@ a real (full) tmpfs drive (root only)."""
 
 from __future__ import annotations
 
-import json
 import os
-import select
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from common import protocol
 from common.errors import NoSpaceError
 from common.stream import hash_file
 from nas import config as nas_config
 from nas.drives import part_path
 from nas.select import reserve_drive
 from nas.state import DB_NAME
-from tests.helpers import ROOT, NasSetup, make_plotter, run_cli
+from tests.helpers import NasSetup, make_plotter, run_cli
+from tests.receiver import HandReceiver, stream
 from tests.sshd import free_port
 
 CopyPlots = Callable[..., list[Path]]
@@ -33,7 +28,6 @@ PAGE = 4096
 MIB = 2**20
 CHUNK = 256 * 1024  # the receiver's buffer_size: room is made per buffer of this size
 VICTIMS = 4  # pool plots 0..3 fill the drive; 4 and 5 are the incoming ones
-READ_TIMEOUT = 30.0
 
 
 def pages(size: int) -> int:
@@ -80,47 +74,9 @@ def full_drive(tmp_path: Path, tmpfs: Mount, copy_plots: CopyPlots, reserve: int
     return full
 
 
-class Session:
-    """``drive-manager receive`` driven by hand, as a plotter would (every read bounded)."""
-
-    def __init__(self, ini: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "nas", "--config", str(ini), "receive"], cwd=ROOT,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     bufsize=0)
-        assert self.read()["msg"] == "hello"
-
-    def send(self, msg: str, **fields: object) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(protocol.encode(msg, **fields))
-
-    def read(self) -> dict[str, object]:
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], READ_TIMEOUT)
-        assert ready, "the receiver said nothing"
-        message: dict[str, object] = json.loads(self.proc.stdout.readline())
-        return message
-
-    def offer(self, name: str, size: int) -> dict[str, object]:
-        self.send("offer", name=name, size=size, hash_alg=protocol.HASH_ALG)
-        return self.read()
-
-    def finish(self) -> int:
-        self.proc.communicate(timeout=60)
-        return self.proc.returncode
-
-
-def stream(ready: dict[str, object], data: bytes) -> None:
-    """Connect to the data port with the right token, send ``data``, close."""
-    port = ready["port"]
-    assert isinstance(port, int)
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(bytes.fromhex(str(ready["token"])) + data)
-        conn.shutdown(socket.SHUT_WR)
-
-
 def broken_transfer(full: FullDrive, plot: Path, sent: int) -> dict[str, object]:
     """Offer ``plot``, stream its first ``sent`` bytes, close: the receiver's final reply."""
-    session = Session(full.nas.ini)
+    session = HandReceiver(full.nas.ini)
     ready = session.offer(plot.name, plot.stat().st_size)
     assert ready["msg"] == "ready", ready
     stream(ready, plot.read_bytes()[:sent])
@@ -130,7 +86,7 @@ def broken_transfer(full: FullDrive, plot: Path, sent: int) -> dict[str, object]
 
 
 def whole_transfer(full: FullDrive, plot: Path) -> dict[str, object]:
-    session = Session(full.nas.ini)
+    session = HandReceiver(full.nas.ini)
     ready = session.offer(plot.name, plot.stat().st_size)
     assert ready["msg"] == "ready", ready
     stream(ready, plot.read_bytes())
@@ -217,7 +173,7 @@ def test_implausible_size_is_refused_before_any_reservation(tmp_path: Path, tmpf
                                                             plot_pool: list[Path]) -> None:
     full = full_drive(tmp_path, tmpfs, copy_plots)
     before = full.plots()
-    session = Session(full.nas.ini)
+    session = HandReceiver(full.nas.ini)
 
     reply = session.offer(plot_pool[VICTIMS].name, 9_900_000)
 

@@ -85,18 +85,3 @@ def test_a_young_plot_says_when_it_will_go(tmp_path: Path, copy_plots: CopyPlots
     assert result.returncode == 0
     assert "1 plot(s) not old enough yet (min_plot_age 3600 s), next in 3600 s" in result.stderr
 
-
-def test_a_hanging_nas_command_is_named_and_ended(tmp_path: Path, copy_plots: CopyPlots) -> None:
-    (tmp_path / "dst").mkdir()
-    hang = tmp_path / "hang"
-    hang.write_text("#!/bin/sh\nexec sleep 6173\n")  # a NAS command that never says hello
-    hang.chmod(0o755)
-    ini = tmp_path / "plotter.ini"
-    ini.write_text(f"[plotter]\nplot_dirs = {tmp_path}/dst\nstate_dir = {tmp_path}/state\nmin_plot_age = 0\n"
-                   f"[nas nas01]\ntransport = local\ncommand = {hang}\nconnect_timeout = 2\n")
-    copy_plots(tmp_path / "dst", 1)
-    result = run_cli("plotter", "--config", str(ini), "send", "--once", timeout=60)
-    assert result.returncode != 0
-    assert f"[nas nas01]: `{hang} receive` sent no hello within 2 s: is `command` right" in result.stderr
-    left = subprocess.run(["pgrep", "-f", "sleep 6173"], capture_output=True, text=True, timeout=10)
-    assert left.stdout == ""  # the hung command was ended, not left behind
