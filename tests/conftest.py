@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -63,3 +65,26 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSshd]:
     server = start_sshd(tmp_path_factory.mktemp("sshd"))
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_standin_plotter_left() -> Iterator[None]:
+    """Plot jobs a test left running end with it: the scheduler counts every plotter on the
+    machine (see plotter.plotting.byhand), so a leftover would hold the next test's jobs back.
+    Only stand-ins (run by this interpreter) are ended, never a real plotter of this machine."""
+    yield
+    from plotter.plotting import byhand, procs
+
+    mine = os.getpgid(0)
+    for job in byhand.find(set()):
+        found = procs.stat(job.pid)
+        try:
+            argv0 = Path(f"/proc/{job.pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+        except OSError:
+            continue
+        if found is None or argv0 != sys.executable:
+            continue
+        if found.pgid != mine:
+            os.killpg(found.pgid, signal.SIGKILL)  # a scheduled job: its runjob parent too
+        else:
+            os.kill(job.pid, signal.SIGKILL)

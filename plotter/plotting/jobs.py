@@ -82,7 +82,7 @@ def observe(row: JobRow) -> Observation:
     alive = row.pid is not None and row.proc_start is not None and procs.alive(row.pid, row.proc_start)
     lines = read_log(row)
     plot_id = logs.plot_id(lines, row.backend) if lines else None
-    return Observation(alive, phase_of(row, lines), plot_id, usage(row, plot_id))
+    return Observation(alive, phase_of(row, lines), plot_id, usage(spec_of(row), plot_id))
 
 
 def spec_of(row: JobRow) -> JobSpec:
@@ -91,12 +91,12 @@ def spec_of(row: JobRow) -> JobSpec:
                    tmp_dir=_path(row.tmp_dir), tmp2_dir=_path(row.tmp2_dir), compression=row.compression)
 
 
-def usage(row: JobRow, plot_id: str | None) -> dict[Path, int]:
+def usage(spec: JobSpec, plot_id: str | None) -> dict[Path, int]:
     """Bytes the job's temp files (and its finished plot) take now, per directory."""
     if plot_id is None:
         return {}
-    backend = get_backend(row.backend)
-    pairs = [*backend.temp_globs(spec_of(row), plot_id), (Path(row.dst_dir), backend.final_glob(plot_id))]
+    backend = get_backend(spec.backend)
+    pairs = [*backend.temp_globs(spec, plot_id), (spec.dst_dir, backend.final_glob(plot_id))]
     out: dict[Path, int] = {}
     for directory, pattern in pairs:
         out[directory] = out.get(directory, 0) + sum(_size(p) for p in directory.glob(pattern))

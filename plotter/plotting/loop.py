@@ -23,7 +23,7 @@ from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterConfig
 from plotter.discover import list_dirs
-from plotter.plotting import jobs
+from plotter.plotting import byhand, jobs
 from plotter.plotting.jobdb import JobDB, JobRow, opened
 from plotter.plotting.phase import START
 from plotter.plotting.schedule import Decision, Running, State, decide
@@ -111,7 +111,9 @@ class Scheduler:
 
 
 def pass_state(cfg: PlotterConfig, db: JobDB, running: list[Running], started: float, now: float) -> State:
-    """What one scheduling pass decides on (the view's status line decides on the same)."""
+    """What one scheduling pass decides on (the view's status line decides on the same): our jobs
+    and the plotters started by hand."""
+    running = [*running, *(hand_running(job) for job in byhand.outside(db))]
     return State(now=now, started=started, running=running, made=db.made(), last_start=db.last_starts(),
                  last_failure=db.last_failures(), rooms=measure_rooms(cfg, running),
                  waiting_plots=len(list_dirs(cfg.plotter.plot_dirs).seen), measured=db.measured())
@@ -123,6 +125,15 @@ def running_of(row: JobRow, obs: jobs.Observation) -> Running:
     tmp2 = Path(row.tmp2_dir) if row.tmp2_dir else None
     size = need(row.backend, row.k, row.compression, tmp2 is not None and tmp2 != tmp, tmp is not None)
     return Running(row.id, row.job, obs.phase, row.started_at, Placement(tmp, tmp2, Path(row.dst_dir), size, obs.used))
+
+
+def hand_running(job: byhand.HandJob) -> Running:
+    """A plotter started by hand, counted like a job of ours: its phase and the room it still needs."""
+    spec = job.spec
+    size = need(spec.backend, spec.k, spec.compression, spec.tmp2_dir not in (None, spec.tmp_dir),
+                spec.tmp_dir is not None)
+    place = Placement(spec.tmp_dir, spec.tmp2_dir, spec.dst_dir, size, jobs.usage(spec, job.plot_id))
+    return Running(-job.pid, byhand.BY_HAND, job.phase, job.started_at, place)
 
 
 def measure_rooms(cfg: PlotterConfig, running: list[Running]) -> dict[Path, DirRoom]:

@@ -68,7 +68,7 @@ def run_jobs(cfg: PlotterConfig, args: argparse.Namespace) -> int:
 
     with opened(cfg.plotter.state_dir) as db:
         if args.jobs_command is None:
-            rows = [_view(row) for row in db.all()]
+            rows = [_view(row) for row in db.all()] + _by_hand(db)
             paused = db.meta(PAUSED_KEY)
             print(json.dumps({"jobs": rows, "paused": paused}, indent=2) if args.json else render(rows, paused))
             return 0
@@ -105,11 +105,33 @@ def _view(row: JobRow, now: float | None = None) -> dict[str, Any]:
     end = row.ended_at if row.ended_at is not None else now
     return {
         "id": row.id, "job": row.job, "backend": row.backend, "k": row.k, "pid": row.pid, "phase": phase,
-        "started_at": datetime.fromtimestamp(row.started_at).astimezone().isoformat(timespec="seconds"),
+        "started_at": _iso(row.started_at),
         "elapsed": round(end - row.started_at, 1), "tmp_dir": row.tmp_dir, "dst_dir": row.dst_dir,
         "plot": row.plot_path.rsplit("/", 1)[-1] if row.plot_path else plot_id, "state": row.state,
-        "reason": reason, "log": row.log,
+        "reason": reason, "log": row.log, "by_hand": False,
     }
+
+
+def _by_hand(db: JobDB, now: float | None = None) -> list[dict[str, Any]]:
+    """Plotters this scheduler did not start, as rows: no id, so suspend/resume/kill do not take them."""
+    from plotter.plotting import byhand
+
+    now = time.time() if now is None else now
+    return [{
+        "id": None, "job": byhand.BY_HAND, "backend": job.spec.backend, "k": job.spec.k, "pid": job.pid,
+        "phase": str(job.phase), "started_at": _iso(job.started_at), "elapsed": round(now - job.started_at, 1),
+        "tmp_dir": _text(job.spec.tmp_dir), "dst_dir": str(job.spec.dst_dir), "plot": job.plot_id,
+        "state": "suspended" if job.suspended else "running", "reason": None,
+        "log": _text(job.log), "by_hand": True,
+    } for job in byhand.outside(db)]
+
+
+def _iso(when: float) -> str:
+    return datetime.fromtimestamp(when).astimezone().isoformat(timespec="seconds")
+
+
+def _text(value: object | None) -> str | None:
+    return None if value is None else str(value)
 
 
 COLUMNS = ("id", "job", "backend", "k", "pid", "phase", "started_at", "elapsed", "tmp_dir", "dst_dir", "state", "plot")

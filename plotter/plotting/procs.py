@@ -42,3 +42,15 @@ def group(pgid: int, proc: Path = PROC) -> list[ProcStat]:
             if found is not None and found.pgid == pgid and found.state != "Z":
                 members.append(found)
     return members
+
+
+def started_at(ticks: int, proc: Path = PROC) -> float:
+    """A process's start (clock ticks after boot, from its stat) as a Unix time."""
+    boot = 0.0
+    try:
+        for line in (proc / "stat").read_text().splitlines():
+            if line.startswith("btime "):
+                boot = float(line.split()[1])
+    except OSError:
+        pass  # without the boot time the start is only relative; still ordered
+    return boot + ticks / os.sysconf("SC_CLK_TCK")

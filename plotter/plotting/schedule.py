@@ -28,7 +28,7 @@ NEVER = float("-inf")
 
 @dataclass(frozen=True)
 class Running:
-    """A job that is running (or suspended) now."""
+    """A job that is running (or suspended) now; ``id`` is minus the pid for one started by hand."""
 
     id: int
     job: str
@@ -96,14 +96,20 @@ def _cfg(cfg: PlottingConfig, name: str) -> JobConfig:
 def _global_reason(cfg: PlottingConfig, state: State) -> str | None:
     settings = cfg.settings
     if len(state.running) >= settings.max_jobs:
-        return f"max_jobs: {len(state.running)} jobs running (limit {settings.max_jobs})"
-    in_phase1 = sum(1 for r in state.running if r.phase.major <= 1)
-    if settings.max_phase1 and in_phase1 >= settings.max_phase1:
-        return f"max_phase1: {in_phase1} jobs in phase 1 (limit {settings.max_phase1})"
+        return f"max_jobs: {_jobs(state.running)} running (limit {settings.max_jobs})"
+    in_phase1 = [r for r in state.running if r.phase.major <= 1]
+    if settings.max_phase1 and len(in_phase1) >= settings.max_phase1:
+        return f"max_phase1: {_jobs(in_phase1)} in phase 1 (limit {settings.max_phase1})"
     last = max(state.last_start.values(), default=NEVER)
     if state.now - last < settings.stagger:
         return _stagger("stagger", state.now - last, settings.stagger)
     return None
+
+
+def _jobs(running: Sequence[Running]) -> str:
+    """``3 jobs``, or ``3 jobs (1 started by hand)``."""
+    by_hand = sum(1 for r in running if r.id < 0)
+    return f"{len(running)} jobs" + (f" ({by_hand} started by hand)" if by_hand else "")
 
 
 def _job_reason(job: JobConfig, state: State, paused: str | None) -> str | None:

@@ -1,0 +1,73 @@
+"""A plotter started by hand (the chia stand-in, really plotting, relative dirs from its own cwd,
+its output in a log) is listed by ``jobs`` and counted by the scheduler's limits and room; the
+scheduler's own job is never taken for one."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from plotter.cli import main
+from plotter.plotting import byhand, jobs
+from plotter.plotting.backends import command
+from plotter.plotting.jobdb import opened
+from plotter.plotting.loop import Scheduler, hand_running
+from plotter.plotting.phase import Phase
+from tests.plotter.plotting.conftest import spec_for
+from tests.plotter.plotting.scheduling import make_config, rows, wait_for
+
+
+def start_by_hand(root: Path, standins: dict[str, Path]) -> tuple[subprocess.Popen[bytes], Path]:
+    """``chia plots create -t tmp -d dst > chia.log`` in ``root``, stopped in phase 1 with temp bytes written."""
+    for name in ("tmp", "dst"):
+        (root / name).mkdir(parents=True)
+    log = root / "chia.log"
+    argv = command(spec_for("chia", root, standins, "chia", tmp_dir=Path("tmp"), dst_dir=Path("dst")))
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, cwd=root, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    wait_for(lambda: "Starting phase 1/4" in log.read_text(), 60, "the hand job in phase 1")
+    wait_for(lambda: sum(p.stat().st_size for p in (root / "tmp").glob("*.tmp")), 60, "its temp files")
+    proc.send_signal(signal.SIGSTOP)
+    return proc, log
+
+
+def test_a_job_started_by_hand_is_listed_and_counted(tmp_path: Path, standins: dict[str, Path],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = make_config(tmp_path / "sched", standins["chia"], plotting="max_jobs = 2", k=20)
+    hand, log = start_by_hand(tmp_path / "hand", standins)
+    try:
+        scheduler = Scheduler(cfg)
+        assert len(scheduler.run_pass()[1]) == 1  # max_jobs 2: one more fits beside the hand job
+        with opened(cfg.plotter.state_dir) as db:
+            [ours] = db.all()
+            jobs.suspend(db, ours)  # both stay, whatever the machine's speed
+        decision, started = scheduler.run_pass()
+        assert started == [] and decision.waits["a"] == "max_jobs: 2 jobs (1 started by hand) running (limit 2)"
+
+        capsys.readouterr()
+        assert main(["--config", str(cfg.path), "jobs", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)["jobs"]
+        [mine] = [r for r in listed if not r["by_hand"]]
+        [found] = [r for r in listed if r["by_hand"]]
+        assert mine["id"] == ours.id and mine["state"] == "suspended"
+        root = tmp_path / "hand"
+        assert (found["id"], found["job"], found["pid"], found["backend"], found["k"], found["state"]) == \
+            (None, "(by hand)", hand.pid, "chia", 18, "suspended")
+        assert (found["tmp_dir"], found["dst_dir"], found["log"]) == (str(root / "tmp"), str(root / "dst"), str(log))
+        assert Phase.parse(found["phase"]) >= Phase(1, 0) and re.fullmatch(r"[0-9a-f]{64}", found["plot"])
+
+        [job] = byhand.find({ours.pid or 0})
+        held = hand_running(job).place
+        assert held.tmp_dir == root / "tmp" and held.need.tmp > 0 and held.used[root / "tmp"] > 0
+    finally:
+        hand.kill()
+        hand.wait(timeout=10)
+        with opened(cfg.plotter.state_dir) as db:
+            for row in db.all(live_only=True):
+                jobs.kill(db, row)
+    assert [r.state for r in rows(cfg)] == ["failed"]
