@@ -113,8 +113,12 @@ class Scheduler:
 def pass_state(cfg: PlotterConfig, db: JobDB, running: list[Running], started: float, now: float) -> State:
     """What one scheduling pass decides on (the view's status line decides on the same): our jobs
     and the plotters started by hand."""
-    running = [*running, *(hand_running(job) for job in byhand.outside(db))]
-    return State(now=now, started=started, running=running, made=db.made(), last_start=db.last_starts(),
+    by_hand = byhand.outside(db)
+    last_start = db.last_starts()
+    if by_hand:  # the global stagger counts their starts too (no section's own stagger does)
+        last_start[byhand.BY_HAND] = max(job.started_at for job in by_hand)
+    running = [*running, *(hand_running(job) for job in by_hand)]
+    return State(now=now, started=started, running=running, made=db.made(), last_start=last_start,
                  last_failure=db.last_failures(), rooms=measure_rooms(cfg, running),
                  waiting_plots=len(list_dirs(cfg.plotter.plot_dirs).seen), measured=db.measured())
 

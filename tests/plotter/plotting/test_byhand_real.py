@@ -71,3 +71,14 @@ def test_a_job_started_by_hand_is_listed_and_counted(tmp_path: Path, standins: d
             for row in db.all(live_only=True):
                 jobs.kill(db, row)
     assert [r.state for r in rows(cfg)] == ["failed"]
+
+
+def test_the_global_stagger_counts_a_start_by_hand(tmp_path: Path, standins: dict[str, Path]) -> None:
+    cfg = make_config(tmp_path / "sched", standins["chia"], plotting="max_jobs = 2\nstagger = 1h")
+    hand, _ = start_by_hand(tmp_path / "hand", standins)
+    try:
+        decision, started = Scheduler(cfg).run_pass()
+    finally:
+        hand.kill()
+        hand.wait(timeout=10)
+    assert started == [] and decision.waits["a"].startswith("stagger: ")
