@@ -4,13 +4,12 @@ Both directions run two stages over a small pool of page-aligned buffers: one
 thread moves bytes in, the calling thread moves them out, so disk and network
 overlap. The hash is computed in the same pass as the I/O (borg-style): on the
 sender right after each read, on the receiver right before each write, so what
-is hashed is exactly what was read or written.
+is hashed is exactly what was read or written. The receiving half is :mod:`common.sink`.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import mmap
 import os
 import queue
@@ -21,13 +20,13 @@ from collections.abc import Callable
 
 import xxhash
 
-from common.errors import AppError, DiskWriteError, NoSpaceError, TransferError
+from common.errors import TransferError
 
 CHUNK = 8 * 1024 * 1024
 DEPTH = 4
 WRITERS = 2
 IO_TIMEOUT = 60.0
-_ALIGN = 4096
+ALIGN = 4096
 PIECE = 1024 * 1024
 MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)  # Linux 5.14+; Python names it from 3.13
 
@@ -96,7 +95,7 @@ def send_file(sock: socket.socket, path: str, size: int, *, bwlimit: int = 0,
     TransferError for this plot, not a SIGBUS for the whole sender.
     """
     if bwlimit:
-        chunk = max(64 * 1024, min(chunk, bwlimit // 10) // _ALIGN * _ALIGN)
+        chunk = max(64 * 1024, min(chunk, bwlimit // 10) // ALIGN * ALIGN)
     hasher = new_hasher()
     throttle = _Throttle(bwlimit)
     try:
@@ -111,7 +110,7 @@ def send_file(sock: socket.socket, path: str, size: int, *, bwlimit: int = 0,
             _send_hashed(sock, fd, mapped, hasher, chunk, throttle, progress)
         sock.shutdown(socket.SHUT_WR)
     except OSError as exc:
-        raise TransferError(f"sending {os.path.basename(path)}: {_describe(exc)}") from None
+        raise TransferError(f"sending {os.path.basename(path)}: {describe(exc)}") from None
     finally:
         os.close(fd)
     return hasher.hexdigest()
@@ -168,150 +167,7 @@ class _Throttle:
                 time.sleep(ahead)
 
 
-def open_for_receive(path: str, direct: bool) -> tuple[int, bool]:
-    """Create ``path`` exclusively; try O_DIRECT first so a NAS's page cache is not flooded."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-    if direct and hasattr(os, "O_DIRECT"):
-        try:
-            return os.open(path, flags | os.O_DIRECT, 0o644), True
-        except OSError as exc:
-            if exc.errno != errno.EINVAL:  # EINVAL: this filesystem has no O_DIRECT (tmpfs)
-                raise
-    return os.open(path, flags, 0o644), False
-
-
-def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
-                  progress: Progress | None = None, chunk: int = CHUNK, writers: int = WRITERS,
-                  before_write: Progress | None = None) -> str:
-    """Read exactly ``size`` bytes from ``sock`` into ``fd``; return the hex digest.
-
-    This thread receives into whole buffers and hashes each segment as it
-    arrives (while still in cache); ``writers`` threads pwrite full buffers at
-    their offsets, so a disk sees more than one write in flight (measured here:
-    O_DIRECT at queue depth 2 beats depth 1 by a fifth). With O_DIRECT every
-    buffer but the last is aligned; the unaligned tail is written last, after
-    O_DIRECT is switched off on the descriptor.
-
-    ``before_write(end)`` runs once a buffer's bytes have arrived and before any of them
-    is written, with the end offset they reach: replacement makes room there, just in time.
-    """
-    hasher = new_hasher()
-    pool = _WriterPool(fd, chunk, writers)
-    offset, tail = 0, None
-    try:
-        while offset < size:
-            buf = pool.take()
-            n = min(chunk, size - offset)
-            if _recv_fill(sock, memoryview(buf)[:n], hasher) < n:
-                raise TransferError(f"stream ended {size - offset} bytes early")
-            if before_write:
-                before_write(offset + n)
-            if direct and n % _ALIGN:
-                tail = (buf, n, offset)
-            else:
-                pool.write(buf, n, offset)
-            offset += n
-            if progress:
-                progress(offset)
-        pool.finish()
-        if tail is not None:
-            _write_tail(fd, *tail)
-        if sock.recv(1):
-            raise TransferError("peer sent more bytes than it announced")
-    except OSError as exc:
-        raise TransferError(f"receiving: {_describe(exc)}") from None
-    finally:
-        pool.finish(raise_error=False)  # never leave writer threads behind
-    return hasher.hexdigest()
-
-
-def _recv_fill(sock: socket.socket, view: memoryview, hasher: xxhash.xxh3_128) -> int:
-    got = 0
-    while got < len(view):
-        n = sock.recv_into(view[got:])
-        if n == 0:
-            break
-        hasher.update(view[got:got + n])
-        got += n
-    return got
-
-
-def _write_tail(fd: int, buf: mmap.mmap, n: int, offset: int) -> None:
-    """The unaligned last piece, written with O_DIRECT switched off on the descriptor."""
-    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
-    try:
-        _pwrite_all(fd, memoryview(buf)[:n], offset)
-    except OSError as exc:
-        raise disk_error(exc) from None
-
-
-def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
-    done = 0
-    while done < len(view):
-        done += os.pwrite(fd, view[done:], offset + done)
-
-
-class _WriterPool:
-    """Threads that pwrite filled buffers and hand them back; the first error wins."""
-
-    def __init__(self, fd: int, chunk: int, count: int) -> None:
-        self.fd = fd
-        self.free: queue.Queue[mmap.mmap] = queue.Queue()
-        for _ in range(DEPTH + count):
-            self.free.put(mmap.mmap(-1, chunk))  # page-aligned, as O_DIRECT wants
-        self.full: queue.Queue[tuple[mmap.mmap, int, int] | None] = queue.Queue()
-        self.errors: list[OSError] = []
-        self.threads = [threading.Thread(target=self._run, name="stream-writer", daemon=True)
-                        for _ in range(count)]
-        for thread in self.threads:
-            thread.start()
-
-    def _run(self) -> None:
-        while (item := self.full.get()) is not None:
-            buf, n, offset = item
-            try:
-                if not self.errors:
-                    _pwrite_all(self.fd, memoryview(buf)[:n], offset)
-            except OSError as exc:
-                self.errors.append(exc)
-            finally:
-                self.free.put(buf)
-
-    def take(self) -> mmap.mmap:
-        self._raise_error()
-        try:
-            return self.free.get(timeout=IO_TIMEOUT)
-        except queue.Empty:
-            raise TransferError(f"the disk accepted nothing for {IO_TIMEOUT:.0f} s") from None
-
-    def write(self, buf: mmap.mmap, n: int, offset: int) -> None:
-        self.full.put((buf, n, offset))
-
-    def finish(self, raise_error: bool = True) -> None:
-        """Wait for queued writes; raise the first write error. Safe to call twice."""
-        if self.threads:
-            for _ in self.threads:
-                self.full.put(None)
-            for thread in self.threads:
-                thread.join(timeout=IO_TIMEOUT)
-            self.threads = []
-        if raise_error:
-            self._raise_error()
-
-    def _raise_error(self) -> None:
-        if self.errors:
-            raise disk_error(self.errors[0])
-
-
-def disk_error(exc: OSError) -> AppError:
-    """A failed write to the receiving drive, told apart from a network failure: a full
-    drive is a NoSpaceError (its reason must reach the plotter's log and history)."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return NoSpaceError(f"the drive filled up: {exc.strerror}")
-    return DiskWriteError(f"writing to the drive: {exc.strerror or exc}", exc.errno, "write")
-
-
-def _describe(exc: OSError) -> str:
+def describe(exc: OSError) -> str:
     if isinstance(exc, TimeoutError | socket.timeout):
         return f"no data for {IO_TIMEOUT:.0f} s (timed out)"
     return exc.strerror or str(exc)

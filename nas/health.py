@@ -57,7 +57,7 @@ def failing_reason(exc: BaseException) -> str | None:
 def enospc_stage(exc: BaseException) -> str | None:
     """The step that ran out of space ("write", "fsync", ...), or None for another error. Pure."""
     if isinstance(exc, NoSpaceError):
-        return "write"  # common.stream.disk_error: a pwrite answered ENOSPC or EDQUOT
+        return "write"  # common.sink.disk_error: a pwrite answered ENOSPC or EDQUOT
     if isinstance(exc, DiskWriteError) and exc.errno == errno.ENOSPC:
         return exc.stage
     return None

@@ -37,8 +37,9 @@ from common.errors import (
 )
 from common.plotfile import check_plot_file, parse_name
 from common.plotformat.sizes import check_plausible_size
+from common.sink import open_for_receive, receive_to_fd
 from common.statedir import ensure_state_dir
-from common.stream import IO_TIMEOUT, open_for_receive, receive_to_fd
+from common.stream import IO_TIMEOUT
 from nas.config import NasConfig
 from nas.dataport import accept_with_token, listen
 from nas.drives import part_path

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from common.errors import DiskWriteError, NoSpaceError, TransferError
-from common.stream import disk_error, hash_file, open_for_receive, receive_to_fd, send_file
+from common.sink import disk_error, open_for_receive, receive_to_fd
+from common.stream import hash_file, send_file
 
 CHUNK = 64 * 1024
 
