@@ -110,10 +110,11 @@ class Scheduler:
             log.error("plotting alerts failed: %s", exc)
 
 
-def pass_state(cfg: PlotterConfig, db: JobDB, running: list[Running], started: float, now: float) -> State:
+def pass_state(cfg: PlotterConfig, db: JobDB, running: list[Running], started: float, now: float,
+               by_hand: list[byhand.HandJob] | None = None) -> State:
     """What one scheduling pass decides on (the view's status line decides on the same): our jobs
-    and the plotters started by hand."""
-    by_hand = byhand.outside(db)
+    and the plotters started by hand (``by_hand``, read from /proc when not given)."""
+    by_hand = byhand.outside(db) if by_hand is None else by_hand
     last_start = db.last_starts()
     if by_hand:  # the global stagger counts their starts too (no section's own stagger does)
         last_start[byhand.BY_HAND] = max(job.started_at for job in by_hand)

@@ -83,9 +83,14 @@ class PlotView(LiveView[data.Snapshot]):
         self.say(None)
 
     def _selected_job(self) -> data.JobLine | None:
-        if self.snapshot is None:
+        """The selected job of the scheduler's own; says why not when there is none."""
+        job = None if self.snapshot is None else next((j for j in self.snapshot.jobs if j.id == self.selected), None)
+        if job is None:
+            self.say("no job selected")
+        elif job.by_hand:
+            self.say(f"pid {job.pid} was started by hand: only plot-manager's own jobs can be acted on")
             return None
-        return next((j for j in self.snapshot.jobs if j.id == self.selected), None)
+        return job
 
     def action_suspend(self) -> None:
         self._act("suspend", "suspended")
@@ -96,7 +101,6 @@ class PlotView(LiveView[data.Snapshot]):
     def action_kill(self) -> None:
         job = self._selected_job()
         if job is None:
-            self.say("no job selected")
             return
         question = f"Kill job {job.id} ({job.job}, phase {job.phase})? Its temp files are removed."
         self.push_screen(Confirm(question), lambda yes: self._act("kill", "killed") if yes else self.say("not killed"))
@@ -104,7 +108,6 @@ class PlotView(LiveView[data.Snapshot]):
     def _act(self, action: str, done: str) -> None:
         job = self._selected_job()
         if job is None:
-            self.say("no job selected")
             return
         self.say(f"job {job.id}: {action}…")
         self.background(lambda: self._run_action(job.id, action, done), f"view-{action}")

@@ -18,6 +18,8 @@ from typing import Any
 
 from common.errors import AppError
 from plotter.config import PlotterConfig
+from plotter.plotting import byhand
+from plotter.plotting.byhand import BY_HAND, HandJob
 from plotter.plotting.jobdb import JobRow, db_path, opened
 from plotter.plotting.jobs import Observation
 from plotter.plotting.jobs import observe as observe_job
@@ -57,6 +59,10 @@ class JobLine:
     dst_dir: str
     state: str  # starting, running, suspended, done, failed; "ended" while not yet recorded
     reason: str | None = None
+
+    @property
+    def by_hand(self) -> bool:
+        return self.id < 0
 
     @property
     def live(self) -> bool:
@@ -138,12 +144,20 @@ def job_line(row: JobRow, obs: Observation | None, now: float) -> JobLine:
 
 
 def job_lines(rows: Iterable[JobRow], live: Mapping[JobRow, Observation], now: float,
-              ended_shown: int = ENDED_SHOWN) -> list[JobLine]:
-    """Live jobs (oldest first), then the last few that ended (newest first). Pure."""
+              by_hand: Iterable[HandJob] = (), ended_shown: int = ENDED_SHOWN) -> list[JobLine]:
+    """Live jobs (oldest first), those started by hand, then the last few that ended (newest first). Pure."""
     rows = list(rows)
     ended = sorted((r for r in rows if not r.live), key=lambda r: (r.ended_at or r.started_at, r.id), reverse=True)
-    return [job_line(r, live.get(r), now) for r in rows if r.live] + [job_line(r, None, now)
-                                                                    for r in ended[:ended_shown]]
+    return ([job_line(r, live.get(r), now) for r in rows if r.live] + [hand_line(j, now) for j in by_hand]
+            + [job_line(r, None, now) for r in ended[:ended_shown]])
+
+
+def hand_line(job: HandJob, now: float) -> JobLine:
+    """A plotter started by hand: its id is minus its pid (the view acts only on the scheduler's jobs)."""
+    spec = job.spec
+    return JobLine(-job.pid, BY_HAND, spec.backend, spec.k, job.pid, job.phase, now - job.started_at,
+                   None if spec.tmp_dir is None else str(spec.tmp_dir), str(spec.dst_dir),
+                   "suspended" if job.suspended else "running")
 
 
 def transfer_lines(running: Iterable[Mapping[str, Any]]) -> list[TransferLine]:
@@ -175,7 +189,7 @@ def dir_lines(cfg: PlotterConfig, jobs: Iterable[JobLine], waiting: Iterable[Map
     out = []
     for path, kinds in roles.items():
         free, total = _room(path)
-        headed = tuple(j.id for j in live if str(path) in (j.tmp_dir, j.dst_dir))
+        headed = tuple(j.id for j in live if str(path) in (j.tmp_dir, j.dst_dir) and not j.by_hand)
         out.append(DirLine(str(path), tuple(kinds), free, total, headed, waits.get(str(path), 0)))
     return out
 
@@ -248,8 +262,9 @@ def build(cfg: PlotterConfig, now: float | None = None, observe: Observe = obser
         with opened(state_dir) as db:
             rows = db.all()
             live = {r: observe(r) for r in rows if r.live}
-            line = schedule_line(cfg, build_state(cfg, db, live, now), scheduler_running(cfg))
-        return {"jobs": tuple(job_lines(rows, live, now)), "rows": rows, "schedule": line}
+            by_hand = byhand.outside(db)
+            line = schedule_line(cfg, build_state(cfg, db, live, now, by_hand), scheduler_running(cfg))
+        return {"jobs": tuple(job_lines(rows, live, now, by_hand)), "rows": rows, "schedule": line}
 
     def transfers_part() -> dict[str, Any]:
         from plotter.status import collect

@@ -28,7 +28,7 @@ def clock(at: float) -> str:
 def job_widths(width: int) -> tuple[list[str], list[int], frozenset[int]]:
     wide = width >= WIDE
     titles = ["ID", "JOB", "BACKEND", "K", "PHASE", "", "ELAPSED", "TMP", "DST", "STATE"]
-    widths = [3, 8, 7, 2, 5, 16 if wide else 8, 7, 0, 0, 9]
+    widths = [3, 9, 7, 2, 5, 16 if wide else 8, 7, 0, 0, 9]  # JOB: "(by hand)" fits
     if wide:
         titles.insert(1, "PID")
         widths.insert(1, 7)
@@ -40,7 +40,8 @@ def job_widths(width: int) -> tuple[list[str], list[int], frozenset[int]]:
 
 
 def job_row(job: JobLine, titles: list[str], widths: list[int]) -> list[str]:
-    values = {"ID": str(job.id), "PID": str(job.pid or "-"), "JOB": job.job, "BACKEND": job.backend, "K": str(job.k),
+    values = {"ID": "-" if job.by_hand else str(job.id), "PID": str(job.pid or "-"), "JOB": job.job,
+              "BACKEND": job.backend, "K": str(job.k),
               "PHASE": str(job.phase), "": bar(job.fraction, widths[titles.index("")]),
               "ELAPSED": duration(job.elapsed), "STATE": job.state}
     for column, path in (("TMP", job.tmp_dir), ("DST", job.dst_dir)):

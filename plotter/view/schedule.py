@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from common.locking import is_locked
 from plotter.config import PlotterConfig
+from plotter.plotting.byhand import HandJob
 from plotter.plotting.config import PlottingConfig
 from plotter.plotting.jobdb import JobDB, JobRow
 from plotter.plotting.jobs import Observation
@@ -28,11 +29,12 @@ class ScheduleLine:
     paused: str | None = None  # backpressure
 
 
-def build_state(cfg: PlotterConfig, db: JobDB, live: Mapping[JobRow, Observation], now: float) -> State:
+def build_state(cfg: PlotterConfig, db: JobDB, live: Mapping[JobRow, Observation], now: float,
+                by_hand: list[HandJob] | None = None) -> State:
     """The state a dry-run pass decides on: every live row counts, as in ``plot --dry-run``."""
     started = db.meta(STARTED_KEY)
     return pass_state(cfg, db, [running_of(row, obs) for row, obs in live.items()],
-                      now if started is None else float(started), now)
+                      now if started is None else float(started), now, by_hand)
 
 
 def wake_times(cfg: PlottingConfig, state: State) -> list[float]:

@@ -15,7 +15,8 @@ from chiapos import DiskProver
 
 from common.plotfile import parse_name
 from tests.helpers import make_nas, popen_cli, run_cli, wait_for
-from tests.plotter.plotting.conftest import FARMER, POOL, standins
+from tests.plotter.conftest import standins
+from tests.plotter.plotting.conftest import FARMER, POOL
 from tests.sshd import LocalSshd
 
 __all__ = ["standins"]  # the fixture, used by name

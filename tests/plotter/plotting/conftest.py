@@ -10,7 +10,6 @@ import pytest
 
 from plotter.plotting.backends import JobSpec, command
 from plotter.plotting.phase import Phase
-from tests.plotter.plotting.standins import install
 
 FARMER = "8" + "a1" * 47 + "b"
 POOL = "9" + "c2" * 47 + "d"
@@ -24,11 +23,6 @@ class Run:
     log: Path
     lines: list[str]
     returncode: int
-
-
-@pytest.fixture(scope="session")
-def standins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return install(tmp_path_factory.mktemp("standin-bin"))
 
 
 def spec_for(backend: str, root: Path, standins: dict[str, Path], executable: str, **changes: object) -> JobSpec:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from plotter import config as plotter_config
 from plotter.config import PlotterConfig
+from plotter.plotting.backends import command
 from plotter.plotting.jobdb import JobRow, opened
 from plotter.plotting.loop import Scheduler
 from tests.helpers import wait_for
-from tests.plotter.plotting.conftest import FARMER, POOL
+from tests.plotter.plotting.conftest import FARMER, POOL, spec_for
 
-__all__ = ["make_config", "rows", "run_until", "wait_for"]
+__all__ = ["make_config", "rows", "run_until", "start_by_hand", "wait_for"]
 
 DEADLINE = 120.0
 
@@ -70,3 +73,17 @@ def overlap(a: JobRow, b: JobRow) -> bool:
     a_end = a.ended_at if a.ended_at is not None else float("inf")
     b_end = b.ended_at if b.ended_at is not None else float("inf")
     return a.started_at < b_end and b.started_at < a_end
+
+
+def start_by_hand(root: Path, standins: dict[str, Path]) -> tuple[subprocess.Popen[bytes], Path]:
+    """``chia plots create -t tmp -d dst > chia.log`` in ``root``, stopped in phase 1 with temp bytes written."""
+    for name in ("tmp", "dst"):
+        (root / name).mkdir(parents=True)
+    log = root / "chia.log"
+    argv = command(spec_for("chia", root, standins, "chia", tmp_dir=Path("tmp"), dst_dir=Path("dst")))
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, cwd=root, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    wait_for(lambda: "Starting phase 1/4" in log.read_text(), 60, "the hand job in phase 1")
+    wait_for(lambda: sum(p.stat().st_size for p in (root / "tmp").glob("*.tmp")), 60, "its temp files")
+    proc.send_signal(signal.SIGSTOP)
+    return proc, log

@@ -6,34 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from plotter.cli import main
 from plotter.plotting import byhand, jobs
-from plotter.plotting.backends import command
 from plotter.plotting.jobdb import opened
 from plotter.plotting.loop import Scheduler, hand_running
 from plotter.plotting.phase import Phase
-from tests.plotter.plotting.conftest import spec_for
-from tests.plotter.plotting.scheduling import make_config, rows, wait_for
-
-
-def start_by_hand(root: Path, standins: dict[str, Path]) -> tuple[subprocess.Popen[bytes], Path]:
-    """``chia plots create -t tmp -d dst > chia.log`` in ``root``, stopped in phase 1 with temp bytes written."""
-    for name in ("tmp", "dst"):
-        (root / name).mkdir(parents=True)
-    log = root / "chia.log"
-    argv = command(spec_for("chia", root, standins, "chia", tmp_dir=Path("tmp"), dst_dir=Path("dst")))
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=root, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    wait_for(lambda: "Starting phase 1/4" in log.read_text(), 60, "the hand job in phase 1")
-    wait_for(lambda: sum(p.stat().st_size for p in (root / "tmp").glob("*.tmp")), 60, "its temp files")
-    proc.send_signal(signal.SIGSTOP)
-    return proc, log
+from tests.plotter.plotting.scheduling import make_config, rows, start_by_hand
 
 
 def test_a_job_started_by_hand_is_listed_and_counted(tmp_path: Path, standins: dict[str, Path],
