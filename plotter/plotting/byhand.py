@@ -1,5 +1,7 @@
 """Plot jobs this scheduler did not start (by hand, or by another manager), found in /proc by their
-command line as plotman does: the limits and the room on each disk count them, ``jobs`` lists them.
+command line as plotman does. Those that use one of this config's tmp, tmp2 or dst dirs count
+towards its limits and the room on its disks, and ``jobs`` lists them; a plotter working only in
+other dirs is someone else's (another plotyard's, another user's) and is left out.
 
 Their phase and plot id come from their log when their standard output is a file (``chia plots
 create ... > log``); otherwise they count as just started, in phase 1, the cautious reading.
@@ -8,7 +10,7 @@ create ... > log``); otherwise they count as just started, in phase 1, the cauti
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from plotter.plotting import cmdline, logs, procs
@@ -31,10 +33,12 @@ class HandJob:
     plot_id: str | None = None
 
 
-def outside(db: JobDB) -> list[HandJob]:
-    """Plotters running outside the process groups of the jobs ``db`` holds as live (each job's
-    group is its runjob parent's pid)."""
-    return find({row.pid for row in db.all(live_only=True) if row.pid is not None})
+def outside(db: JobDB, dirs: set[Path]) -> list[HandJob]:
+    """Plotters using one of ``dirs``, outside the process groups of the jobs ``db`` holds as live
+    (each job's group is its runjob parent's pid)."""
+    mine = {_real(d) for d in dirs}
+    return [job for job in find({row.pid for row in db.all(live_only=True) if row.pid is not None})
+            if mine & {_real(d) for d in (job.spec.tmp_dir, job.spec.tmp2_dir, job.spec.dst_dir) if d is not None}]
 
 
 def find(own_groups: set[int], proc: Path = procs.PROC) -> list[HandJob]:
@@ -54,14 +58,13 @@ def _job(pid: int, own_groups: set[int], proc: Path) -> HandJob | None:
         argv = (proc / str(pid) / "cmdline").read_bytes().decode("utf-8", "replace").split("\0")[:-1]
     except OSError:
         return None  # gone, or not ours to read
-    invocation = cmdline.parse(argv)
+    spec = cmdline.parse(argv)
     stat = procs.stat(pid, proc)
-    if invocation is None or stat is None or stat.pgid in own_groups or stat.state == "Z":
+    if spec is None or stat is None or stat.pgid in own_groups or stat.state == "Z":
         return None
     cwd = _link(proc / str(pid) / "cwd") or Path("/")
-    spec = JobSpec(backend=invocation.backend, dst_dir=cwd / invocation.dst_dir, farmer_key="", k=invocation.k,
-                   tmp_dir=_under(cwd, invocation.tmp_dir), tmp2_dir=_under(cwd, invocation.tmp2_dir),
-                   compression=invocation.compression)
+    spec = replace(spec, dst_dir=cwd / spec.dst_dir, tmp_dir=_under(cwd, spec.tmp_dir),
+                   tmp2_dir=_under(cwd, spec.tmp2_dir))
     log = _link(proc / str(pid) / "fd" / "1")
     lines = _read_log(log) if log is not None else []
     return HandJob(pid, spec, procs.started_at(stat.start, proc), stat.state == "T", log if lines else None,
@@ -79,6 +82,10 @@ def _read_log(path: Path) -> list[str]:
         return []
 
 
+def _real(path: Path) -> str:
+    return os.path.realpath(path)  # one dir however it is spelled (symlinks, "..", a trailing slash)
+
+
 def _link(path: Path) -> Path | None:
     try:
         return Path(os.readlink(path))
@@ -86,5 +93,5 @@ def _link(path: Path) -> Path | None:
         return None
 
 
-def _under(cwd: Path, directory: str | None) -> Path | None:
+def _under(cwd: Path, directory: Path | None) -> Path | None:
     return None if directory is None else cwd / directory

@@ -4,29 +4,21 @@ started by hand (see :mod:`plotter.plotting.byhand`). Pure.
 The option names are the plotters' own (the same sources the backends cite): chia-blockchain
 ``create_cmd`` (click), madMAx ``chia_plot.cpp`` (cxxopts), bladebit ``main.cpp`` and the
 diskplot/cudaplot ``ParseCLI``. Each takes ``-x VALUE``; click and cxxopts also ``--long=VALUE``,
-and click ``-xVALUE``. A relative directory is left relative: the caller knows the process's cwd.
+and click ``-xVALUE``. The answer is a :class:`JobSpec` without keys (file names and room do not
+depend on them); a relative directory is left relative: the caller knows the process's cwd.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
+
+from plotter.plotting.backends import JobSpec
 
 _INTERPRETER = re.compile(r"python[0-9.]*")
 MADMAX_NAMES = ("chia_plot", "chia_plot_k34")
 BLADEBIT_COMMANDS = {"ramplot": "bladebit", "diskplot": "bladebit-disk", "cudaplot": "bladebit-cuda"}
-
-
-@dataclass(frozen=True)
-class Invocation:
-    backend: str
-    k: int
-    dst_dir: str
-    tmp_dir: str | None = None
-    tmp2_dir: str | None = None
-    compression: int = 0
 
 
 # Per plotter: option -> field, for the options whose value matters here or would otherwise be
@@ -56,7 +48,7 @@ def program(argv: Sequence[str]) -> tuple[str, list[str]]:
     return (PurePath(words[0]).name, words[1:]) if words else ("", [])
 
 
-def parse(argv: Sequence[str]) -> Invocation | None:
+def parse(argv: Sequence[str]) -> JobSpec | None:
     """What the command line plots, or None when it is not a plotter making plots."""
     name, args = program(argv)
     try:
@@ -96,19 +88,24 @@ def options(args: Sequence[str], table: dict[str, str], attached: bool = False) 
     return found, positional
 
 
-def _chia(args: Sequence[str]) -> Invocation:
+def spec(backend: str, k: int, dst: str, tmp: str | None, tmp2: str | None, level: int = 0) -> JobSpec:
+    return JobSpec(backend=backend, dst_dir=Path(dst), farmer_key="", k=k, tmp_dir=None if tmp is None else Path(tmp),
+                   tmp2_dir=None if tmp2 is None else Path(tmp2), compression=level)
+
+
+def _chia(args: Sequence[str]) -> JobSpec:
     got, _ = options(args, _CHIA, attached=True)
     # click defaults in create_cmd: -k 32, -t and -d the current directory
-    return Invocation("chia", int(got.get("k", 32)), got.get("dst", "."), got.get("tmp", "."), got.get("tmp2"))
+    return spec("chia", int(got.get("k", 32)), got.get("dst", "."), got.get("tmp", "."), got.get("tmp2"))
 
 
-def _madmax(args: Sequence[str]) -> Invocation:
+def _madmax(args: Sequence[str]) -> JobSpec:
     got, _ = options(args, _MADMAX)
     # chia_plot: empty tmpdir and finaldir mean the current directory
-    return Invocation("madmax", int(got.get("k", 32)), got.get("dst") or ".", got.get("tmp") or ".", got.get("tmp2"))
+    return spec("madmax", int(got.get("k", 32)), got.get("dst") or ".", got.get("tmp") or ".", got.get("tmp2"))
 
 
-def _bladebit(args: Sequence[str]) -> Invocation | None:
+def _bladebit(args: Sequence[str]) -> JobSpec | None:
     at = _first_positional(args, _BLADEBIT_GLOBAL)
     if at is None or args[at] not in BLADEBIT_COMMANDS:
         return None
@@ -117,8 +114,8 @@ def _bladebit(args: Sequence[str]) -> Invocation | None:
     if not positional:
         return None  # no out dir: bladebit would refuse to start
     # bladebit makes k32 only (the backends say so too)
-    return Invocation(BLADEBIT_COMMANDS[args[at]], 32, positional[-1], tail.get("tmp"), tail.get("tmp2"),
-                      int(head.get("level", 0)))
+    return spec(BLADEBIT_COMMANDS[args[at]], 32, positional[-1], tail.get("tmp"), tail.get("tmp2"),
+                int(head.get("level", 0)))
 
 
 def _first_positional(args: Sequence[str], table: dict[str, str]) -> int | None:

@@ -121,6 +121,14 @@ class PlottingConfig:
     def job(self, name: str) -> JobConfig | None:
         return next((job for job in self.jobs if job.name == name), None)
 
+    @property
+    def dirs(self) -> set[Path]:
+        """Every tmp, tmp2 and dst dir of every job section."""
+        found: set[Path] = set()
+        for job in self.jobs:
+            found.update(job.tmp_dirs, job.dst_dirs, [job.tmp2_dir] if job.tmp2_dir else [])
+        return found
+
 
 def load_plotting(path: Path, parser: configparser.ConfigParser, plot_dirs: tuple[Path, ...],
                   state_dir: Path) -> PlottingConfig:

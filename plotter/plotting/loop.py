@@ -114,7 +114,7 @@ def pass_state(cfg: PlotterConfig, db: JobDB, running: list[Running], started: f
                by_hand: list[byhand.HandJob] | None = None) -> State:
     """What one scheduling pass decides on (the view's status line decides on the same): our jobs
     and the plotters started by hand (``by_hand``, read from /proc when not given)."""
-    by_hand = byhand.outside(db) if by_hand is None else by_hand
+    by_hand = byhand.outside(db, cfg.plotting.dirs) if by_hand is None else by_hand
     last_start = db.last_starts()
     if by_hand:  # the global stagger counts their starts too (no section's own stagger does)
         last_start[byhand.BY_HAND] = max(job.started_at for job in by_hand)
@@ -142,9 +142,7 @@ def hand_running(job: byhand.HandJob) -> Running:
 
 
 def measure_rooms(cfg: PlotterConfig, running: list[Running]) -> dict[Path, DirRoom]:
-    dirs: set[Path] = set()
-    for job in cfg.plotting.jobs:
-        dirs.update(job.tmp_dirs, job.dst_dirs, [job.tmp2_dir] if job.tmp2_dir else [])
+    dirs = cfg.plotting.dirs
     for r in running:
         dirs.update(d for d in (r.place.tmp_dir, r.place.tmp2_dir, r.place.dst_dir) if d is not None)
     rooms = {}

@@ -68,7 +68,7 @@ def run_jobs(cfg: PlotterConfig, args: argparse.Namespace) -> int:
 
     with opened(cfg.plotter.state_dir) as db:
         if args.jobs_command is None:
-            rows = [_view(row) for row in db.all()] + _by_hand(db)
+            rows = [_view(row) for row in db.all()] + _by_hand(cfg, db)
             paused = db.meta(PAUSED_KEY)
             print(json.dumps({"jobs": rows, "paused": paused}, indent=2) if args.json else render(rows, paused))
             return 0
@@ -112,7 +112,7 @@ def _view(row: JobRow, now: float | None = None) -> dict[str, Any]:
     }
 
 
-def _by_hand(db: JobDB, now: float | None = None) -> list[dict[str, Any]]:
+def _by_hand(cfg: PlotterConfig, db: JobDB, now: float | None = None) -> list[dict[str, Any]]:
     """Plotters this scheduler did not start, as rows: no id, so suspend/resume/kill do not take them."""
     from plotter.plotting import byhand
 
@@ -123,7 +123,7 @@ def _by_hand(db: JobDB, now: float | None = None) -> list[dict[str, Any]]:
         "tmp_dir": _text(job.spec.tmp_dir), "dst_dir": str(job.spec.dst_dir), "plot": job.plot_id,
         "state": "suspended" if job.suspended else "running", "reason": None,
         "log": _text(job.log), "by_hand": True,
-    } for job in byhand.outside(db)]
+    } for job in byhand.outside(db, cfg.plotting.dirs)]
 
 
 def _iso(when: float) -> str:

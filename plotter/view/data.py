@@ -262,7 +262,7 @@ def build(cfg: PlotterConfig, now: float | None = None, observe: Observe = obser
         with opened(state_dir) as db:
             rows = db.all()
             live = {r: observe(r) for r in rows if r.live}
-            by_hand = byhand.outside(db)
+            by_hand = byhand.outside(db, cfg.plotting.dirs)
             line = schedule_line(cfg, build_state(cfg, db, live, now, by_hand), scheduler_running(cfg))
         return {"jobs": tuple(job_lines(rows, live, now, by_hand)), "rows": rows, "schedule": line}
 

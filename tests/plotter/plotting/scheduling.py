@@ -75,15 +75,17 @@ def overlap(a: JobRow, b: JobRow) -> bool:
     return a.started_at < b_end and b.started_at < a_end
 
 
-def start_by_hand(root: Path, standins: dict[str, Path]) -> tuple[subprocess.Popen[bytes], Path]:
-    """``chia plots create -t tmp -d dst > chia.log`` in ``root``, stopped in phase 1 with temp bytes written."""
-    for name in ("tmp", "dst"):
-        (root / name).mkdir(parents=True)
+def start_by_hand(root: Path, standins: dict[str, Path], tmp: str = "t0",
+                  dst: str = "dst") -> tuple[subprocess.Popen[bytes], Path]:
+    """``chia plots create -t TMP -d DST > chia.log`` run in ``root`` (relative dirs), stopped in
+    phase 1 once it has written temp bytes."""
+    for name in (tmp, dst):
+        (root / name).mkdir(parents=True, exist_ok=True)
     log = root / "chia.log"
-    argv = command(spec_for("chia", root, standins, "chia", tmp_dir=Path("tmp"), dst_dir=Path("dst")))
+    argv = command(spec_for("chia", root, standins, "chia", tmp_dir=Path(tmp), dst_dir=Path(dst)))
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, cwd=root, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     wait_for(lambda: "Starting phase 1/4" in log.read_text(), 60, "the hand job in phase 1")
-    wait_for(lambda: sum(p.stat().st_size for p in (root / "tmp").glob("*.tmp")), 60, "its temp files")
+    wait_for(lambda: sum(p.stat().st_size for p in (root / tmp).glob("*.tmp")), 60, "its temp files")
     proc.send_signal(signal.SIGSTOP)
     return proc, log

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from plotter.plotting.backends import JobSpec, command
-from plotter.plotting.cmdline import Invocation, parse
+from plotter.plotting.cmdline import parse, spec
 from tests.plotter.plotting.conftest import CONTRACT, FARMER, POOL
 
 SPECS = [
@@ -24,29 +24,25 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.backend)
-def test_every_built_command_reads_back(spec: JobSpec) -> None:
-    def path(text: str | None) -> Path | None:
-        return None if text is None else Path(text)  # madMAx's dirs end in a slash
-
-    found = parse(command(spec))
+@pytest.mark.parametrize("job", SPECS, ids=lambda s: s.backend)
+def test_every_built_command_reads_back(job: JobSpec) -> None:
+    found = parse(command(job))
     assert found is not None
-    assert (found.backend, found.k, found.compression) == (spec.backend, spec.k, spec.compression)
-    dirs = (Path(found.dst_dir), path(found.tmp_dir), path(found.tmp2_dir))
-    assert dirs == (spec.dst_dir, spec.tmp_dir, spec.tmp2_dir)
+    assert (found.backend, found.k, found.compression) == (job.backend, job.k, job.compression)
+    assert (found.dst_dir, found.tmp_dir, found.tmp2_dir) == (job.dst_dir, job.tmp_dir, job.tmp2_dir)
 
 
 @pytest.mark.parametrize(("argv", "expected"), [
     (["/usr/bin/python3.11", "/opt/chia/venv/bin/chia", "plots", "create", "--size=33", "--tmp_dir=/a", "-2/b",
-      "-d", "/c"], Invocation("chia", 33, "/c", "/a", "/b")),
-    (["chia", "plots", "create", "-f", FARMER], Invocation("chia", 32, ".", ".", None)),  # click's defaults
-    (["./chia_plot", "-r", "16", "--tmpdir=x/", "--finaldir", "y/"], Invocation("madmax", 32, "y/", "x/", None)),
+      "-d", "/c"], spec("chia", 33, "/c", "/a", "/b")),
+    (["chia", "plots", "create", "-f", FARMER], spec("chia", 32, ".", ".", None)),  # click's defaults
+    (["./chia_plot", "-r", "16", "--tmpdir=x/", "--finaldir", "y/"], spec("madmax", 32, "y/", "x/", None)),
     (["bladebit", "--compress", "3", "-f", "ramplot", "ramplot", "out"],
-     Invocation("bladebit", 32, "out", None, None, 3)),
+     spec("bladebit", 32, "out", None, None, 3)),
     (["bladebit", "diskplot", "--temp1", "/t", "--cache", "64G", "-b", "128", "/o"],
-     Invocation("bladebit-disk", 32, "/o", "/t", None)),
+     spec("bladebit-disk", 32, "/o", "/t", None)),
 ])
-def test_other_spellings_the_plotters_take(argv: list[str], expected: Invocation) -> None:
+def test_other_spellings_the_plotters_take(argv: list[str], expected: JobSpec) -> None:
     assert parse(argv) == expected
 
 

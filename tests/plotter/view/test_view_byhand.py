@@ -16,8 +16,8 @@ DEADLINE = 60.0
 
 
 def test_a_job_started_by_hand_is_shown_and_left_alone(tmp_path: Path, standins: dict[str, Path]) -> None:
-    cfg = make_config(tmp_path / "sched", standins["chia"], plotting="max_jobs = 1")
-    hand, _ = start_by_hand(tmp_path / "hand", standins)
+    cfg = make_config(tmp_path, standins["chia"], plotting="max_jobs = 1")
+    hand, _ = start_by_hand(tmp_path, standins, tmp="t1", dst="dst")
     row = re.compile(rf"^\s*- +{hand.pid} +\(by hand\) +chia +18 +1:\d .* suspended\s*$", re.M)
 
     async def drive(app: PlotView) -> None:
