@@ -34,6 +34,14 @@ from plotter.remote import (
 log = logging.getLogger(__name__)
 
 KEEPALIVE = 15
+_ENDED_BEFORE: set[str] = set()  # NAS names whose hung command this process has already reported
+
+
+def report_hung(target: NasTarget, what: str) -> None:
+    """A warning the first time for a NAS; later ones (send --watch retrying) only in -v."""
+    level = logging.DEBUG if target.name in _ENDED_BEFORE else logging.WARNING
+    _ENDED_BEFORE.add(target.name)
+    log.log(level, "%s", what)
 
 
 class Session(Protocol):
@@ -80,7 +88,7 @@ class LocalSession:
             return
         except subprocess.TimeoutExpired:
             pass
-        log.warning("%s: ending it", still_running(self.target, self._proc.pid))
+        report_hung(self.target, f"{still_running(self.target, self._proc.pid)}: ending it")
         for sig, wait in ((signal.SIGTERM, TERM_WAIT), (signal.SIGKILL, 10.0)):
             try:
                 os.killpg(self._proc.pid, sig)  # the group: a script's children too
@@ -209,9 +217,9 @@ class SshSession:
         pid = self.remote_pid
         message = still_running(self.target, pid)
         if pid is None:  # a forced command (drive-manager install ssh) runs the receiver, which ends itself
-            log.warning("%s; it did not say its pid, so it is left running there", message)
+            report_hung(self.target, f"{message}; it did not say its pid, so it is left running there")
             return
-        log.warning("%s: ending it", message)
+        report_hung(self.target, f"{message}: ending it")
         transport = self._client.get_transport()
         for sig, wait in (("TERM", TERM_WAIT), ("KILL", TERM_WAIT)):
             if transport is None or not transport.is_active():

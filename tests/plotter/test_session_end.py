@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from common.errors import ConnectError
 from tests.helpers import run_cli, wait_for
@@ -68,3 +71,19 @@ def test_locally_a_hung_command_and_its_children_are_ended(tmp_path: Path, copy_
     hang = script(tmp_path, "sleep 6173\n")  # a child, not exec: ending the shell alone would leave it
     send_fails_naming_the_nas(plotter_ini(tmp_path, f"transport = local\ncommand = {hang}\n"), hang, copy_plots)
     wait_for(lambda: not running("sleep 6173"), 10, "the command's child to end with it")
+
+
+def test_a_watcher_reports_a_hung_command_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    from plotter import config as plotter_config
+    from plotter import session
+
+    monkeypatch.setattr(session, "CLOSE_WAIT", 0.5)  # the retry rhythm, not the waiting, is under test
+    hang = script(tmp_path, "sleep 6176\n")
+    cfg = plotter_config.load(plotter_ini(tmp_path, f"transport = local\ncommand = {hang}\n"))
+    caplog.set_level(logging.DEBUG, logger="plotter.session")
+    for _ in range(3):  # as send --watch retries a NAS whose command hangs
+        session.LocalSession(cfg.nas[0]).close()
+        wait_for(lambda: not running("sleep 6176"), 10, "the command's child to end with it")
+    levels = [r.levelno for r in caplog.records if "is still running" in r.getMessage()]
+    assert levels == [logging.WARNING, logging.DEBUG, logging.DEBUG]
