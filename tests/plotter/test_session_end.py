@@ -79,6 +79,7 @@ def test_a_watcher_reports_a_hung_command_once(tmp_path: Path, monkeypatch: pyte
     from plotter import session
 
     monkeypatch.setattr(session, "CLOSE_WAIT", 0.5)  # the retry rhythm, not the waiting, is under test
+    monkeypatch.setattr(session, "_ENDED_BEFORE", set())
     hang = script(tmp_path, "sleep 6176\n")
     cfg = plotter_config.load(plotter_ini(tmp_path, f"transport = local\ncommand = {hang}\n"))
     caplog.set_level(logging.DEBUG, logger="plotter.session")
