@@ -21,6 +21,8 @@ from plotter.plotting.backends import BACKEND_NAMES, JobSpec
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.phase import Phase
 
+_JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
 T = TypeVar("T")
 DEFAULT_STATE_DIR = Path("/var/lib/plotyard")
 
@@ -138,6 +140,8 @@ def load_plotting(path: Path, parser: configparser.ConfigParser, plot_dirs: tupl
         sec = Section(path, parser, section)
         if not name:
             raise sec.error(None, "name the job: [job <name>]")
+        if not _JOB_NAME.fullmatch(name):  # it goes into log file names, and "(by hand)" is taken
+            raise sec.error(None, "a job name is letters, digits, '-', '_' and '.', starting with a letter or digit")
         if any(job.name == name for job in jobs):
             raise sec.error(None, "a second section of this name")
         jobs.append(_job(sec, name, plot_dirs))

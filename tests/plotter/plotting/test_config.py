@@ -120,3 +120,10 @@ def test_generated_example_mentions_every_key() -> None:
                 "initial_delay", "buckets", "compression", "nice", "cpu_affinity", "extra_args"):
         assert f"# {key} = " in EXAMPLE
     assert EXAMPLE in plotter_config.EXAMPLE
+
+
+@pytest.mark.parametrize("name", ["(by hand)", "../up", "two words", "-x"])
+def test_a_job_name_is_one_safe_word(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, f"[job {name}]\nbackend = chia\ntmp_dirs = /t\nfarmer_key = {FARMER}\npool_key = {POOL}\n")
+    with pytest.raises(ConfigError, match="a job name is letters, digits"):
+        plotter_config.load(path)
