@@ -75,6 +75,17 @@ def overlap(a: JobRow, b: JobRow) -> bool:
     return a.started_at < b_end and b.started_at < a_end
 
 
+def temp_bytes(directory: Path) -> int:
+    """Bytes in ``directory``'s temp files now (chiapos deletes sort buckets as it goes)."""
+    total = 0
+    for path in directory.glob("*.tmp"):
+        try:
+            total += path.stat().st_size
+        except FileNotFoundError:
+            continue
+    return total
+
+
 def start_by_hand(root: Path, standins: dict[str, Path], tmp: str = "t0",
                   dst: str = "dst") -> tuple[subprocess.Popen[bytes], Path]:
     """``chia plots create -t TMP -d DST > chia.log`` run in ``root`` (relative dirs), stopped in
@@ -86,6 +97,6 @@ def start_by_hand(root: Path, standins: dict[str, Path], tmp: str = "t0",
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, cwd=root, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     wait_for(lambda: "Starting phase 1/4" in log.read_text(), 60, "the hand job in phase 1")
-    wait_for(lambda: sum(p.stat().st_size for p in (root / tmp).glob("*.tmp")), 60, "its temp files")
+    wait_for(lambda: temp_bytes(root / tmp), 60, "its temp files")
     proc.send_signal(signal.SIGSTOP)
     return proc, log
