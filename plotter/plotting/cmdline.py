@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
-from plotter.plotting.backends import JobSpec
+from plotter.plotting.backends import JobSpec, keyless
 
 _INTERPRETER = re.compile(r"python[0-9.]*")
 MADMAX_NAMES = ("chia_plot", "chia_plot_k34")
@@ -88,21 +88,16 @@ def options(args: Sequence[str], table: dict[str, str], attached: bool = False) 
     return found, positional
 
 
-def spec(backend: str, k: int, dst: str, tmp: str | None, tmp2: str | None, level: int = 0) -> JobSpec:
-    return JobSpec(backend=backend, dst_dir=Path(dst), farmer_key="", k=k, tmp_dir=None if tmp is None else Path(tmp),
-                   tmp2_dir=None if tmp2 is None else Path(tmp2), compression=level)
-
-
 def _chia(args: Sequence[str]) -> JobSpec:
     got, _ = options(args, _CHIA, attached=True)
     # click defaults in create_cmd: -k 32, -t and -d the current directory
-    return spec("chia", int(got.get("k", 32)), got.get("dst", "."), got.get("tmp", "."), got.get("tmp2"))
+    return keyless("chia", int(got.get("k", 32)), got.get("dst", "."), got.get("tmp", "."), got.get("tmp2"))
 
 
 def _madmax(args: Sequence[str]) -> JobSpec:
     got, _ = options(args, _MADMAX)
     # chia_plot: empty tmpdir and finaldir mean the current directory
-    return spec("madmax", int(got.get("k", 32)), got.get("dst") or ".", got.get("tmp") or ".", got.get("tmp2"))
+    return keyless("madmax", int(got.get("k", 32)), got.get("dst") or ".", got.get("tmp") or ".", got.get("tmp2"))
 
 
 def _bladebit(args: Sequence[str]) -> JobSpec | None:
@@ -114,8 +109,8 @@ def _bladebit(args: Sequence[str]) -> JobSpec | None:
     if not positional:
         return None  # no out dir: bladebit would refuse to start
     # bladebit makes k32 only (the backends say so too)
-    return spec(BLADEBIT_COMMANDS[args[at]], 32, positional[-1], tail.get("tmp"), tail.get("tmp2"),
-                int(head.get("level", 0)))
+    return keyless(BLADEBIT_COMMANDS[args[at]], 32, positional[-1], tail.get("tmp"), tail.get("tmp2"),
+                   int(head.get("level", 0)))
 
 
 def _first_positional(args: Sequence[str], table: dict[str, str]) -> int | None:

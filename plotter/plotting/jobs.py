@@ -21,7 +21,7 @@ from pathlib import Path
 from common.errors import PlotJobError
 from common.notify.base import Notice
 from plotter.plotting import logs, procs
-from plotter.plotting.backends import JobSpec
+from plotter.plotting.backends import JobSpec, keyless
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.config import JobConfig, PlottingSettings
 from plotter.plotting.jobdb import JobDB, JobRow
@@ -86,9 +86,7 @@ def observe(row: JobRow) -> Observation:
 
 
 def spec_of(row: JobRow) -> JobSpec:
-    """Enough of the job's description for its file names (keys play no part in them)."""
-    return JobSpec(backend=row.backend, dst_dir=Path(row.dst_dir), farmer_key="", k=row.k,
-                   tmp_dir=_path(row.tmp_dir), tmp2_dir=_path(row.tmp2_dir), compression=row.compression)
+    return keyless(row.backend, row.k, row.dst_dir, row.tmp_dir, row.tmp2_dir, row.compression)
 
 
 def usage(spec: JobSpec, plot_id: str | None) -> dict[Path, int]:
@@ -235,6 +233,3 @@ def _size(path: Path) -> int:
 def _text(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
-
-def _path(text: str | None) -> Path | None:
-    return None if text is None else Path(text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plotter.plotting.backends import bladebit, chia, madmax
-from plotter.plotting.backends.base import BACKEND_NAMES, Backend, JobSpec
+from plotter.plotting.backends.base import BACKEND_NAMES, Backend, JobSpec, keyless
 
 BACKENDS: dict[str, Backend] = {
     backend.name: backend for backend in (chia.BACKEND, madmax.BACKEND, bladebit.RAM, bladebit.DISK, bladebit.CUDA)
@@ -22,4 +22,4 @@ def command(spec: JobSpec) -> list[str]:
     return get(spec.backend).command(spec)
 
 
-__all__ = ["BACKENDS", "BACKEND_NAMES", "Backend", "JobSpec", "command", "get"]
+__all__ = ["BACKENDS", "BACKEND_NAMES", "Backend", "JobSpec", "command", "get", "keyless"]

@@ -36,6 +36,13 @@ class JobSpec:
     extra_args: tuple[str, ...] = ()
 
 
+def keyless(backend: str, k: int, dst: str, tmp: str | None, tmp2: str | None, compression: int = 0) -> JobSpec:
+    """Enough of a job's description for its file names and room (keys play no part in them),
+    from dirs as text: a job's database row, a plotter's command line."""
+    return JobSpec(backend=backend, dst_dir=Path(dst), farmer_key="", k=k, tmp_dir=None if tmp is None else Path(tmp),
+                   tmp2_dir=None if tmp2 is None else Path(tmp2), compression=compression)
+
+
 class Backend:
     """Base of the five backends; subclasses set the class attributes and :meth:`arguments`."""
 

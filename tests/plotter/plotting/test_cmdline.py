@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plotter.plotting.backends import JobSpec, command
-from plotter.plotting.cmdline import parse, spec
+from plotter.plotting.backends import JobSpec, command, keyless
+from plotter.plotting.cmdline import parse
 from tests.plotter.plotting.conftest import CONTRACT, FARMER, POOL
 
 SPECS = [
@@ -34,13 +34,13 @@ def test_every_built_command_reads_back(job: JobSpec) -> None:
 
 @pytest.mark.parametrize(("argv", "expected"), [
     (["/usr/bin/python3.11", "/opt/chia/venv/bin/chia", "plots", "create", "--size=33", "--tmp_dir=/a", "-2/b",
-      "-d", "/c"], spec("chia", 33, "/c", "/a", "/b")),
-    (["chia", "plots", "create", "-f", FARMER], spec("chia", 32, ".", ".", None)),  # click's defaults
-    (["./chia_plot", "-r", "16", "--tmpdir=x/", "--finaldir", "y/"], spec("madmax", 32, "y/", "x/", None)),
+      "-d", "/c"], keyless("chia", 33, "/c", "/a", "/b")),
+    (["chia", "plots", "create", "-f", FARMER], keyless("chia", 32, ".", ".", None)),  # click's defaults
+    (["./chia_plot", "-r", "16", "--tmpdir=x/", "--finaldir", "y/"], keyless("madmax", 32, "y/", "x/", None)),
     (["bladebit", "--compress", "3", "-f", "ramplot", "ramplot", "out"],
-     spec("bladebit", 32, "out", None, None, 3)),
+     keyless("bladebit", 32, "out", None, None, 3)),
     (["bladebit", "diskplot", "--temp1", "/t", "--cache", "64G", "-b", "128", "/o"],
-     spec("bladebit-disk", 32, "/o", "/t", None)),
+     keyless("bladebit-disk", 32, "/o", "/t", None)),
 ])
 def test_other_spellings_the_plotters_take(argv: list[str], expected: JobSpec) -> None:
     assert parse(argv) == expected
