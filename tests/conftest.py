@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from common.plotgen import make_plot, make_pos2_plot
+from tests.chiacli import ChiaRoot, init_root
 from tests.sshd import LocalSshd, sshd_available, start_sshd
 
 POOL_SIZE = 6
@@ -88,3 +89,9 @@ def no_standin_plotter_left() -> Iterator[None]:
             os.killpg(found.pgid, signal.SIGKILL)  # a scheduled job: its runjob parent too
         else:
             os.kill(job.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def chia_root(tmp_path: Path) -> ChiaRoot:
+    """The real chia CLI (chia-blockchain in a cached venv of its own) with a fresh chia root."""
+    return init_root(tmp_path / "chia-root")
