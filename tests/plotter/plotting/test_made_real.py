@@ -107,6 +107,7 @@ def test_plots_sent_at_once_are_made_not_failed(tmp_path: Path, standins: dict[s
         wait_for(lambda: _settled(job_list(ini), len(nas.plots())), 240, f"{PLOTS} plots made and stored")
     finally:
         sched_err, send_err = stop(scheduler), stop(sender)
+    assert (scheduler.returncode, sender.returncode) == (0, 0), (sched_err, send_err)
     jobs = job_list(ini)
     assert [j["state"] for j in jobs] == ["done"] * PLOTS, (jobs, sched_err)
     assert {r.plot_path.rsplit("/", 1)[-1]: r.plot_bytes for r in db_rows(ini) if r.plot_path} == sizes(nas.plots())
