@@ -21,7 +21,7 @@ q          quit
 ↑ ↓ j k    select a job
 s          suspend the selected job (SIGSTOP to its processes)
 r          resume it (SIGCONT)
-K          kill it (asks first; its temp files are removed)
+K          kill it (asks first, only while it runs; its temp files are removed)
 ?          this help (any key closes it)
 
 NAS figures come from each NAS's status, asked in the background
