@@ -84,7 +84,11 @@ def main(argv: list[str]) -> int:
     plotter: dict[str, object] = {"plotter_pid": child.pid, "plotter_start": found.start if found else None}
     write_status(args.status, plotter)
     returncode = child.wait()
-    plot = made_fields(args.backend, args.dst, args.log) if returncode == 0 else {}
+    try:
+        plot = made_fields(args.backend, args.dst, args.log) if returncode == 0 else {}
+    except (OSError, ValueError) as exc:  # never lose the exit status over it: the scheduler looks too
+        print(f"plotyard: cannot record the plot made: {exc}", file=sys.stderr, flush=True)
+        plot = {}
     write_status(args.status, {**plotter, "returncode": returncode, "ended_at": time.time(), **plot})
     return 0 if returncode == 0 else 1
 
