@@ -201,8 +201,18 @@ def signal_job(row: JobRow, signum: int) -> None:
 
 
 def suspend(db: JobDB, row: JobRow) -> None:
+    """SIGSTOP to the job's processes; returns once they all stopped (each stops when next scheduled)."""
     signal_job(row, signal.SIGSTOP)
     db.update(row.id, state="suspended")
+    leader = leader_of(row)
+    assert leader is not None  # signal_job found it running
+    plotter = plotter_of(read_status(row))
+    deadline = time.monotonic() + TERM_WAIT
+    while any(p.state not in ("T", "t") for p in procs.job_processes(procs.table(), leader, plotter)):
+        if time.monotonic() > deadline:
+            log.warning("job %d: not every process stopped within %.0f s", row.id, TERM_WAIT)
+            return
+        time.sleep(0.02)
 
 
 def resume(db: JobDB, row: JobRow) -> None:
