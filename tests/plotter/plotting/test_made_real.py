@@ -12,10 +12,13 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from plotter import config as plotter_config
-from plotter.plotting import procs
+from plotter.history import History, Transfer
+from plotter.history import db_path as history_path
+from plotter.plotting import made, procs
 from plotter.plotting.backends import command
 from plotter.plotting.jobdb import JobRow, opened
 from plotter.plotting.loop import Scheduler
@@ -150,7 +153,7 @@ def start_as_before(ini: Path) -> tuple[int, subprocess.Popen[bytes]]:
     with opened(cfg.plotter.state_dir) as db:
         job_id = db.insert(job=job.name, backend=job.backend, k=job.k, compression=0, tmp_dir=str(job.tmp_dirs[0]),
                            dst_dir=str(job.dst_dirs[0]), log=str(log), status_file=str(status),
-                           started_at=1.0, state="starting")
+                           started_at=time.time(), state="starting")
         with open(log, "wb") as out:
             proc = subprocess.Popen([sys.executable, "-m", "plotter.plotting.runjob", "--status", str(status), "--",
                                      *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -192,3 +195,19 @@ def test_a_plotter_that_exits_0_without_a_plot_still_failed(tmp_path: Path) -> N
     assert found[0].reason == "exited 0 but made no plot: none in the dst dir, none recorded or sent"
     decision, _ = Scheduler(cfg).run_pass(dry_run=True)
     assert decision.waits["a"].startswith("retry_delay after a failed job: ")
+
+
+def test_the_history_counts_only_a_stored_plot_of_that_id_since_the_job_started(tmp_path: Path) -> None:
+    plot_id = secrets.token_hex(32)
+    name = f"plot-k18-2026-12-06-22-31-{plot_id}.plot"
+    assert made.sent(tmp_path, "madmax", plot_id, 100.0) is None
+    assert not history_path(tmp_path).exists()  # looking creates no history
+    history = History(tmp_path)
+    for result, at in (("ok", 50.0), ("failed", 150.0)):  # before the job; a failed transfer
+        history.record(Transfer(name, 3_000_000, "nas01", "/d", None, 1.0, 3.0, None, result, None, at))
+    history.record(Transfer(f"plot-k18-2026-12-06-22-31-{secrets.token_hex(32)}.plot", 5, "nas01", "/d", None, 1.0,
+                            3.0, None, "ok", None, 150.0))  # another plot
+    assert made.sent(tmp_path, "madmax", plot_id, 100.0) is None
+    history.record(Transfer(name, 3_000_000, "nas02", "/d", None, 1.0, 3.0, None, "verified", None, 160.0))
+    history.close()
+    assert made.sent(tmp_path, "madmax", plot_id, 100.0) == made.Made(name, 3_000_000, "nas02")
