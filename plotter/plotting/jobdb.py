@@ -76,6 +76,7 @@ def db_path(state_dir: Path) -> Path:
 
 class JobDB:
     def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
         self.conn = connect(db_path(state_dir), SCHEMA)
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common.errors import PlotJobError
 from common.notify.base import Notice
-from plotter.plotting import logs, procs
+from plotter.plotting import logs, made, procs
 from plotter.plotting.backends import JobSpec, keyless
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.config import JobConfig, PlottingSettings
@@ -52,7 +52,8 @@ def start(job: JobConfig, where: Start, settings: PlottingSettings, db: JobDB, n
     log_path = settings.log_dir / f"{job.name}-{stamp}-{job_id}.log"
     status = log_path.with_suffix(".status")
     wrapper = [sys.executable, "-m", "plotter.plotting.runjob", "--status", str(status), "--nice", str(job.nice),
-               "--cpus", ",".join(map(str, job.cpu_affinity)), "--", *argv]
+               "--cpus", ",".join(map(str, job.cpu_affinity)), "--backend", job.backend, "--dst", str(where.dst_dir),
+               "--log", str(log_path), "--", *argv]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])))
     with open(log_path, "ab") as out:
         proc = subprocess.Popen(wrapper, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -124,22 +125,22 @@ def conclude(db: JobDB, row: JobRow, obs: Observation, now: float, reason: str |
     The failure notice, when this call was the one to record it."""
     status = read_status(row)
     returncode = status.get("returncode")
-    plot = _final_plot(row, obs.plot_id) if returncode == 0 else None
+    plot = made_plot(db.state_dir, row, obs.plot_id, status) if returncode == 0 else None
     if returncode == 0 and plot is not None:
         changed = db.update(row.id, only_if_live=True, state="done", returncode=0, ended_at=now, phase=str(obs.phase),
-                            plot_id=obs.plot_id, plot_path=str(plot), plot_bytes=_size(plot), reason=None)
+                            plot_id=obs.plot_id, plot_path=str(Path(row.dst_dir) / plot.name), plot_bytes=plot.size,
+                            reason=None)
         if changed:
-            log.info("job %d (%s) made %s", row.id, row.job, plot.name)
+            log.info("job %d (%s) made %s%s", row.id, row.job, plot.name, f" (sent to {plot.nas})" if plot.nas else "")
         return None
     why = reason or describe(returncode, status)
     if returncode == 0:
-        why = "exited 0 but its plot is not in the dst dir"
+        why = "exited 0 but made no plot: none in the dst dir, none recorded or sent"
     changed = db.update(row.id, only_if_live=True, state="failed", returncode=returncode if isinstance(returncode, int)
                         else None, ended_at=now, phase=str(obs.phase), plot_id=obs.plot_id, reason=why)
     if not changed:
         return None
-    if row.pid is not None:
-        _kill_group(row.pid)
+    _kill_leftovers(row, status)
     removed = remove_temp_files(row, obs.plot_id)
     log.error("job %d (%s) failed: %s; %d temp file(s) removed; log %s", row.id, row.job, why, len(removed), row.log)
     return failed_notice(row, why, len(removed))
@@ -169,15 +170,49 @@ def failed_notice(row: JobRow, reason: str, removed: int) -> Notice:
                            "log": row.log, "tmp_dir": row.tmp_dir, "dst_dir": row.dst_dir, "removed": removed})
 
 
+def leader_of(row: JobRow) -> procs.Ident | None:
+    """The job's runjob parent, by pid and start time; None when it never got that far."""
+    return None if row.pid is None or row.proc_start is None else procs.Ident(row.pid, row.proc_start)
+
+
+def plotter_of(status: dict[str, object]) -> procs.Ident | None:
+    """The plotter under the runjob parent, as its status file names it (no start time from an
+    older runjob)."""
+    pid, start = status.get("plotter_pid"), status.get("plotter_start")
+    if not isinstance(pid, int) or isinstance(pid, bool):
+        return None
+    return procs.Ident(pid, start if isinstance(start, int) and not isinstance(start, bool) else None)
+
+
+def running(row: JobRow) -> procs.Ident | None:
+    """The job's runjob parent while the job runs (not ended in the database, and the parent alive
+    by pid and start time); None otherwise."""
+    leader = leader_of(row)
+    if not row.live or leader is None or leader.start is None or not procs.alive(leader.pid, leader.start):
+        return None
+    return leader
+
+
 def signal_job(row: JobRow, signum: int) -> None:
-    if not row.live or row.pid is None or row.proc_start is None or not procs.alive(row.pid, row.proc_start):
+    leader = running(row)
+    if leader is None:
         raise PlotJobError(f"job {row.id} is not running (state {row.state})")
-    os.killpg(row.pid, signum)
+    procs.signal_job(leader, plotter_of(read_status(row)), signum)
 
 
 def suspend(db: JobDB, row: JobRow) -> None:
+    """SIGSTOP to the job's processes; returns once they all stopped (each stops when next scheduled)."""
     signal_job(row, signal.SIGSTOP)
     db.update(row.id, state="suspended")
+    leader = leader_of(row)
+    assert leader is not None  # signal_job found it running
+    plotter = plotter_of(read_status(row))
+    deadline = time.monotonic() + TERM_WAIT
+    while any(p.state not in ("T", "t") for p in procs.job_processes(procs.table(), leader, plotter)):
+        if time.monotonic() > deadline:
+            log.warning("job %d: not every process stopped within %.0f s", row.id, TERM_WAIT)
+            return
+        time.sleep(0.02)
 
 
 def resume(db: JobDB, row: JobRow) -> None:
@@ -186,41 +221,42 @@ def resume(db: JobDB, row: JobRow) -> None:
 
 
 def kill(db: JobDB, row: JobRow) -> Notice | None:
-    """SIGTERM to the job's group (and SIGCONT, so a suspended plotter can act on it), SIGKILL if it
-    is still there after TERM_WAIT; then the job is failed and its temp files removed."""
-    assert row.pid is not None
+    """SIGTERM to the job's processes (and SIGCONT, so a suspended plotter can act on it), SIGKILL
+    to those still there after TERM_WAIT; then the job is failed and its temp files removed."""
     obs = observe(row)  # the plot id, read before the plotter goes
     signal_job(row, signal.SIGTERM)
-    os.killpg(row.pid, signal.SIGCONT)
-    if not _wait_gone(row.pid, TERM_WAIT):
-        _kill_group(row.pid)
-        _wait_gone(row.pid, KILL_WAIT)
+    leader, plotter = leader_of(row), plotter_of(read_status(row))
+    assert leader is not None  # signal_job found it running
+    procs.signal_job(leader, plotter, signal.SIGCONT)
+    if not _wait_gone(leader, plotter, TERM_WAIT):
+        procs.signal_job(leader, plotter, signal.SIGKILL)
+        _wait_gone(leader, plotter, KILL_WAIT)
     return conclude(db, row, observe(row) if obs.plot_id is None else obs, time.time(),
                     reason="killed by plot-manager jobs kill")
 
 
-def _wait_gone(pgid: int, timeout: float) -> bool:
+def _wait_gone(leader: procs.Ident, plotter: procs.Ident | None, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while procs.group(pgid):
+    while procs.job_processes(procs.table(), leader, plotter):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
     return True
 
 
-def _kill_group(pgid: int) -> None:
-    if procs.group(pgid):
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
+def _kill_leftovers(row: JobRow, status: dict[str, object]) -> None:
+    """SIGKILL what is left of a failed job: only processes proven ours (see procs.job_processes);
+    after pid reuse that is none, and the stranger holding the number is left alone."""
+    leader = leader_of(row)
+    if leader is not None and procs.signal_job(leader, plotter_of(status), signal.SIGKILL):
+        log.warning("job %d: killed what was left of its processes", row.id)
 
 
-def _final_plot(row: JobRow, plot_id: str | None) -> Path | None:
-    if plot_id is None:
-        return None
-    found = sorted(Path(row.dst_dir).glob(get_backend(row.backend).final_glob(plot_id)))
-    return found[0] if found else None
+def made_plot(state_dir: Path, row: JobRow, plot_id: str | None, status: dict[str, object]) -> made.Made | None:
+    """The plot a job that exited 0 made: recorded by its runjob parent, still in the dst dir, or
+    already stored by the sender (the plot may have left the dst dir before any pass saw it)."""
+    plot_id = plot_id or (str(status["plot_id"]) if isinstance(status.get("plot_id"), str) else None)
+    return made.made_plot(state_dir, row.backend, Path(row.dst_dir), plot_id, status, row.started_at)
 
 
 def _size(path: Path) -> int:

@@ -21,7 +21,7 @@ q          quit
 ↑ ↓ j k    select a job
 s          suspend the selected job (SIGSTOP to its processes)
 r          resume it (SIGCONT)
-K          kill it (asks first; its temp files are removed)
+K          kill it (asks first, only while it runs; its temp files are removed)
 ?          this help (any key closes it)
 
 NAS figures come from each NAS's status, asked in the background
@@ -102,6 +102,13 @@ class PlotView(LiveView[data.Snapshot]):
         job = self._selected_job()
         if job is None:
             return
+        try:
+            ended = kill_refusal(self.cfg, job.id)
+        except (AppError, OSError, sqlite3.Error) as exc:
+            ended = f"job {job.id}: {exc}"
+        if ended is not None:
+            self.say(ended)
+            return
         question = f"Kill job {job.id} ({job.job}, phase {job.phase})? Its temp files are removed."
         self.push_screen(Confirm(question), lambda yes: self._act("kill", "killed") if yes else self.say("not killed"))
 
@@ -122,6 +129,23 @@ class PlotView(LiveView[data.Snapshot]):
         if self.is_running:
             self.call_from_thread(self.say, message)
             self.refresh_soon()
+
+
+def kill_refusal(cfg: PlotterConfig, job_id: int) -> str | None:
+    """Why ``K`` offers no kill for ``job_id`` (it has ended), or None while the job runs: the
+    database says so and its runjob parent is alive by pid and start time, looked at now."""
+    from plotter.plotting import jobs
+    from plotter.plotting.jobdb import opened
+
+    with opened(cfg.plotter.state_dir) as db:
+        row = db.get(job_id)
+    if row is None:
+        return f"no plot job {job_id}"
+    if jobs.running(row) is not None:
+        return None
+    if row.live:  # its processes are gone; the scheduler records how it ended on its next pass
+        return f"job {job_id} has ended: nothing to kill"
+    return f"job {job_id} has ended ({row.state}): nothing to kill"
 
 
 def apply_action(cfg: PlotterConfig, job_id: int, action: str) -> None:

@@ -125,3 +125,23 @@ def test_a_dst_that_cannot_hold_another_plot_gets_no_job(tmp_path: Path, standin
             if row.live and row.pid:
                 os.killpg(row.pid, signal.SIGKILL)
         subprocess.run(["umount", "-l", str(dst)], check=False, timeout=TIMEOUT)
+
+
+def test_a_plotter_orphaned_by_its_parent_is_ended_with_the_job(tmp_path: Path, standins: dict[str, Path]) -> None:
+    """The runjob parent killed (as by the OOM killer): its group, leaderless, still holds our plotter,
+    which the status file names by pid and start time; the next pass fails the job and ends it."""
+    cfg = make_config(tmp_path, standins["chia"], k=20, job="max_plots = 1\nretry_delay = 1h")
+    scheduler = Scheduler(cfg)
+    scheduler.run_pass()
+    [row] = rows(cfg)
+    plotter = _child(row)
+    wait_for(lambda: len(_temp_files(tmp_path)) > 0, what="temp files")
+    assert row.pid is not None
+    os.kill(row.pid, signal.SIGKILL)  # the parent alone
+    scheduler.handles[row.id].wait(TIMEOUT)
+    assert _state(plotter) in ("R", "S", "D") and [p.pid for p in procs.group(row.pid)] == [plotter]
+    scheduler.run_pass()
+    wait_for(lambda: _state(plotter) in ("gone", "Z"), TIMEOUT, "the orphaned plotter ended")
+    [after] = rows(cfg)
+    assert after.state == "failed" and "without an exit status" in (after.reason or "")
+    assert _temp_files(tmp_path) == []
