@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,6 +192,7 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
     )
     sec.finish()
     _check_with_backend(sec, job)
+    _check_executable(sec, job)
     return job
 
 
@@ -261,3 +263,15 @@ def _check_with_backend(sec: Section, job: JobConfig) -> None:
             reason = str(exc)
             key = next((k for words, k in _REASON_KEYS if words in reason), "backend")
             raise sec.error(key, reason) from None
+
+
+def _check_executable(sec: Section, job: JobConfig) -> None:
+    """The plotter must be there now: a job that cannot start would otherwise say "would start" and
+    fail with exit 127 on every pass."""
+    name = get_backend(job.backend).executable(job.spec(job.tmp_dirs[0] if job.tmp_dirs else None, job.dst_dirs[0]))
+    if shutil.which(name) is not None:  # a path is checked as it is; a bare name is looked up on PATH
+        return
+    if "/" in name:
+        raise sec.error("executable", f"{name} is not an executable file")
+    given = "is not" if job.executable else f"(the {job.backend} default) is not"
+    raise sec.error("executable", f"{name} {given} on PATH: install it or give its path")
