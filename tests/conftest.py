@@ -16,9 +16,9 @@ import pytest
 # command the tests run. Set before any plotter module is imported; it is read once, at import.
 os.environ["PLOTYARD_TEST_SIZES"] = "1"
 
-from common.plotgen import make_plot, make_pos2_plot  # noqa: E402
-from tests.chiacli import ChiaRoot, init_root  # noqa: E402
-from tests.sshd import LocalSshd, sshd_available, start_sshd  # noqa: E402
+from common.plotgen import make_plot, make_pos2_plot
+from tests.chiacli import ChiaRoot, init_root
+from tests.sshd import LocalSshd, sshd_available, start_sshd
 
 POOL_SIZE = 6
 POS2_POOL_SIZE = 3

@@ -158,7 +158,8 @@ def test_the_plot_unit_may_write_the_jobs_dirs_and_spares_the_jobs_on_stop(tmp_p
 
     ini = plotter_ini(tmp_path)
     ini.write_text(ini.read_text() + f"[plotting]\nlog_dir = {tmp_path}/logs\n[job a]\nbackend = chia\nk = 32\n"
-                   f"executable = {shutil.which('true')}\ntmp_dirs = {tmp_path}/nvme0, {tmp_path}/nvme1\ntmp2_dir = {tmp_path}/ram\n"
+                   f"executable = {shutil.which('true')}\n"
+                   f"tmp_dirs = {tmp_path}/nvme0, {tmp_path}/nvme1\ntmp2_dir = {tmp_path}/ram\n"
                    f"farmer_key = {FARMER}\npool_key = {POOL}\n")
     out = tmp_path / "units"
     result = run_cli("plotter", "install", "systemd", "--config", str(ini), "--write", str(out))

@@ -84,9 +84,9 @@ class Backend:
     def check(self, spec: JobSpec) -> None:
         if spec.backend != self.name:
             raise ValueError(f"job is for backend {spec.backend!r}, not {self.name!r}")
-        accepted = self.accepted_k()
-        if spec.k not in accepted:
-            raise ValueError(f"{self.name} cannot make k{spec.k} plots (it accepts k{accepted[0]}..k{accepted[-1]})")
+        sizes = self.accepted_k()
+        if spec.k not in sizes:
+            raise ValueError(f"{self.name} cannot make k{spec.k} plots (it accepts k{sizes[0]}..k{sizes[-1]})")
         if spec.compression not in self.levels:
             accepted = ", ".join(str(level) for level in sorted(self.levels))
             raise ValueError(f"{self.name} does not make compression level {spec.compression} plots "
