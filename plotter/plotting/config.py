@@ -22,6 +22,8 @@ from plotter.plotting.backends import BACKEND_NAMES, JobSpec
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.phase import Phase
 
+STALL_AFTER_RANGE = (10.0, 7 * 86400.0)  # seconds: 10 s lets tests see a stall without waiting long
+
 _JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 T = TypeVar("T")
@@ -37,6 +39,8 @@ EXAMPLE = """
 # poll_interval = 20s
 # max_waiting_plots = 8     ; finished plots not yet sent (all dst dirs) that pause new jobs
 #                           ; (backpressure; default twice max_jobs)
+# stall_after = 30m         ; a job whose log and temp files do not change this long is stalled
+#                           ; (plot_stalled alert; tmp or dst full): 10s..7d
 #
 # [job fast]                ; one section per kind of plot
 # backend = madmax          ; chia | madmax | bladebit | bladebit-disk | bladebit-cuda
@@ -76,6 +80,7 @@ class PlottingSettings:
     log_dir: Path = DEFAULT_STATE_DIR / "plot-logs"
     poll_interval: float = 20.0
     max_waiting_plots: int = 2
+    stall_after: float = 1800.0
 
 
 @dataclass(frozen=True)
@@ -158,9 +163,12 @@ def _settings(sec: Section, state_dir: Path) -> PlottingSettings:
         log_dir=sec.get_path("log_dir", state_dir / "plot-logs"),
         poll_interval=sec.get_duration("poll_interval", 20.0),
         max_waiting_plots=sec.get_int("max_waiting_plots", 2 * max_jobs, low=1, high=100000),
+        stall_after=sec.get_duration("stall_after", 1800.0),
     )
     if settings.poll_interval <= 0:
         raise sec.error("poll_interval", "must be more than 0")
+    if not STALL_AFTER_RANGE[0] <= settings.stall_after <= STALL_AFTER_RANGE[1]:
+        raise sec.error("stall_after", "must be from 10s to 7d")
     sec.finish()
     return settings
 

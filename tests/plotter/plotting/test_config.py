@@ -118,7 +118,7 @@ def test_generated_example_mentions_every_key() -> None:
 
     for key in ("max_jobs", "max_phase1", "stagger", "log_dir", "poll_interval", "tmp_dirs", "tmp2_dir", "dst_dirs",
                 "farmer_key", "pool_contract", "pool_key", "threads", "max_plots", "tmp_max_jobs", "start_early_phase",
-                "initial_delay", "buckets", "compression", "nice", "cpu_affinity", "extra_args"):
+                "initial_delay", "buckets", "compression", "nice", "cpu_affinity", "extra_args", "stall_after"):
         assert f"# {key} = " in EXAMPLE
     assert EXAMPLE in plotter_config.EXAMPLE
 
@@ -185,3 +185,15 @@ def test_the_default_plotter_is_found_on_path(tmp_path: Path, monkeypatch: pytes
     path = write(tmp_path, f"[job a]\nbackend = madmax\nk = 34\ntmp_dirs = /t\nfarmer_key = {FARMER}\n"
                            f"pool_key = {POOL}\n")
     assert plotter_config.load(path).plotting.jobs[0].executable is None  # chia_plot_k34, the k34 default
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(None, 1800.0), ("10s", 10.0), ("2h", 7200.0), ("7d", 604800.0)])
+def test_stall_after(tmp_path: Path, value: str | None, seconds: float) -> None:
+    line = "" if value is None else f"stall_after = {value}\n"
+    assert plotter_config.load(write(tmp_path, f"[plotting]\n{line}")).plotting.settings.stall_after == seconds
+
+
+@pytest.mark.parametrize("value", ["9s", "8d", "0"])
+def test_stall_after_out_of_range(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"\[plotting\] stall_after: must be from 10s to 7d"):
+        plotter_config.load(write(tmp_path, f"[plotting]\nstall_after = {value}\n"))
