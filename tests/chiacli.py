@@ -17,6 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHIA_VERSION = "2.7.5"
+# Public keys the real chia accepts (points on the BLS12-381 G1 curve; the stand-ins' FARMER/POOL
+# are not): AugSchemeMPL.key_gen(b"plotyard-test-farmer" / b"plotyard-test-pool", padded with "."
+# to 32 bytes).get_g1(), made once with chia_rs.
+FARMER_KEY = ("97de95af252b177264c4b56eeefc80a468b68fe1771226cd3e1cf2a9011e018d716a756ea41b043c821ef5f090b072b4")
+POOL_KEY = ("974ddc36285f8480940374bbe3932aa327915b921958ee5d156311b6c34d0c00028bf2572e308c3e09819daa76a393a4")
 INSTALL_TIMEOUT = 900.0
 INIT_TIMEOUT = 120.0
 

@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pytest
 
+# The stand-ins make k18 plots under backends whose real plotter refuses them: let the loader and
+# the backends accept such test sizes (plotter.plotting.backends.base.TEST_SIZES), here and in every
+# command the tests run. Set before any plotter module is imported; it is read once, at import.
+os.environ["PLOTYARD_TEST_SIZES"] = "1"
+
 from common.plotgen import make_plot, make_pos2_plot
 from tests.chiacli import ChiaRoot, init_root
 from tests.sshd import LocalSshd, sshd_available, start_sshd

@@ -27,7 +27,7 @@ SECTION_OF = {"email": "email", "sms": "twilio", "pushbullet": "pushbullet", "ap
 NAS_KINDS = ("drive_changed", "drive_full", "all_full", "capacity_low", "temperature", "smart_failing",
              "drive_missing", "drive_back", "drive_failing", "no_plots", "daily_report")
 PLOTTER_KINDS = ("transfer_failing", "nas_unreachable", "dir_critical", "plot_sent", "farm_report", "plot_failed",
-                 "plotting_paused")
+                 "plotting_paused", "plot_stalled")
 # Kinds nobody routes get [notify] default, except these, which are opt-in.
 OPT_IN = ("plot_sent",)
 # Apprise URLs carry the services' tokens in them.

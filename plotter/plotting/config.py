@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from common.config import Section, sections_with_prefix
 from plotter.plotting.backends import BACKEND_NAMES, JobSpec
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.phase import Phase
+
+STALL_AFTER_RANGE = (10.0, 7 * 86400.0)  # seconds: 10 s lets tests see a stall without waiting long
 
 _JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -36,6 +39,8 @@ EXAMPLE = """
 # poll_interval = 20s
 # max_waiting_plots = 8     ; finished plots not yet sent (all dst dirs) that pause new jobs
 #                           ; (backpressure; default twice max_jobs)
+# stall_after = 30m         ; a job whose log and temp files do not change this long is stalled
+#                           ; (plot_stalled alert; tmp or dst full): 10s..7d
 #
 # [job fast]                ; one section per kind of plot
 # backend = madmax          ; chia | madmax | bladebit | bladebit-disk | bladebit-cuda
@@ -75,6 +80,7 @@ class PlottingSettings:
     log_dir: Path = DEFAULT_STATE_DIR / "plot-logs"
     poll_interval: float = 20.0
     max_waiting_plots: int = 2
+    stall_after: float = 1800.0
 
 
 @dataclass(frozen=True)
@@ -157,9 +163,12 @@ def _settings(sec: Section, state_dir: Path) -> PlottingSettings:
         log_dir=sec.get_path("log_dir", state_dir / "plot-logs"),
         poll_interval=sec.get_duration("poll_interval", 20.0),
         max_waiting_plots=sec.get_int("max_waiting_plots", 2 * max_jobs, low=1, high=100000),
+        stall_after=sec.get_duration("stall_after", 1800.0),
     )
     if settings.poll_interval <= 0:
         raise sec.error("poll_interval", "must be more than 0")
+    if not STALL_AFTER_RANGE[0] <= settings.stall_after <= STALL_AFTER_RANGE[1]:
+        raise sec.error("stall_after", "must be from 10s to 7d")
     sec.finish()
     return settings
 
@@ -191,6 +200,7 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
     )
     sec.finish()
     _check_with_backend(sec, job)
+    _check_executable(sec, job)
     return job
 
 
@@ -261,3 +271,15 @@ def _check_with_backend(sec: Section, job: JobConfig) -> None:
             reason = str(exc)
             key = next((k for words, k in _REASON_KEYS if words in reason), "backend")
             raise sec.error(key, reason) from None
+
+
+def _check_executable(sec: Section, job: JobConfig) -> None:
+    """The plotter must be there now: a job that cannot start would otherwise say "would start" and
+    fail with exit 127 on every pass."""
+    name = get_backend(job.backend).executable(job.spec(job.tmp_dirs[0] if job.tmp_dirs else None, job.dst_dirs[0]))
+    if shutil.which(name) is not None:  # a path is checked as it is; a bare name is looked up on PATH
+        return
+    if "/" in name:
+        raise sec.error("executable", f"{name} is not an executable file")
+    given = "is not" if job.executable else f"(the {job.backend} default) is not"
+    raise sec.error("executable", f"{name} {given} on PATH: install it or give its path")

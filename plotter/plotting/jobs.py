@@ -25,6 +25,7 @@ from plotter.plotting.backends import JobSpec, keyless
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.config import JobConfig, PlottingSettings
 from plotter.plotting.jobdb import JobDB, JobRow
+from plotter.plotting.logs.errors import last_error
 from plotter.plotting.phase import START, Phase
 from plotter.plotting.schedule import Start
 
@@ -133,7 +134,7 @@ def conclude(db: JobDB, row: JobRow, obs: Observation, now: float, reason: str |
         if changed:
             log.info("job %d (%s) made %s%s", row.id, row.job, plot.name, f" (sent to {plot.nas})" if plot.nas else "")
         return None
-    why = reason or describe(returncode, status)
+    why = reason or describe(returncode, status, last_error(read_log(row)))
     if returncode == 0:
         why = "exited 0 but made no plot: none in the dst dir, none recorded or sent"
     changed = db.update(row.id, only_if_live=True, state="failed", returncode=returncode if isinstance(returncode, int)
@@ -154,12 +155,13 @@ def read_status(row: JobRow) -> dict[str, object]:
     return values if isinstance(values, dict) else {}
 
 
-def describe(returncode: object, status: dict[str, object]) -> str:
+def describe(returncode: object, status: dict[str, object], error_line: str | None = None) -> str:
+    """Why a job failed; ``error_line``: the plotter's own last error line (logs.errors.last_error)."""
     if not isinstance(returncode, int):
         return "ended without an exit status (killed together with its runjob parent)"
     if returncode < 0:
         return f"killed by {signal.Signals(-returncode).name}"
-    error = status.get("error")
+    error = status.get("error") or error_line
     return f"exit code {returncode}" + (f" ({error})" if error else "")
 
 

@@ -1,5 +1,5 @@
 """One scheduling pass, and the long-running scheduler: refresh the jobs (phases, ends), measure
-room, decide, start; alerts ``plot_failed`` and ``plotting_paused``.
+room, decide, start; alerts ``plot_failed``, ``plot_stalled`` and ``plotting_paused``.
 
 Only one scheduler starts jobs at a time (a lock in the state dir); ``--dry-run`` takes no lock and
 changes nothing: it shows what a pass would start now, and for each job why not.
@@ -23,7 +23,7 @@ from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterConfig
 from plotter.discover import list_dirs
-from plotter.plotting import byhand, jobs
+from plotter.plotting import byhand, jobs, stall
 from plotter.plotting.jobdb import JobDB, JobRow, opened
 from plotter.plotting.phase import START
 from plotter.plotting.schedule import Decision, Running, State, decide
@@ -71,11 +71,20 @@ class Scheduler:
                 if not dry_run:
                     db.update(row.id, phase=str(obs.phase), plot_id=obs.plot_id,
                               tmp_peak=max(row.tmp_peak, obs.used.get(Path(row.tmp_dir or "/nonexistent"), 0)))
+                    notices += self._stalled(row, obs, now)
                 continue
             notice = jobs.conclude(db, row, obs, now)
             if notice is not None:
                 notices.append(notice)
         return pass_state(self.cfg, db, running, self._started(db, now, dry_run), now), notices
+
+    def _stalled(self, row: JobRow, obs: jobs.Observation, now: float) -> list[Notice]:
+        """A running job that made no progress for ``stall_after``: a standing plot_stalled alert,
+        resolved once it moves again or ends (every such key is evaluated each pass)."""
+        if row.state == "suspended":
+            return []
+        found = stall.stall_of(row, obs.plot_id, jobs.read_log(row), now, self.cfg.plotting.settings.stall_after)
+        return [] if found is None else [stalled_notice(row, found)]
 
     def _started(self, db: JobDB, now: float, dry_run: bool) -> float:
         value = db.meta(STARTED_KEY)
@@ -104,10 +113,23 @@ class Scheduler:
         if not self.cfg.alerting.notify.configured:
             return
         try:
-            Notifier(self.cfg.alerting.notify).process(notices, lambda key: key == "plotting_paused",
-                                                       DedupeStore(self.cfg.plotter.state_dir), now)
+            Notifier(self.cfg.alerting.notify).process(notices, _evaluated, DedupeStore(self.cfg.plotter.state_dir),
+                                                       now)
         except (AppError, OSError, sqlite3.Error) as exc:
             log.error("plotting alerts failed: %s", exc)
+
+
+def _evaluated(key: str) -> bool:
+    return key == "plotting_paused" or key.startswith("plot_stalled:")
+
+
+def stalled_notice(row: JobRow, found: stall.Stall) -> Notice:
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(found.since))
+    return Notice(kind="plot_stalled", key=f"plot_stalled:{row.id}", severity="warning", standing=True,
+                  title=f"plot job {row.id} ({row.job}) is stalled", text=f"{found.reason}; log {row.log}",
+                  context={"id": row.id, "job": row.job, "backend": row.backend, "k": row.k, "reason": found.reason,
+                           "since": since, "directory": None if found.directory is None else str(found.directory),
+                           "log": row.log, "tmp_dir": row.tmp_dir, "dst_dir": row.dst_dir})
 
 
 def pass_state(cfg: PlotterConfig, db: JobDB, running: list[Running], started: float, now: float,

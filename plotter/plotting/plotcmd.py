@@ -68,7 +68,7 @@ def run_jobs(cfg: PlotterConfig, args: argparse.Namespace) -> int:
 
     with opened(cfg.plotter.state_dir) as db:
         if args.jobs_command is None:
-            rows = [_view(row) for row in db.all()] + _by_hand(cfg, db)
+            rows = [_view(row, cfg.plotting.settings.stall_after) for row in db.all()] + _by_hand(cfg, db)
             paused = db.meta(PAUSED_KEY)
             print(json.dumps({"jobs": rows, "paused": paused}, indent=2) if args.json else render(rows, paused))
             return 0
@@ -91,24 +91,27 @@ def _row(db: JobDB, job_id: int) -> JobRow:
     return row
 
 
-def _view(row: JobRow, now: float | None = None) -> dict[str, Any]:
-    """One job as shown; a live job's phase is read from its log now."""
-    from plotter.plotting import jobs
+def _view(row: JobRow, stall_after: float, now: float | None = None) -> dict[str, Any]:
+    """One job as shown; a live job's phase is read from its log now, and whether it is stalled."""
+    from plotter.plotting import jobs, stall
 
     now = time.time() if now is None else now
-    phase, plot_id, reason = row.phase, row.plot_id, row.reason
+    phase, plot_id, reason, stalled_since = row.phase, row.plot_id, row.reason, None
     if row.live:
         obs = jobs.observe(row)
         phase, plot_id = str(obs.phase), obs.plot_id or plot_id
         if not obs.alive:  # the state stays one of running|suspended|done|failed: the next pass records it
             reason = "ended; the next scheduling pass records how"
+        elif row.state != "suspended" and (found := stall.stall_of(row, plot_id, jobs.read_log(row), now,
+                                                                   stall_after)):
+            reason, stalled_since = f"stalled: {found.reason}", _iso(found.since)
     end = row.ended_at if row.ended_at is not None else now
     return {
         "id": row.id, "job": row.job, "backend": row.backend, "k": row.k, "pid": row.pid, "phase": phase,
         "started_at": _iso(row.started_at),
         "elapsed": round(end - row.started_at, 1), "tmp_dir": row.tmp_dir, "dst_dir": row.dst_dir,
         "plot": row.plot_path.rsplit("/", 1)[-1] if row.plot_path else plot_id, "state": row.state,
-        "reason": reason, "log": row.log, "by_hand": False,
+        "reason": reason, "log": row.log, "by_hand": False, "stalled_since": stalled_since,
     }
 
 
@@ -122,7 +125,7 @@ def _by_hand(cfg: PlotterConfig, db: JobDB, now: float | None = None) -> list[di
         "phase": str(job.phase), "started_at": _iso(job.started_at), "elapsed": round(now - job.started_at, 1),
         "tmp_dir": _text(job.spec.tmp_dir), "dst_dir": str(job.spec.dst_dir), "plot": job.plot_id,
         "state": "suspended" if job.suspended else "running", "reason": None,
-        "log": _text(job.log), "by_hand": True,
+        "log": _text(job.log), "by_hand": True, "stalled_since": None,
     } for job in byhand.outside(db, cfg.plotting.dirs)]
 
 

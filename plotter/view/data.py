@@ -21,9 +21,10 @@ from plotter.config import PlotterConfig
 from plotter.plotting import byhand
 from plotter.plotting.byhand import BY_HAND, HandJob
 from plotter.plotting.jobdb import JobRow, db_path, opened
-from plotter.plotting.jobs import Observation
+from plotter.plotting.jobs import Observation, read_log
 from plotter.plotting.jobs import observe as observe_job
 from plotter.plotting.phase import FINAL_MAJOR, Phase
+from plotter.plotting.stall import Stall, stall_of
 from plotter.view import nascache
 from plotter.view.schedule import ScheduleLine, build_state, schedule_line, scheduler_running
 
@@ -57,8 +58,9 @@ class JobLine:
     elapsed: float
     tmp_dir: str | None
     dst_dir: str
-    state: str  # starting, running, suspended, done, failed; "ended" while not yet recorded
+    state: str  # starting, running, suspended, done, failed; "ended" while not yet recorded; "stalled"
     reason: str | None = None
+    stalled_since: float | None = None  # a running job that made no progress since (plotter.plotting.stall)
 
     @property
     def by_hand(self) -> bool:
@@ -66,7 +68,7 @@ class JobLine:
 
     @property
     def live(self) -> bool:
-        return self.state in ("starting", "running", "suspended")
+        return self.state in ("starting", "running", "suspended", "stalled")
 
     @property
     def fraction(self) -> float:
@@ -133,22 +135,27 @@ class Snapshot:
     problems: tuple[str, ...] = field(default=())
 
 
-def job_line(row: JobRow, obs: Observation | None, now: float) -> JobLine:
-    phase, state = row.current_phase, row.state
+def job_line(row: JobRow, obs: Observation | None, now: float, stalled: Stall | None = None) -> JobLine:
+    phase, state, reason = row.current_phase, row.state, row.reason
     if obs is not None:
         phase = max(phase, obs.phase)
         state = state if obs.alive else "ended"
+    if stalled is not None and state == "running":
+        state, reason = "stalled", stalled.reason
     end = row.ended_at if row.ended_at is not None else now
     return JobLine(row.id, row.job, row.backend, row.k, row.pid, phase, end - row.started_at, row.tmp_dir,
-                   row.dst_dir, state, row.reason)
+                   row.dst_dir, state, reason, None if stalled is None else stalled.since)
 
 
 def job_lines(rows: Iterable[JobRow], live: Mapping[JobRow, Observation], now: float,
-              by_hand: Iterable[HandJob] = (), ended_shown: int = ENDED_SHOWN) -> list[JobLine]:
+              by_hand: Iterable[HandJob] = (), ended_shown: int = ENDED_SHOWN,
+              stalls: Mapping[JobRow, Stall] | None = None) -> list[JobLine]:
     """Live jobs (oldest first), those started by hand, then the last few that ended (newest first). Pure."""
     rows = list(rows)
+    stalls = stalls or {}
     ended = sorted((r for r in rows if not r.live), key=lambda r: (r.ended_at or r.started_at, r.id), reverse=True)
-    return ([job_line(r, live.get(r), now) for r in rows if r.live] + [hand_line(j, now) for j in by_hand]
+    return ([job_line(r, live.get(r), now, stalls.get(r)) for r in rows if r.live]
+            + [hand_line(j, now) for j in by_hand]
             + [job_line(r, None, now) for r in ended[:ended_shown]])
 
 
@@ -264,7 +271,9 @@ def build(cfg: PlotterConfig, now: float | None = None, observe: Observe = obser
             live = {r: observe(r) for r in rows if r.live}
             by_hand = byhand.outside(db, cfg.plotting.dirs)
             line = schedule_line(cfg, build_state(cfg, db, live, now, by_hand), scheduler_running(cfg))
-        return {"jobs": tuple(job_lines(rows, live, now, by_hand)), "rows": rows, "schedule": line}
+        stalls = {r: found for r, obs in live.items() if obs.alive and r.state == "running"
+                  and (found := stall_of(r, obs.plot_id, read_log(r), now, cfg.plotting.settings.stall_after))}
+        return {"jobs": tuple(job_lines(rows, live, now, by_hand, stalls=stalls)), "rows": rows, "schedule": line}
 
     def transfers_part() -> dict[str, Any]:
         from plotter.status import collect

@@ -18,6 +18,7 @@ from plotter.view.schedule import ScheduleLine
 WIDE = 120
 KEYS = "q quit  ↑↓/j/k select  s suspend  r resume  K kill  ? help"
 STATE_STYLES = {"running": "green", "starting": "green", "suspended": "yellow", "failed": "red", "done": "dim",
+                "stalled": "red",
                 "ended": "yellow"}
 
 
@@ -73,8 +74,10 @@ def jobs_section(snap: Snapshot, width: int, selected: int | None) -> Section:
         if job.id == selected:
             style, keep = f"{style} reverse".strip(), index
         rows.append((cells(job_row(job, titles, widths), widths, right), style))
+    stalled: list[Line] = [(clip(f"job {job.id} stalled since {clock(job.stalled_since)}: {job.reason}", width), "red")
+                           for job in snap.jobs if job.stalled_since is not None]
     return Section("Jobs", rows, head=[(cells(titles, widths, right), "bold")],
-                   tail=[schedule_text(snap.schedule, width)], priority=0, keep=keep, empty="no plot jobs")
+                   tail=[*stalled, schedule_text(snap.schedule, width)], priority=0, keep=keep, empty="no plot jobs")
 
 
 def place(nas: str | None, drive: str | None, width: int) -> str:

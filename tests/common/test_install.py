@@ -158,6 +158,7 @@ def test_the_plot_unit_may_write_the_jobs_dirs_and_spares_the_jobs_on_stop(tmp_p
 
     ini = plotter_ini(tmp_path)
     ini.write_text(ini.read_text() + f"[plotting]\nlog_dir = {tmp_path}/logs\n[job a]\nbackend = chia\nk = 32\n"
+                   f"executable = {shutil.which('true')}\n"
                    f"tmp_dirs = {tmp_path}/nvme0, {tmp_path}/nvme1\ntmp2_dir = {tmp_path}/ram\n"
                    f"farmer_key = {FARMER}\npool_key = {POOL}\n")
     out = tmp_path / "units"
@@ -165,7 +166,18 @@ def test_the_plot_unit_may_write_the_jobs_dirs_and_spares_the_jobs_on_stop(tmp_p
     assert result.returncode == 0, result.stderr
     assert systemd_verify(out).returncode == 0
     unit = (out / "plotyard-plotter-plot.service").read_text().splitlines()
-    assert (f"ReadWritePaths={tmp_path}/state -{tmp_path}/dst0 -{tmp_path}/dst1 -{tmp_path}/logs "
-            f"-{tmp_path}/nvme0 -{tmp_path}/nvme1 -{tmp_path}/ram") in unit
+    home = plotter_install.user_home("chia")  # a chia job: chia's root and keyring (the unit's user is chia)
+    assert (f"ReadWritePaths={tmp_path}/state -{home}/.chia/mainnet -{home}/.chia_keys -{tmp_path}/dst0 "
+            f"-{tmp_path}/dst1 -{tmp_path}/logs -{tmp_path}/nvme0 -{tmp_path}/nvme1 -{tmp_path}/ram") in unit
     assert "KillMode=process" in unit  # a restart of the scheduler leaves its plot jobs running
     assert any(line.endswith(f"--config {ini} plot") for line in unit if line.startswith("ExecStart="))
+
+
+def test_only_chia_writes_outside_its_dirs_and_its_home_comes_from_the_user_database() -> None:
+    import pwd
+
+    home = Path(pwd.getpwuid(0).pw_dir)
+    assert plotter_install.plotter_writes({"chia", "madmax"}, pwd.getpwuid(0).pw_name) == [
+        home / ".chia" / "mainnet", home / ".chia_keys"]
+    assert plotter_install.plotter_writes({"madmax", "bladebit", "bladebit-disk", "bladebit-cuda"}, "root") == []
+    assert plotter_install.user_home("no-such-user-here") == Path("/home/no-such-user-here")

@@ -22,6 +22,7 @@ HYBRID_FLAGS = ("--disk-128", "--disk-16")
 
 class _Bladebit(Backend):
     default_executable = "bladebit"
+    # k32 only: src/ChiaConsts.h ``#define _K 32``, cuda/CudaPlotConfig.h ``#define BBCU_K (32u)``.
     k_values = range(32, 33)
     command_name = ""
 

@@ -18,10 +18,10 @@ MAINNET_K = 32
 class ChiaBackend(Backend):
     name = "chia"
     default_executable = "chia"
-    # chiapos makes k18..k50 (kMinPlotSize/kMaxPlotSize). The real ``chia plots create`` refuses
-    # k < 25 itself ("The minimum k size allowed from the cli is k=25"); test sizes run with the
-    # test stand-in, which allows them.
-    k_values = range(18, 51)
+    # chiapos makes k18..k50 (kMinPlotSize/kMaxPlotSize), but ``chia plots create`` refuses k < 25
+    # ("The minimum k size allowed from the cli is k=25", chia/plotting/util.py validate_plot_size) and k < 32
+    # without --override-k, which :meth:`arguments` passes. Test sizes: base.TEST_SIZES.
+    k_values = range(25, 51)
     log_format = "chia"
 
     def arguments(self, spec: JobSpec) -> list[str]:

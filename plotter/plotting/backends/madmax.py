@@ -23,7 +23,9 @@ def _dir(path: Path) -> str:
 class MadmaxBackend(Backend):
     name = "madmax"
     default_executable = "chia_plot"
-    k_values = range(18, 35)  # chia_plot itself takes k16..; plot names here start at k18
+    # src/chia_plot.cpp refuses ``k > KMAX || k < 16`` ("Invalid k option"), KMAX 32 or 34 by build
+    # (include/chia/entries.h); plot names here start at k18, so k16/k17 are not offered.
+    k_values = range(18, 35)
     log_format = "madmax"
 
     def executable(self, spec: JobSpec) -> str:

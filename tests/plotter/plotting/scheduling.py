@@ -22,7 +22,7 @@ DEADLINE = 120.0
 
 
 def make_config(root: Path, chia: Path, plotting: str = "", job: str = "", dst: str | None = None,
-                tmp_dirs: str | None = None, k: int = 18) -> PlotterConfig:
+                tmp_dirs: str | None = None, k: int = 18, keys: tuple[str, str] = (FARMER, POOL)) -> PlotterConfig:
     dst = dst or str(root / "dst")
     tmp_dirs = tmp_dirs or f"{root / 't0'}, {root / 't1'}"
     for directory in (*dst.split(","), *tmp_dirs.split(",")):
@@ -44,8 +44,8 @@ backend = chia
 executable = {chia}
 k = {k}
 tmp_dirs = {tmp_dirs}
-farmer_key = {FARMER}
-pool_key = {POOL}
+farmer_key = {keys[0]}
+pool_key = {keys[1]}
 {job}
 """)
     return plotter_config.load(path)

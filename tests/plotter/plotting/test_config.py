@@ -24,7 +24,7 @@ transport = local
     return path
 
 
-def test_full_job_section(tmp_path: Path) -> None:
+def test_full_job_section(tmp_path: Path, standins: dict[str, Path]) -> None:
     cfg = plotter_config.load(write(tmp_path, f"""
 [plotting]
 max_jobs = 4
@@ -34,7 +34,7 @@ poll_interval = 20s
 
 [job fast]
 backend = madmax
-executable = /usr/local/bin/chia_plot
+executable = {standins['chia_plot']}
 k = 32
 tmp_dirs = /mnt/nvme0, /mnt/nvme1
 tmp2_dir = /mnt/ram
@@ -69,10 +69,11 @@ extra_args = --foo "a b"
     assert job.stagger == 3600 and job.initial_delay == 300 and job.nice == 10
 
 
-def test_dst_defaults_to_plot_dirs(tmp_path: Path) -> None:
+def test_dst_defaults_to_plot_dirs(tmp_path: Path, standins: dict[str, Path]) -> None:
     cfg = plotter_config.load(write(tmp_path, f"""
 [job a]
 backend = chia
+executable = {standins['chia']}
 k = 18
 tmp_dirs = /mnt/t
 farmer_key = {FARMER}
@@ -117,7 +118,7 @@ def test_generated_example_mentions_every_key() -> None:
 
     for key in ("max_jobs", "max_phase1", "stagger", "log_dir", "poll_interval", "tmp_dirs", "tmp2_dir", "dst_dirs",
                 "farmer_key", "pool_contract", "pool_key", "threads", "max_plots", "tmp_max_jobs", "start_early_phase",
-                "initial_delay", "buckets", "compression", "nice", "cpu_affinity", "extra_args"):
+                "initial_delay", "buckets", "compression", "nice", "cpu_affinity", "extra_args", "stall_after"):
         assert f"# {key} = " in EXAMPLE
     assert EXAMPLE in plotter_config.EXAMPLE
 
@@ -127,3 +128,72 @@ def test_a_job_name_is_one_safe_word(tmp_path: Path, name: str) -> None:
     path = write(tmp_path, f"[job {name}]\nbackend = chia\ntmp_dirs = /t\nfarmer_key = {FARMER}\npool_key = {POOL}\n")
     with pytest.raises(ConfigError, match="a job name is letters, digits"):
         plotter_config.load(path)
+
+
+@pytest.mark.parametrize(("backend", "k", "extra", "accepted"), [
+    ("chia", 24, "tmp_dirs = /t\n", "k25..k50"),  # chia/plotting/util.py validate_plot_size
+    ("chia", 51, "tmp_dirs = /t\n", "k25..k50"),
+    ("madmax", 35, "tmp_dirs = /t\n", "k18..k34"),  # madMAx src/chia_plot.cpp: k > KMAX || k < 16
+    ("bladebit", 31, "", "k32..k32"),  # bladebit src/ChiaConsts.h: _K 32
+    ("bladebit-cuda", 33, "", "k32..k32"),  # cuda/CudaPlotConfig.h: BBCU_K 32
+])
+def test_real_k_ranges_without_test_sizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, standins: dict[str, Path],
+                                          backend: str, k: int, extra: str, accepted: str) -> None:
+    from plotter.plotting.backends import base
+
+    monkeypatch.setattr(base, "TEST_SIZES", False)
+    exe = standins["bladebit_cuda" if backend == "bladebit-cuda" else "chia" if backend == "chia" else "chia_plot"]
+    path = write(tmp_path, f"[job a]\nbackend = {backend}\nexecutable = {exe}\nk = {k}\n{extra}"
+                           f"farmer_key = {FARMER}\npool_key = {POOL}\n")
+    with pytest.raises(ConfigError, match=rf"\[job a\] k: {backend} cannot make k{k} plots \(it accepts {accepted}\)"):
+        plotter_config.load(path)
+
+
+def test_chia_takes_k25_without_test_sizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           standins: dict[str, Path]) -> None:
+    from plotter.plotting.backends import base
+
+    monkeypatch.setattr(base, "TEST_SIZES", False)
+    path = write(tmp_path, f"[job a]\nbackend = chia\nexecutable = {standins['chia']}\nk = 25\ntmp_dirs = /t\n"
+                           f"farmer_key = {FARMER}\npool_key = {POOL}\n")
+    assert plotter_config.load(path).plotting.jobs[0].k == 25
+
+
+@pytest.mark.parametrize(("executable", "message"), [
+    ("{tmp}/no-such-plotter", "[job a] executable: {tmp}/no-such-plotter is not an executable file"),
+    ("{tmp}/not-executable", "[job a] executable: {tmp}/not-executable is not an executable file"),
+    ("{tmp}", "[job a] executable: {tmp} is not an executable file"),
+    ("no-such-plotter-here", "[job a] executable: no-such-plotter-here is not on PATH"),
+    (None, "[job a] executable: chia_plot (the madmax default) is not on PATH"),
+])
+def test_a_plotter_that_cannot_run_is_refused_at_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      executable: str | None, message: str) -> None:
+    (tmp_path / "not-executable").write_text("#!/bin/sh\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    line = "" if executable is None else f"executable = {executable.format(tmp=tmp_path)}\n"
+    path = write(tmp_path, f"[job a]\nbackend = madmax\n{line}k = 32\ntmp_dirs = /t\n"
+                           f"farmer_key = {FARMER}\npool_key = {POOL}\n")
+    with pytest.raises(ConfigError) as caught:
+        plotter_config.load(path)
+    assert str(caught.value) == f"{path}: " + message.format(tmp=tmp_path) + (
+        ": install it or give its path" if "PATH" in message else "")
+
+
+def test_the_default_plotter_is_found_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              standins: dict[str, Path]) -> None:
+    monkeypatch.setenv("PATH", str(standins["chia_plot"].parent))
+    path = write(tmp_path, f"[job a]\nbackend = madmax\nk = 34\ntmp_dirs = /t\nfarmer_key = {FARMER}\n"
+                           f"pool_key = {POOL}\n")
+    assert plotter_config.load(path).plotting.jobs[0].executable is None  # chia_plot_k34, the k34 default
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(None, 1800.0), ("10s", 10.0), ("2h", 7200.0), ("7d", 604800.0)])
+def test_stall_after(tmp_path: Path, value: str | None, seconds: float) -> None:
+    line = "" if value is None else f"stall_after = {value}\n"
+    assert plotter_config.load(write(tmp_path, f"[plotting]\n{line}")).plotting.settings.stall_after == seconds
+
+
+@pytest.mark.parametrize("value", ["9s", "8d", "0"])
+def test_stall_after_out_of_range(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"\[plotting\] stall_after: must be from 10s to 7d"):
+        plotter_config.load(write(tmp_path, f"[plotting]\nstall_after = {value}\n"))

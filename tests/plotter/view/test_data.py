@@ -17,12 +17,15 @@ from plotter.view import data, nascache, render
 from plotter.view.schedule import next_start, schedule_line
 from tests.helpers import make_nas, make_plotter
 from tests.plotter.plotting.conftest import FARMER, POOL
+from tests.plotter.plotting.standins import install
 
 
 def config(root: Path, plotting: str = "", job: str = "") -> PlotterConfig:
     nas = make_nas(root / "nas", drives=2)
     (root / "t0").mkdir(parents=True)
-    section = (f"[plotting]\n{plotting}\n\n[job a]\nbackend = chia\nk = 18\ntmp_dirs = {root / 't0'}\n"
+    chia = install(root / "bin")["chia"]  # the plotter must be there at load
+    section = (f"[plotting]\n{plotting}\n\n[job a]\nbackend = chia\nexecutable = {chia}\nk = 18\n"
+               f"tmp_dirs = {root / 't0'}\n"
                f"farmer_key = {FARMER}\npool_key = {POOL}\n{job}\n")
     return plotter_config.load(make_plotter(root / "plotter", nas, None, more_nas=section).ini)
 
