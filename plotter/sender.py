@@ -77,7 +77,7 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
     try:
         route = _route(cfg, item, env)
     except ConnectError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
-        log.debug("%s: kept on the plotter, waiting for a NAS: %s", item.path.name, exc.message)
+        log.debug("%s: kept on the plotter, no NAS reachable for it: %s", item.path.name, exc.message)
         return _transfer_row(item, None, None, None, None, start, exc.message, resend.UNREACHABLE), False
     except AppError as exc:  # no room anywhere, the name busy at its referee, a NAS too old
         return _failed(history, item, None, None, start, exc), False
