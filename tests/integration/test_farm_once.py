@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from common.errors import ConnectError
 from common.stream import hash_file
 from nas.state import DB_NAME
 from plotter.rendezvous import referee
-from tests.helpers import NasSetup, PlotterSetup, make_nas, make_plotter, nas_section, popen_cli, run_cli
+from tests.helpers import NasSetup, PlotterSetup, make_nas, make_plotter, nas_section, popen_cli, run_cli, wait_for
 from tests.integration.test_exactly_once import VERIFIED, rows, send
 from tests.plotter.test_retry_at_once import PEER
 from tests.sshd import LocalSshd, free_port
@@ -197,3 +198,31 @@ def test_a_protocol_1_nas_among_several_is_refused_and_the_plot_kept(tmp_path: P
     assert code == 1 and source.exists(), err
     assert "speaks protocol 1: several [nas] sections need protocol 2 on every NAS" in err
     assert not any((tmp_path / name).exists() for name in BOTH)  # nothing was offered
+
+
+def test_a_sender_killed_while_a_full_referee_holds_its_claim(tmp_path: Path, sshd: LocalSshd,
+                                                             copy_plots: CopyPlots) -> None:
+    """Killed while the plot streams to the other NAS: that NAS drops its .part, the referee's
+    receiver ends with the session (the claim is free at once) and the next run stores it once."""
+    (source,) = copy_plots(tmp_path / "plotter" / "dst", 1)
+    digest = hash_file(str(source))
+    chosen = referee(BOTH, source.name)
+    (other,) = (name for name in BOTH if name != chosen)
+    drive = tmp_path / chosen / "drives" / "drive1"
+    farm = {chosen: make_nas(tmp_path / chosen, drive_dirs=[drive], drive_sections=f"[drive {drive}]\nquota = 1MiB\n"),
+            other: make_nas(tmp_path / other, drives=1)}
+    plotter = farm_plotter(tmp_path / "plotter", farm, sshd, first=other, extra="bwlimit = 512KiB")
+
+    sender = popen_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+    wait_for(lambda: any(p.stat().st_size > 0 for p in farm[other].parts() if p.exists()), 60,
+             "the plot to stream into the other NAS's .part")
+    sender.send_signal(signal.SIGKILL)
+    sender.communicate(timeout=30)
+    wait_for(lambda: farm[other].parts() == [], 30, "the receiver to remove its .part")
+    assert source.exists() and stored(farm) == {chosen: [], other: []}
+
+    code, err = send(plotter)
+
+    assert code == 0, err  # not "busy": the killed sender's claim went with its session
+    assert not source.exists() and stored(farm) == {chosen: [], other: [source.name]}
+    assert hash_file(str(farm[other].plots()[0])) == digest
