@@ -15,6 +15,9 @@ copy it just wrote (it hashed the bytes while writing them), in the ``stored`` t
 offer of a name the NAS already holds is answered from that record when it still
 describes the file (same path, size and mtime); otherwise (the receiver died between
 rename and record, the file was copied in by hand) the file is hashed once and recorded.
+
+**Across several NAS** (:mod:`nas.referee`): the same reservation, taken by a "claim", is the
+farm-wide lock of a name at its referee NAS; the ``placed`` table is the referee's ledger.
 """
 
 from __future__ import annotations
