@@ -24,7 +24,9 @@ because the second claim waits for the first to end, and by then the first copy 
 referee frees the claim, the receiving NAS drops the ``.part`` and the source stays. If it dies
 after the NAS stored the plot, the source stays and the next claim holder finds the copy and
 verifies it. If the referee dies while a plot streams elsewhere, the ledger (written before the
-stream began) and that NAS's own name reservation still stop a second copy.
+stream began) and that NAS's own name reservation still stop a second copy; the sender checks the
+referee's claim is still held once that NAS has reserved the name, before any byte goes there,
+so the claim and that reservation overlap: no other sender can pass its lookups in between.
 
 **Where availability gives way.** The referee unreachable: the plot waits on the plotter (one
 warning per NAS, exit 10); plots with other referees go on. A NAS the ledger names for this plot
@@ -99,6 +101,19 @@ class Route:
     target: NasTarget
     referee: NasClient
     keepalive: Keepalive | None = None
+
+    def confirm(self) -> None:
+        """Once the other NAS said "ready" (its own reservation holds the name now): the referee's
+        claim must have lasted until then, or another sender may have passed its lookups meanwhile."""
+        if self.keepalive is None:
+            return
+        self.keepalive.__exit__(None, None, None)
+        try:
+            self.referee.space(0)  # any answer proves its receiver, and so the claim, still there
+        except AppError as exc:
+            raise ConnectError(f"the referee {self.referee.session.target.name} lost the claim before "
+                               f"the plot went to {self.target.name}: {exc.message}") from None
+        self.keepalive = Keepalive(self.referee).__enter__()
 
     def close(self) -> None:
         try:

@@ -87,7 +87,7 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
     where.nas = target.name
     try:
         try:
-            outcome = _offer_and_send(cfg, route.client, target, item, env, where)
+            outcome = _offer_and_send(cfg, route.client, target, item, env, where, route.confirm)
         finally:
             route.close()
     except AppError as exc:
@@ -117,11 +117,12 @@ class _Where:
 
 
 def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, env: Env,
-                    where: _Where) -> Have | tuple[Stored, str]:
+                    where: _Where, confirm: Callable[[], None]) -> Have | tuple[Stored, str]:
     """Offer ``item``; stream it unless the NAS holds it already. (stored, our digest) or "have"."""
     ready = client.offer(item.path.name, item.size)
     if isinstance(ready, Have):
         return ready
+    confirm()  # with several NAS: the referee's claim still held (plotter.farm)
     where.drive = ready.drive
     log.info("sending %s (%.1f MiB) to %s:%s", item.path.name, item.size / 2**20, target.name, ready.drive)
     progress = TransferProgress(cfg.plotter.state_dir, Snapshot(

@@ -226,3 +226,50 @@ def test_a_sender_killed_while_a_full_referee_holds_its_claim(tmp_path: Path, ss
     assert code == 0, err  # not "busy": the killed sender's claim went with its session
     assert not source.exists() and stored(farm) == {chosen: [], other: [source.name]}
     assert hash_file(str(farm[other].plots()[0])) == digest
+
+
+def receivers_of(nas: NasSetup) -> list[int]:
+    """Pids of the ``receive`` processes running for ``nas``'s config."""
+    found = []
+    for pid_dir in Path("/proc").iterdir():
+        try:
+            argv = (pid_dir / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if pid_dir.name.isdigit() and str(nas.ini).encode() in argv and b"receive" in argv:
+            found.append(int(pid_dir.name))
+    return found
+
+
+def test_the_referee_killed_while_the_plot_streams_elsewhere(tmp_path: Path, sshd: LocalSshd,
+                                                            copy_plots: CopyPlots) -> None:
+    """Its claim is gone, but the ledger and the receiving NAS's reservation still stop a second copy."""
+    (source,) = copy_plots(tmp_path / "one" / "dst", 1)
+    digest = hash_file(str(source))
+    chosen = referee(BOTH, source.name)
+    (other,) = (name for name in BOTH if name != chosen)
+    drive = tmp_path / chosen / "drives" / "drive1"
+    quota = f"[drive {drive}]\nquota = 1MiB\n"
+    farm = {chosen: make_nas(tmp_path / chosen, drive_dirs=[drive], drive_sections=quota),
+            other: make_nas(tmp_path / other, drives=1)}
+    one = farm_plotter(tmp_path / "one", farm, sshd, first=other, extra="bwlimit = 512KiB")
+    two = farm_plotter(tmp_path / "two", farm, sshd, first=other)
+    (theirs,) = copy_plots(two.dst, 1)
+
+    sender = popen_cli("plotter", "--config", str(one.ini), "send", "--once")
+    wait_for(lambda: any(p.stat().st_size > 0 for p in farm[other].parts() if p.exists()), 60,
+             "the plot to stream into the other NAS's .part")
+    (held,) = receivers_of(farm[chosen])
+    os.kill(held, signal.SIGKILL)
+    wait_for(lambda: receivers_of(farm[chosen]) == [], 30, "the referee's receiver to be gone")
+    farm[chosen].ini.write_text(farm[chosen].ini.read_text().replace(quota, ""))  # room there now
+    busy, busy_err = send(two)
+    _, err = sender.communicate(timeout=120)
+
+    assert sender.returncode == 0, err
+    assert busy == 4 and theirs.exists(), busy_err  # the ledger sent it to ask the other NAS: busy
+    assert stored(farm) == {chosen: [], other: [source.name]}
+    assert hash_file(str(farm[other].plots()[0])) == digest
+    code, later_err = send(two)
+    assert code == 0 and VERIFIED in later_err and not theirs.exists(), later_err
+    assert stored(farm) == {chosen: [], other: [source.name]}
