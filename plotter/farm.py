@@ -14,7 +14,7 @@ NAS, verified"), kept when they differ (exit 6). Only when no NAS holds it is th
 
 **Where it goes.** To the referee when it can take it; otherwise to the reachable NAS with most
 free space that can, after the referee has recorded that NAS in its ledger ("place"), and while
-the referee still holds the claim. No NAS with room: the plot waits (exit 14).
+the referee still holds the claim. No NAS with room: the plot stays here ("no reachable NAS can take").
 
 **Why that is once.** Every copy is made by a sender holding the referee's claim, and a claim
 holder sends only after seeing no copy: two senders never both see "nowhere" and both send,
