@@ -1,11 +1,11 @@
-"""The plotter <-> NAS protocol, version 1.
+"""The plotter <-> NAS protocol, version 2.
 
 Control travels as JSON lines (UTF-8, one object per line, at most 64 KiB) on the
 SSH channel (or a local subprocess's stdin/stdout); bulk data travels as raw
 bytes on a separate TCP connection. The NAS side is ``drive-manager receive``,
 one process per plot ("one-shot").
 
-    NAS -> plotter  {"msg": "hello", "v": 1, "host": "nas01", "version": "0.1.0"}
+    NAS -> plotter  {"msg": "hello", "v": 2, "host": "nas01", "version": "0.1.0"}
     plotter -> NAS  {"msg": "space", "size": N}                    (optional, repeatable)
     NAS -> plotter  {"msg": "space", "free_bytes": F, "can_take": true, "drives": D}
     plotter -> NAS  {"msg": "offer", "name": "plot-k32-...plot", "size": N, "hash_alg": "xxh3_128",
@@ -37,7 +37,25 @@ without a record is hashed first, announced by "hashing" so the plotter waits lo
 after which the plotter says "bye": it hashes its source and deletes it when size and hash
 match, and keeps it (exit 6, copies differ) when not. "have" is sent only to an offer with
 ``"have": true``, so a plotter that predates it still gets the error "exists" and nothing it
-could misread; the protocol version stays 1.
+could misread; it came within version 1.
+
+Exactly once across several NAS (version 2; :mod:`plotter.farm`, :mod:`nas.referee`). A plotter
+with several ``[nas …]`` sections first claims the name at its referee NAS (chosen from the name,
+:mod:`plotter.rendezvous`); the claim is the referee's name reservation, held for as long as
+that session lasts:
+
+    plotter -> referee  {"msg": "claim", "name": ..., "size": N, "hash_alg": "xxh3_128", "have": true}
+    referee -> plotter  {"msg": "claimed", "placed": "nas02" | null}   (or "hashing"/"have", or "busy")
+    plotter -> NAS      {"msg": "lookup", "name": ..., "size": N}      (every other NAS, each its own session)
+    NAS -> plotter      {"msg": "none"}                                 (or "hashing"/"have", or "busy")
+    plotter -> referee  {"msg": "keep"}                                 (every 30 s while it waits on others)
+    plotter -> referee  {"msg": "place", "nas": "nas02"} -> {"msg": "placed"}   (before sending elsewhere)
+    plotter -> referee  "space" and "offer" as above, when the plot goes to the referee itself
+
+"placed" is the referee's ledger: the NAS (the plotter's section name) a claim holder said it was
+sending the name to. Versions: a v2 NAS says "v": 2, which a v1 plotter refuses cleanly ("NAS
+speaks protocol 2, we speak 1: upgrade both ends"); a v2 plotter accepts a v1 NAS only where it
+needs no claim (one ``[nas]`` section) and otherwise refuses it with "upgrade it".
 
 Code "drive_failing": the receiving drive failed while the plot streamed in (read-only,
 I/O error, a dead mount, ENOSPC while statvfs showed room). The NAS removed the
@@ -60,7 +78,8 @@ from typing import Any
 
 from common.errors import ProtocolError, RemoteError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+OLDEST_VERSION = 1  # a v1 NAS still serves a plotter with one [nas] section (no claim)
 MAX_LINE = 64 * 1024
 TOKEN_BYTES = 32
 HASH_ALG = "xxh3_128"

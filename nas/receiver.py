@@ -40,6 +40,7 @@ from common.plotformat.sizes import check_plausible_size
 from common.sink import open_for_receive, receive_to_fd
 from common.statedir import ensure_state_dir
 from common.stream import IO_TIMEOUT
+from nas import referee
 from nas.config import NasConfig
 from nas.dataport import accept_with_token, listen
 from nas.drives import part_path
@@ -86,12 +87,16 @@ def serve(cfg: NasConfig, chan: LineChannel) -> int:
             if not line:
                 return 0  # the plotter only asked about space, then hung up
             message = protocol.decode(line)
-            if message["msg"] in ("space", "offer"):
+            if message["msg"] in ("space", "offer", "claim", "lookup"):
                 ensure_state_dir(cfg.nas.state_dir)  # answered now, while the plotter reads a reply
             if message["msg"] == "space":
                 _answer_space(cfg, chan, message)
             elif message["msg"] == "offer":
                 return _receive(cfg, chan, _parse_offer(message))
+            elif message["msg"] == "claim":
+                return _hold_claim(cfg, chan, _parse_offer(message))
+            elif message["msg"] == "lookup":
+                referee.answer_lookup(cfg, chan, _parse_name(message))
             elif message["msg"] == "bye":
                 return 0
             else:
@@ -121,9 +126,14 @@ def _answer_space(cfg: NasConfig, chan: LineChannel, message: protocol.Message) 
                                can_take=largest >= size))
 
 
-def _parse_offer(message: protocol.Message) -> Offer:
-    name = protocol.field(message, "name", str)
+def _parse_name(message: protocol.Message) -> str:
+    name: str = protocol.field(message, "name", str)
     parse_name(name)  # the same regex as the plotter's: never trust the wire
+    return name
+
+
+def _parse_offer(message: protocol.Message) -> Offer:
+    name = _parse_name(message)
     size = protocol.field(message, "size", int)
     if size <= 0:
         raise ProtocolError(f"offer of {name} has a bad size {size}")
@@ -138,6 +148,20 @@ def _receive(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
         if _answer_held(cfg, chan, offer):
             return 0
         return _receive_new(cfg, chan, offer)
+
+
+def _hold_claim(cfg: NasConfig, chan: LineChannel, claim: Offer) -> int:
+    """The referee's claim of a name for a plotter with several NAS (see nas.referee)."""
+    def receive(message: protocol.Message) -> int:
+        offer = _parse_offer(message)
+        if offer.name != claim.name:
+            raise ProtocolError(f"offer of {offer.name} while holding the claim of {claim.name}")
+        return _receive_new(cfg, chan, offer)
+
+    with NameClaim(cfg.nas.state_dir, claim.name):
+        if _answer_held(cfg, chan, claim):
+            return 0
+        return referee.hold(cfg, chan, claim.name, lambda m: _answer_space(cfg, chan, m), receive)
 
 
 def _answer_held(cfg: NasConfig, chan: LineChannel, offer: Offer) -> bool:

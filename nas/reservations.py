@@ -15,6 +15,9 @@ copy it just wrote (it hashed the bytes while writing them), in the ``stored`` t
 offer of a name the NAS already holds is answered from that record when it still
 describes the file (same path, size and mtime); otherwise (the receiver died between
 rename and record, the file was copied in by hand) the file is hashed once and recorded.
+
+**Across several NAS** (:mod:`nas.referee`): the same reservation, taken by a "claim", is the
+farm-wide lock of a name at its referee NAS; the ``placed`` table is the referee's ledger.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ CREATE TABLE IF NOT EXISTS incoming (name TEXT PRIMARY KEY, pid INTEGER NOT NULL
                                      since REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS stored (name TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL,
                                    mtime_ns INTEGER NOT NULL, hash TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS placed (name TEXT PRIMARY KEY, nas TEXT NOT NULL, at REAL NOT NULL);
 """
 PROC = Path("/proc")
 # Fields of /proc/<pid>/stat after "pid (comm) ": state is field 3, starttime field 22.
@@ -90,7 +94,7 @@ class NameClaim:
         identity = process_identity(self.pid)
         if identity is None:
             raise AppError(f"cannot read {PROC}/{self.pid}/stat: the NAS needs Linux's /proc")
-        _write(self.db, lambda conn: self._take(conn, identity))
+        write_locked(self.db, lambda conn: self._take(conn, identity))
         self.identity = identity
         return self
 
@@ -111,13 +115,13 @@ class NameClaim:
             return
         identity, self.identity = self.identity, None
         try:
-            _write(self.db, lambda conn: conn.execute("DELETE FROM incoming WHERE name = ? AND proc = ?",
+            write_locked(self.db, lambda conn: conn.execute("DELETE FROM incoming WHERE name = ? AND proc = ?",
                                                       (self.name, identity)))
         except AppError as err:  # the row is stale as soon as this process exits
             log.warning("cannot release the reservation of %s: %s", self.name, err.message)
 
 
-def _write(db: Path, action: Callable[[sqlite3.Connection], object]) -> None:
+def write_locked(db: Path, action: Callable[[sqlite3.Connection], object]) -> None:
     """Run ``action`` in one ``BEGIN IMMEDIATE`` transaction (read and write under one lock)."""
     conn = connect(db, SCHEMA)
     try:
@@ -140,7 +144,7 @@ def record_stored(state_dir: Path, name: str, path: Path, size: int, digest: str
     record, a later offer of the name hashes the file instead."""
     try:
         st = os.stat(path)
-        _write(state_dir / DB_NAME, lambda conn: conn.execute(
+        write_locked(state_dir / DB_NAME, lambda conn: conn.execute(
             "INSERT OR REPLACE INTO stored VALUES (?, ?, ?, ?, ?, ?)",
             (name, str(path), size, st.st_mtime_ns, digest, time.time())))
     except (AppError, OSError) as exc:

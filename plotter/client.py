@@ -44,6 +44,18 @@ class Have:
     hash: str
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """The referee holds the name for us; ``placed``: the NAS its ledger says the name went to."""
+
+    placed: str | None
+
+
+def _have(reply: protocol.Message) -> Have:
+    return Have(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
+                protocol.hex_field(reply, "hash"))
+
+
 def hash_timeout(size: int) -> float:
     return STORED_TIMEOUT + size / HASH_RATE
 
@@ -61,13 +73,15 @@ class NasClient:
         self.chan = session.channel
         try:
             hello = protocol.expect(self._first_message(), "hello")
-            if hello.get("v") != protocol.PROTOCOL_VERSION:
-                raise ProtocolError(f"NAS speaks protocol {hello.get('v')}, we speak "
+            version = hello.get("v")
+            if not isinstance(version, int) or not protocol.OLDEST_VERSION <= version <= protocol.PROTOCOL_VERSION:
+                raise ProtocolError(f"NAS speaks protocol {version}, we speak "
                                     f"{protocol.PROTOCOL_VERSION}: upgrade both ends")
         except BaseException:
             session.close()  # a watcher retries for months: a failed hello must not leak an SSH transport
             raise
         self.host = str(hello.get("host", "?"))
+        self.version: int = version
 
     def _first_message(self) -> protocol.Message:
         """The hello, past any lines a login shell may print first (motd, rc-file echoes)."""
@@ -96,13 +110,9 @@ class NasClient:
 
     def offer(self, name: str, size: int) -> Ready | Have:
         self._write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG, have=True))
-        reply = self.chan.read(REPLY_TIMEOUT)
-        if reply["msg"] == "hashing":
-            log.info("the NAS is hashing its copy of %s first (%.1f GiB)", name, size / 2**30)
-            reply = self.chan.read(hash_timeout(size))
+        reply = self._past_hashing(name, size)
         if reply["msg"] == "have":
-            return Have(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
-                        protocol.hex_field(reply, "hash"))
+            return _have(reply)
         reply = protocol.expect(reply, "ready")
         token = protocol.field(reply, "token", str)
         try:
@@ -112,6 +122,49 @@ class NasClient:
         if len(raw) != protocol.TOKEN_BYTES:
             raise ProtocolError("NAS sent a malformed token")
         return Ready(protocol.field(reply, "port", int), raw, protocol.field(reply, "drive", str))
+
+    def claim(self, name: str, size: int) -> Claimed | Have:
+        """Reserve ``name`` at this NAS, its referee, for this session (protocol 2)."""
+        self._need_claims()
+        self._write(protocol.encode("claim", name=name, size=size, hash_alg=protocol.HASH_ALG, have=True))
+        reply = self._past_hashing(name, size)
+        if reply["msg"] == "have":
+            return _have(reply)
+        placed = protocol.expect(reply, "claimed").get("placed")
+        if placed is not None and not isinstance(placed, str):
+            raise ProtocolError("'claimed' message has no valid 'placed'")
+        return Claimed(placed)
+
+    def lookup(self, name: str, size: int) -> Have | None:
+        """The copy of ``name`` this NAS holds, None when it holds none (protocol 2)."""
+        self._need_claims()
+        self._write(protocol.encode("lookup", name=name, size=size))
+        reply = self._past_hashing(name, size)
+        if reply["msg"] == "have":
+            return _have(reply)
+        protocol.expect(reply, "none")
+        return None
+
+    def place(self, nas: str) -> None:
+        """Tell the referee (whose claim we hold) that the plot goes to ``nas``: its ledger."""
+        self._write(protocol.encode("place", nas=nas))
+        protocol.expect(self.chan.read(REPLY_TIMEOUT), "placed")
+
+    def keep(self) -> None:
+        """Keep a held claim: the referee gives up on a plotter silent for its control timeout."""
+        self._write(protocol.encode("keep"))
+
+    def _need_claims(self) -> None:
+        if self.version < 2:
+            raise ProtocolError(f"[nas {self.session.target.name}] speaks protocol {self.version}: several "
+                                "[nas] sections need protocol 2 on every NAS (exactly once across them); upgrade it")
+
+    def _past_hashing(self, name: str, size: int) -> protocol.Message:
+        reply = self.chan.read(REPLY_TIMEOUT)
+        if reply["msg"] == "hashing":
+            log.info("the NAS is hashing its copy of %s first (%.1f GiB)", name, size / 2**30)
+            reply = self.chan.read(hash_timeout(size))
+        return reply
 
     def digest(self, digest: str) -> Stored:
         self._write(protocol.encode("digest", hash=digest))

@@ -27,7 +27,9 @@ bwlimit = 0
 # Seconds between directory scans with send --watch.
 poll_interval = 5
 
-# One section per NAS. With several, each plot goes to the one with most free space.
+# One section per NAS. With several, each plot goes to its referee NAS (chosen from the plot's
+# name), or when that one is full to the one with most free space. Every plotter of a farm
+# must list the same NAS under the same names: a plot is then stored once in the farm.
 [nas nas01]
 # ssh (default) or local (drives attached to this machine).
 transport = ssh

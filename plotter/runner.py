@@ -43,7 +43,7 @@ def run_error(result: RunResult) -> AppError | None:
     if result.failed:
         return SomeFailedError(f"{result.failed} plot(s) failed to send and were kept; see the log above")
     if result.unreachable:
-        return ConnectError(f"{result.unreachable} plot(s) {kept}: no NAS is reachable")
+        return ConnectError(f"{result.unreachable} plot(s) {kept}: no NAS is reachable for them")
     if result.busy:
         return PlotBusyError(f"{result.busy} plot(s) are being received by the NAS from another sender "
                              f"right now: {kept}, retried next run")

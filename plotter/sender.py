@@ -1,4 +1,4 @@
-"""Send one plot: pick a NAS, stream with the hash in the same pass, delete on verified ok."""
+"""Send one plot: pick a NAS (with several: plotter.farm), stream and hash in one pass, delete on verified ok."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.errors import AppError, ConnectError, NoSpaceError, RemoteError, TransferError, VerifyError
+from common.errors import AppError, ConnectError, RemoteError, TransferError, VerifyError
 from common.locking import FileLock
 from common.stream import IO_TIMEOUT, send_file
-from plotter import resend
+from plotter import farm, resend
 from plotter.client import Have, NasClient, Stored
 from plotter.config import NasTarget, PlotterConfig
 from plotter.discover import Seen
@@ -75,18 +75,21 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
     start = time.monotonic()
     where = _Where()
     try:
-        client, target = choose_nas(cfg, item.size, env)
-    except NoSpaceError as exc:
-        return _failed(history, item, None, None, start, exc), False
-    except AppError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
-        log.debug("%s: kept on the plotter, no NAS reachable: %s", item.path.name, exc.message)
+        route = _route(cfg, item, env)
+    except ConnectError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
+        log.debug("%s: kept on the plotter, no NAS reachable for it: %s", item.path.name, exc.message)
         return _transfer_row(item, None, None, None, None, start, exc.message, resend.UNREACHABLE), False
+    except AppError as exc:  # no room anywhere, the name busy at its referee, a NAS too old
+        return _failed(history, item, None, None, start, exc), False
+    if isinstance(route, farm.Found):  # already on a NAS: compared now that the sessions are closed
+        return _verify_held(history, item, route.nas, route.have, start), False
+    target = route.target
     where.nas = target.name
     try:
         try:
-            outcome = _offer_and_send(cfg, client, target, item, env, where)
+            outcome = _offer_and_send(cfg, route.client, target, item, env, where, route.confirm)
         finally:
-            client.close()
+            route.close()
     except AppError as exc:
         again = retry and isinstance(exc, RemoteError) and exc.code in RETRY_AT_ONCE
         return _failed(history, item, where.nas, where.drive, start, exc, again), again
@@ -114,11 +117,12 @@ class _Where:
 
 
 def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, env: Env,
-                    where: _Where) -> Have | tuple[Stored, str]:
+                    where: _Where, confirm: Callable[[], None]) -> Have | tuple[Stored, str]:
     """Offer ``item``; stream it unless the NAS holds it already. (stored, our digest) or "have"."""
     ready = client.offer(item.path.name, item.size)
     if isinstance(ready, Have):
         return ready
+    confirm()  # with several NAS: the referee's claim still held (plotter.farm)
     where.drive = ready.drive
     log.info("sending %s (%.1f MiB) to %s:%s", item.path.name, item.size / 2**20, target.name, ready.drive)
     progress = TransferProgress(cfg.plotter.state_dir, Snapshot(
@@ -175,34 +179,18 @@ def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen
     raise broken
 
 
-def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasTarget]:
-    """The only NAS, or of several the reachable one with most free space that can take ``size``."""
-    if len(cfg.nas) == 1:
-        return _open(cfg.nas[0], env), cfg.nas[0]
-    best: tuple[int, NasClient, NasTarget] | None = None
-    for target in cfg.nas:
-        client = _try_open(target, env)
-        if client is None:
-            continue
-        space = client.space(size)
-        if space.can_take and (best is None or space.free_bytes > best[0]):
-            if best is not None:
-                best[1].close()
-            best = (space.free_bytes, client, target)
-        else:
-            client.close()
-    if best is None and len(env.unreachable) >= len(cfg.nas):
-        raise ConnectError("no NAS is reachable")
-    if best is None:
-        raise NoSpaceError(f"no reachable NAS can take {size} bytes")
-    return best[1], best[2]
-
-
-def _try_open(target: NasTarget, env: Env) -> NasClient | None:
+def _route(cfg: PlotterConfig, item: Seen, env: Env) -> farm.Route | farm.Found:
+    """Where to offer ``item``: the only NAS (its name reservation is the lock), or of several
+    the one its referee's claim allows (see plotter.farm). ConnectError: the plot waits."""
+    if len(cfg.nas) > 1:
+        return farm.route(cfg, item, lambda target: _open(target, env))
     try:
-        return _open(target, env)
-    except AppError:
-        return None
+        client = _open(cfg.nas[0], env)
+    except ConnectError:
+        raise
+    except AppError as exc:  # no usable session (no hello, a wrong command): the plot waits for it
+        raise ConnectError(exc.message) from None
+    return farm.Route(client, cfg.nas[0], client)
 
 
 def _open(target: NasTarget, env: Env) -> NasClient:

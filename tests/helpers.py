@@ -64,18 +64,22 @@ class PlotterSetup:
         return sorted(p for pattern in ("*.plot", "*.plot2") for p in self.dst.glob(pattern))
 
 
+def nas_section(name: str, nas: NasSetup, sshd: LocalSshd | None) -> str:
+    """A plotter's ``[nas NAME]`` section for ``nas``: over the private sshd, or local without one."""
+    if sshd is None:
+        return f"[nas {name}]\ntransport = local\ncommand = {nas.command}\n"
+    return (
+        f"[nas {name}]\ntransport = ssh\nhost = 127.0.0.1\nport = {sshd.port}\nuser = {sshd.user}\n"
+        f"identity_file = {sshd.client_key}\nknown_hosts = {sshd.known_hosts}\n"
+        f"command = {nas.command}\nconnect_timeout = 10\n"
+    )
+
+
 def make_plotter(root: Path, nas: NasSetup, sshd: LocalSshd | None, extra_plotter: str = "",
                  nas_name: str = "nas01", more_nas: str = "") -> PlotterSetup:
     dst = root / "dst"
     dst.mkdir(parents=True, exist_ok=True)
-    if sshd is None:
-        section = f"[nas {nas_name}]\ntransport = local\ncommand = {nas.command}\n"
-    else:
-        section = (
-            f"[nas {nas_name}]\ntransport = ssh\nhost = 127.0.0.1\nport = {sshd.port}\nuser = {sshd.user}\n"
-            f"identity_file = {sshd.client_key}\nknown_hosts = {sshd.known_hosts}\n"
-            f"command = {nas.command}\nconnect_timeout = 10\n"
-        )
+    section = nas_section(nas_name, nas, sshd)
     ini = root / "plotter.ini"
     ini.write_text(
         f"[plotter]\nplot_dirs = {dst}\nstate_dir = {root / 'state'}\nmin_plot_age = 0\n"
