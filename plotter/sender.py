@@ -11,7 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.errors import AppError, ConnectError, NoSpaceError, RemoteError, TransferError, VerifyError
+from common.errors import (
+    AppError,
+    ConfigError,
+    ConnectError,
+    HostKeyError,
+    NoSpaceError,
+    RemoteError,
+    TransferError,
+    VerifyError,
+)
 from common.locking import FileLock
 from common.stream import IO_TIMEOUT, send_file
 from plotter import resend
@@ -40,6 +49,7 @@ class Env:
     down: dict[str, str] = field(default_factory=dict)  # NAS name -> why, since its first failure (across rounds)
     lock: threading.Lock = field(default_factory=threading.Lock)
     listener: Listener | None = None  # the live display on a terminal
+    host_key_refused: set[str] = field(default_factory=set)  # NAS names whose host key was unknown or changed
 
 
 def plot_lock(cfg: PlotterConfig, name: str) -> FileLock:
@@ -78,6 +88,8 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
         client, target = choose_nas(cfg, item.size, env)
     except NoSpaceError as exc:
         return _failed(history, item, None, None, start, exc), False
+    except ConfigError:
+        raise  # a file the config names is missing: no NAS will do, the run ends (exit 3)
     except AppError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
         log.debug("%s: kept on the plotter, no NAS reachable: %s", item.path.name, exc.message)
         return _transfer_row(item, None, None, None, None, start, exc.message, resend.UNREACHABLE), False
@@ -201,6 +213,8 @@ def choose_nas(cfg: PlotterConfig, size: int, env: Env) -> tuple[NasClient, NasT
 def _try_open(target: NasTarget, env: Env) -> NasClient | None:
     try:
         return _open(target, env)
+    except ConfigError:
+        raise
     except AppError:
         return None
 
@@ -214,8 +228,12 @@ def _open(target: NasTarget, env: Env) -> NasClient:
         raise ConnectError(f"skipped for this run: {reason}")
     try:
         client = NasClient(env.open_session(target))
+    except ConfigError:
+        raise
     except AppError as exc:
         with env.lock:
+            if isinstance(exc, HostKeyError):
+                env.host_key_refused.add(target.name)
             if target.name not in env.unreachable:
                 env.unreachable[target.name] = exc.message
                 # One warning when a NAS goes down, not one per round of send --watch.
