@@ -50,6 +50,7 @@ class Env:
     lock: threading.Lock = field(default_factory=threading.Lock)
     listener: Listener | None = None  # the live display on a terminal
     host_key_refused: set[str] = field(default_factory=set)  # NAS names whose host key was unknown or changed
+    no_room: list[str] = field(default_factory=list)  # transfers this round that failed for lack of room
 
 
 def plot_lock(cfg: PlotterConfig, name: str) -> FileLock:
@@ -87,6 +88,7 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
     try:
         client, target = choose_nas(cfg, item.size, env)
     except NoSpaceError as exc:
+        env.no_room.append(item.path.name)
         return _failed(history, item, None, None, start, exc), False
     except ConfigError:
         raise  # a file the config names is missing: no NAS will do, the run ends (exit 3)
@@ -101,6 +103,8 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
             client.close()
     except AppError as exc:
         again = retry and isinstance(exc, RemoteError) and exc.code in RETRY_AT_ONCE
+        if resend.no_room(exc):
+            env.no_room.append(item.path.name)
         return _failed(history, item, where.nas, where.drive, start, exc, again), again
     if isinstance(outcome, Have):  # a resend: compared now that the session is closed
         return _verify_held(history, item, target.name, outcome, start), False
