@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import units
 from common.errors import (
     AppError,
     ConfigError,
@@ -136,7 +137,7 @@ def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, it
     if isinstance(ready, Have):
         return ready
     where.drive = ready.drive
-    log.info("sending %s (%.1f MiB) to %s:%s", item.path.name, item.size / 2**20, target.name, ready.drive)
+    log.info("sending %s (%s) to %s:%s", item.path.name, units.size(item.size), target.name, ready.drive)
     progress = TransferProgress(cfg.plotter.state_dir, Snapshot(
         item.path.name, target.name, ready.drive, item.size, 0, 0.0, None, time.time()), env.listener)
     try:
