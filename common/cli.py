@@ -71,8 +71,12 @@ def setup_logging(verbose: int, quiet: bool = False) -> None:
         level=level, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S",
     )
-    for noisy in ("paramiko", "urllib3", "twilio"):
+    for noisy in ("urllib3", "twilio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # paramiko logs a traceback from its own thread for every failed handshake (a NAS whose port
+    # accepts but never answers: one per attempt); the error reaches us as an exception, which the
+    # caller reports once per NAS. Its own lines only with -vv.
+    logging.getLogger("paramiko").setLevel(logging.WARNING if verbose >= 2 else logging.CRITICAL)
 
 
 def run_main(prog: str, body: Callable[[], int]) -> int:

@@ -74,11 +74,18 @@ class FileLock:
 
 
 def is_locked(path: Path) -> bool:
-    """True while another process holds the lock (probe without keeping it)."""
-    probe = FileLock(path)
-    if not path.exists():
+    """True while a process holds the lock (exclusively). The probe takes a shared lock for an
+    instant and writes nothing: two probes (two views) never see each other as a holder."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
         return False
-    if probe.try_acquire():
-        probe.release()
-        return False
-    return True
+    except OSError as exc:
+        raise state_dir_error(path.parent, exc, "lock dir") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the shared lock, if we got it
+    return False

@@ -45,6 +45,7 @@ from nas.config import NasConfig
 from nas.dataport import accept_with_token, listen
 from nas.drives import part_path
 from nas.health import on_healthy_drive
+from nas.receiving import ReceiveProgress
 from nas.reservations import NameClaim, ensure_nowhere, held_copy, record_stored
 from nas.select import Reservation, reserve_drive, total_free
 from nas.state import record_receipt
@@ -200,8 +201,10 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
         fd, direct = open_for_receive(str(part), cfg.nas.direct_io)
     except OSError as exc:
         raise DiskWriteError(f"cannot create {part}: {exc.strerror}", exc.errno, "create") from None
+    progress = ReceiveProgress(cfg.nas.state_dir, offer.name, offer.size)  # for drive-manager view
     try:
-        digest = _fill_part(cfg, chan, offer, res, listener, fd, direct)
+        progress.start()
+        digest = _fill_part(cfg, chan, offer, res, listener, fd, direct, progress)
         # Hex only: compare_digest raises TypeError on non-ASCII text.
         expected = protocol.hex_field(protocol.expect(chan.read(CONTROL_TIMEOUT), "digest"), "hash")
         if not hmac.compare_digest(expected, digest):
@@ -215,12 +218,13 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
         raise
     finally:
         os.close(fd)
+        progress.close()
     chan.write(protocol.encode("stored", path=str(final), size=offer.size, hash=digest))
     return final
 
 
 def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation,
-               listener: socket.socket, fd: int, direct: bool) -> str:
+               listener: socket.socket, fd: int, direct: bool, progress: ReceiveProgress) -> str:
     token = secrets.token_bytes(protocol.TOKEN_BYTES)
     chan.write(protocol.encode("ready", port=listener.getsockname()[1], token=token.hex(),
                                drive=str(res.drive.mountpoint)))
@@ -236,7 +240,7 @@ def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation
         conn.settimeout(IO_TIMEOUT)
         try:
             digest = receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size,
-                                   before_write=None if room is None else room.ensure)
+                                   progress=progress, before_write=None if room is None else room.ensure)
         except NoSpaceError as exc:
             raise NoSpaceError(f"{res.drive.mountpoint}: {exc.message}") from None
     try:

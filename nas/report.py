@@ -16,7 +16,7 @@ from typing import Any
 
 from common.notify.base import Notice
 
-TIB = 2**40
+TB = 10**12  # decimal, as everywhere (common.units)
 DAY = 86400.0
 RECEIVING = ("active",)  # drive states (nas.model) that can still receive plots
 
@@ -65,10 +65,10 @@ class Summary:
         return None if self.received_24h is None else self.received_24h / 24
 
     @property
-    def tib_per_day(self) -> float | None:
+    def tb_per_day(self) -> float | None:
         if self.received_24h is None or self.avg_plot_bytes is None:
             return None
-        return self.received_24h * self.avg_plot_bytes / TIB
+        return self.received_24h * self.avg_plot_bytes / TB
 
     @property
     def days_to_full(self) -> float | None:
@@ -77,10 +77,10 @@ class Summary:
         return self.plots_until_full / self.received_24h
 
     @property
-    def plot_tib(self) -> float | None:
+    def plot_tb(self) -> float | None:
         if self.plot_bytes is not None:
-            return self.plot_bytes / TIB
-        return None if self.avg_plot_bytes is None else self.plots * self.avg_plot_bytes / TIB
+            return self.plot_bytes / TB
+        return None if self.avg_plot_bytes is None else self.plots * self.avg_plot_bytes / TB
 
 
 def summarize(status: Mapping[str, Any], host: str | None = None, now: float | None = None) -> Summary:

@@ -6,6 +6,7 @@ import json
 import socket
 from typing import Any
 
+from common import units
 from common.tables import text_table
 from common.units import short_size
 from nas.model import FAILING, MISSING, SMART_OK, SMART_STANDBY, DriveStatus, NasState, state_to_dict, totals
@@ -81,7 +82,7 @@ def _totals_lines(state: NasState) -> list[str]:
     return [
         f"receive drive: {_target_text(state)}",
         f"drives: {t.drives}" + (f" (+{missing} missing)" if missing else "")
-        + f"   plots: {t.plots} ({t.plot_bytes / 2**40:.2f} TiB)   free: {t.free_bytes / 2**40:.2f} TiB",
+        + f"   plots: {t.plots} ({units.size(t.plot_bytes)})   free: {units.size(t.free_bytes)}",
         f"plots until full: {until}   received in the last 24 h: {t.received_24h}   days to full: {days}",
     ]
 

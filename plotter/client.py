@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from common import protocol
+from common import protocol, units
 from common.errors import AppError, PeerTimeoutError, ProtocolError, RemoteError, TransferError
 from plotter.session import Session
 
@@ -162,7 +162,7 @@ class NasClient:
     def _past_hashing(self, name: str, size: int) -> protocol.Message:
         reply = self.chan.read(REPLY_TIMEOUT)
         if reply["msg"] == "hashing":
-            log.info("the NAS is hashing its copy of %s first (%.1f GiB)", name, size / 2**30)
+            log.info("the NAS is hashing its copy of %s first (%s)", name, units.size(size))
             reply = self.chan.read(hash_timeout(size))
         return reply
 

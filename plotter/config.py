@@ -69,6 +69,7 @@ class NasTarget:
     command: str
     data_host: str
     connect_timeout: float
+    source: Path = Path("plotter.ini")  # the config file it came from: errors about its files name it
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def _target(sec: Section, name: str) -> NasTarget:
         command=sec.get_str("command", "drive-manager"),
         data_host=sec.get_str("data_host", host),
         connect_timeout=sec.get_duration("connect_timeout", 15.0),
+        source=sec.path,
     )
     if target.connect_timeout <= 0:
         raise sec.error("connect_timeout", "must be more than 0 seconds (0 would never wait for the NAS)")

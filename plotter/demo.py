@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import units
 from common.plotgen import make_plot
 from nas import config as nas_config
 from nas.drives import list_drives, plots_on
@@ -62,7 +63,7 @@ def run_demo(count: int, keep: bool, listener: Listener | None = None) -> int:
         started = time.monotonic()
         plots = [make_plot(root / "plotter" / "dst", 18) for _ in range(count)]
         print(f"made {count} real k18 plots with chiapos in {time.monotonic() - started:.1f} s "
-              f"({plots[0].stat().st_size / 2**20:.1f} MiB each)")
+              f"({units.size(plots[0].stat().st_size)} each)")
         plotter_ini, nas_ini = write_configs(root, plots[0].stat().st_size)
         cfg = plotter_config.load(plotter_ini)
         result = send_once(cfg, Env(listener=listener))
@@ -90,7 +91,7 @@ def _print_outcome(cfg: plotter_config.PlotterConfig, ncfg: nas_config.NasConfig
     for drive in list_drives(ncfg):
         count = len(plots_on(drive.mountpoint))
         state = "full" if drive.free_bytes < 1.0 * _plot_size(rows) else "has room"
-        print(f"  {drive.name}: {count} plots, {drive.free_bytes / 2**20:.1f} MiB free ({state})")
+        print(f"  {drive.name}: {count} plots, {units.size(drive.free_bytes)} free ({state})")
     left = list(cfg.plotter.plot_dirs[0].glob("*.plot"))
     print(f"\nplots left on the plotter: {len(left)}")
 

@@ -47,7 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
-from common.errors import AppError, ConfigError, ConnectError, NoSpaceError
+from common.errors import AppError, ConfigError, ConnectError, NoSpaceError, TransferError
 from plotter.client import Have, NasClient
 from plotter.config import NasTarget, PlotterConfig
 from plotter.discover import Seen
@@ -172,8 +172,8 @@ def _placed(item: Seen, ref: NasClient, ref_target: NasTarget, client: NasClient
 def _opened(target: NasTarget, opener: Opener) -> NasClient:
     try:
         return opener(target)
-    except ConnectError:
-        raise
+    except (ConnectError, ConfigError):
+        raise  # ConfigError: a key file the config names is missing, the run ends (exit 3)
     except AppError as exc:  # no usable session (no hello, wrong command): the plot waits for it
         raise ConnectError(exc.message) from None
 
@@ -183,7 +183,8 @@ def _look_elsewhere(cfg: PlotterConfig, item: Seen, ref: NasTarget, placed: str 
     """The copy another NAS holds, if any; ConnectError when the NAS the ledger names cannot be asked."""
     names = {t.name for t in cfg.nas}
     if placed is not None and placed not in names:
-        raise ConfigError(f"{item.path.name}: its referee {ref.name} says it was sent to a NAS named "
+        # Fails this plot only (a ConfigError would end the run and hold every other plot back).
+        raise TransferError(f"{item.path.name}: its referee {ref.name} says it was sent to a NAS named "
                           f"{placed!r}, which this plotter does not know: every plotter must name the "
                           "same NAS the same way")
     for target in cfg.nas:

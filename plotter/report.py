@@ -53,8 +53,8 @@ class Farm:
         return int(self._sum(lambda s: s.plots) or 0)
 
     @property
-    def plot_tib(self) -> float | None:
-        return self._sum(lambda s: s.plot_tib)
+    def plot_tb(self) -> float | None:
+        return self._sum(lambda s: s.plot_tb)
 
     @property
     def plots_until_full(self) -> float | None:
@@ -65,8 +65,8 @@ class Farm:
         return self._sum(lambda s: s.received_24h)
 
     @property
-    def tib_per_day(self) -> float | None:
-        return self._sum(lambda s: s.tib_per_day)
+    def tb_per_day(self) -> float | None:
+        return self._sum(lambda s: s.tb_per_day)
 
     @property
     def days_to_full(self) -> float | None:

@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from common.errors import AppError, PlotBusyError, PlotDiffersError, RemoteError, TransferError
+from common.errors import AppError, NoSpaceError, PlotBusyError, PlotDiffersError, RemoteError, TransferError
 from common.notify.base import Notice
 from common.stream import hash_file
 from plotter.client import Have
@@ -36,6 +36,11 @@ def result_of(exc: AppError) -> str:
     if isinstance(exc, PlotDiffersError):
         return DIFFERS
     return FAILED
+
+
+def no_room(exc: AppError) -> bool:
+    """Whether ``exc`` says no drive (or no NAS) had room for the plot: ours, or the NAS's answer. Pure."""
+    return isinstance(exc, NoSpaceError) or (isinstance(exc, RemoteError) and exc.code == "no_space")
 
 
 def differ(item: Seen, have: Have, nas: str, local_hash: str | None) -> str | None:

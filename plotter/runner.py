@@ -6,9 +6,17 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from common.errors import AppError, ConnectError, PlotBusyError, PlotDiffersError, SomeFailedError
+from common.errors import (
+    AppError,
+    ConnectError,
+    HostKeyError,
+    NoSpaceError,
+    PlotBusyError,
+    PlotDiffersError,
+    SomeFailedError,
+)
 from plotter import resend
 from plotter.config import PlotterConfig
 from plotter.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
@@ -29,19 +37,25 @@ class RunResult:
     busy: int = 0  # being received from another sender: kept, retried next run
     differs: int = 0  # the NAS holds a different copy: kept, a person must look
     unreachable: int = 0  # no NAS could be asked: kept, never attempted
+    host_key: bool = False  # a NAS among those was refused for its host key (unknown or changed)
+    no_room: int = 0  # failed plots that no drive (or NAS) had room for
 
 
 def run_error(result: RunResult) -> AppError | None:
     """The error a ``send --once`` run ends with, None for exit 0. Pure.
 
-    Differing copies first (6: a person must look), then other failures (1), then plots no NAS
-    could be asked about (10: unreachable), then plots another sender was sending to the NAS
-    right now (4: retry later)."""
+    Differing copies first (6: a person must look), then other failures (1; 14 when every one was
+    for lack of room), then plots no NAS could be asked about (10: unreachable; 11 when a NAS's host
+    key was refused), then plots another sender was sending to the NAS right now (4: retry later)."""
     kept = "kept on the plotter; see the log above"
     if result.differs:
         return PlotDiffersError(f"{result.differs} plot(s) differ from the NAS's copy of the same name: {kept}")
+    if result.failed and result.failed == result.no_room:  # every failure was "no room": 14, not 1
+        return NoSpaceError(f"{result.failed} plot(s) were kept on the plotter: no drive or NAS has room for them")
     if result.failed:
         return SomeFailedError(f"{result.failed} plot(s) failed to send and were kept; see the log above")
+    if result.unreachable and result.host_key:  # 11, not 10: a person must check the key, waiting will not help
+        return HostKeyError(f"{result.unreachable} plot(s) {kept}: a NAS's host key is unknown or changed")
     if result.unreachable:
         return ConnectError(f"{result.unreachable} plot(s) {kept}: no NAS is reachable for them")
     if result.busy:
@@ -75,10 +89,12 @@ def send_once(cfg: PlotterConfig, env: Env | None = None, stop: threading.Event 
     from plotter.alerts import after_round
 
     env = env or Env()
+    env.host_key_refused.clear()
+    env.no_room.clear()
     started = time.time()
     result = _send_round(cfg, env, stop)
     after_round(cfg, env, started)
-    return result
+    return replace(result, host_key=bool(env.host_key_refused), no_room=len(env.no_room))
 
 
 def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> RunResult:

@@ -11,7 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.errors import AppError, ConnectError, RemoteError, TransferError, VerifyError
+from common import units
+from common.errors import (
+    AppError,
+    ConfigError,
+    ConnectError,
+    HostKeyError,
+    NoSpaceError,
+    RemoteError,
+    TransferError,
+    VerifyError,
+)
 from common.locking import FileLock
 from common.stream import IO_TIMEOUT, send_file
 from plotter import farm, resend
@@ -40,6 +50,8 @@ class Env:
     down: dict[str, str] = field(default_factory=dict)  # NAS name -> why, since its first failure (across rounds)
     lock: threading.Lock = field(default_factory=threading.Lock)
     listener: Listener | None = None  # the live display on a terminal
+    host_key_refused: set[str] = field(default_factory=set)  # NAS names whose host key was unknown or changed
+    no_room: list[str] = field(default_factory=list)  # transfers this round that failed for lack of room
 
 
 def plot_lock(cfg: PlotterConfig, name: str) -> FileLock:
@@ -76,6 +88,11 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
     where = _Where()
     try:
         route = _route(cfg, item, env)
+    except NoSpaceError as exc:  # no NAS has room: counted for the run's exit code (14)
+        env.no_room.append(item.path.name)
+        return _failed(history, item, None, None, start, exc), False
+    except ConfigError:
+        raise  # a file the config names is missing: no NAS will do, the run ends (exit 3)
     except ConnectError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
         log.debug("%s: kept on the plotter, no NAS reachable for it: %s", item.path.name, exc.message)
         return _transfer_row(item, None, None, None, None, start, exc.message, resend.UNREACHABLE), False
@@ -92,11 +109,16 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
             route.close()
     except AppError as exc:
         again = retry and isinstance(exc, RemoteError) and exc.code in RETRY_AT_ONCE
+        if resend.no_room(exc):
+            env.no_room.append(item.path.name)
         return _failed(history, item, where.nas, where.drive, start, exc, again), again
     if isinstance(outcome, Have):  # a resend: compared now that the session is closed
         return _verify_held(history, item, target.name, outcome, start), False
     stored, digest = outcome
     seconds = time.monotonic() - start
+    # Recorded before the source goes: whoever looks for this plot (the scheduler concluding the job
+    # that made it) finds it either in the plot dir or in the history, never in neither.
+    transfer = _record(history, item, target.name, where.drive, stored.path, digest, start, None)
     try:
         os.unlink(item.path)
     except OSError as exc:
@@ -105,7 +127,7 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
     else:
         log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, target.name,
                  stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
-    return _record(history, item, target.name, where.drive, stored.path, digest, start, None), False
+    return transfer, False
 
 
 @dataclass
@@ -124,7 +146,7 @@ def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, it
         return ready
     confirm()  # with several NAS: the referee's claim still held (plotter.farm)
     where.drive = ready.drive
-    log.info("sending %s (%.1f MiB) to %s:%s", item.path.name, item.size / 2**20, target.name, ready.drive)
+    log.info("sending %s (%s) to %s:%s", item.path.name, units.size(item.size), target.name, ready.drive)
     progress = TransferProgress(cfg.plotter.state_dir, Snapshot(
         item.path.name, target.name, ready.drive, item.size, 0, 0.0, None, time.time()), env.listener)
     try:
@@ -186,7 +208,7 @@ def _route(cfg: PlotterConfig, item: Seen, env: Env) -> farm.Route | farm.Found:
         return farm.route(cfg, item, lambda target: _open(target, env))
     try:
         client = _open(cfg.nas[0], env)
-    except ConnectError:
+    except (ConnectError, ConfigError):
         raise
     except AppError as exc:  # no usable session (no hello, a wrong command): the plot waits for it
         raise ConnectError(exc.message) from None
@@ -202,8 +224,12 @@ def _open(target: NasTarget, env: Env) -> NasClient:
         raise ConnectError(f"skipped for this run: {reason}")
     try:
         client = NasClient(env.open_session(target))
+    except ConfigError:
+        raise
     except AppError as exc:
         with env.lock:
+            if isinstance(exc, HostKeyError):
+                env.host_key_refused.add(target.name)
             if target.name not in env.unreachable:
                 env.unreachable[target.name] = exc.message
                 # One warning when a NAS goes down, not one per round of send --watch.

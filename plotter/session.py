@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from common.channel import LineChannel, fd_channel
-from common.errors import ConnectError, HostKeyError, RemoteError
+from common.errors import ConnectError, RemoteError
 from plotter.config import NasTarget
+from plotter.handshake import Watchdog, config_file, connect_error
 from plotter.remote import (
     ANNOUNCE,
     CLOSE_WAIT,
@@ -108,12 +109,9 @@ class SshSession:
 
         self.target = target
         client = paramiko.SSHClient()
-        try:
-            assert target.known_hosts is not None
+        assert target.known_hosts is not None
+        with config_file(target, "known_hosts", target.known_hosts):
             client.load_host_keys(str(target.known_hosts))
-        except OSError as exc:
-            raise HostKeyError(f"[nas {target.name}]: cannot read known_hosts "
-                               f"{target.known_hosts}: {exc.strerror}") from None
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         self._client = client
         self._connect()
@@ -135,29 +133,28 @@ class SshSession:
         import paramiko as pm
 
         t = self.target
+        assert t.identity_file is not None
+        with config_file(t, "identity_file", t.identity_file), open(t.identity_file, "rb"):
+            pass  # paramiko would say only "No such file or directory"
         try:
-            with open(str(t.identity_file), "rb"):  # paramiko would say only "No such file or directory"
-                pass
+            sock = socket.create_connection((t.host, t.port), timeout=t.connect_timeout)
         except OSError as exc:
-            raise ConnectError(f"[nas {t.name}]: cannot read identity_file {t.identity_file}: {exc.strerror}") from None
+            raise ConnectError(f"[nas {t.name}]: cannot reach {t.host}:{t.port}: {exc.strerror or exc}") from None
+        # One deadline for the whole handshake: paramiko's timeouts (banner, auth, channel) each
+        # start anew, and a port that accepts but never answers would cost several of them.
+        watchdog = Watchdog(sock, t.connect_timeout)
         try:
             self._client.connect(
-                t.host, port=t.port, username=t.user, key_filename=str(t.identity_file),
+                t.host, port=t.port, username=t.user, key_filename=str(t.identity_file), sock=sock,
                 timeout=t.connect_timeout, auth_timeout=t.connect_timeout,
                 banner_timeout=t.connect_timeout, channel_timeout=t.connect_timeout,
                 look_for_keys=False, allow_agent=False,
             )
-        except pm.BadHostKeyException:
-            raise HostKeyError(f"[nas {t.name}]: host key of {t.host} does not match {t.known_hosts} "
-                               "(refusing: possible man-in-the-middle)") from None
-        except pm.SSHException as exc:
-            if "not found in known_hosts" in str(exc):
-                raise HostKeyError(f"[nas {t.name}]: host key of {t.host}:{t.port} is not in "
-                                   f"{t.known_hosts}; add it (ssh-keyscan) and retry") from None
-            raise ConnectError(f"[nas {t.name}]: ssh to {t.user}@{t.host}:{t.port} failed: {exc}") from None
-        except (OSError, EOFError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            raise ConnectError(f"[nas {t.name}]: cannot reach {t.host}:{t.port}: {reason}") from None
+        except (pm.SSHException, OSError, EOFError) as exc:
+            self._client.close()
+            raise connect_error(t, exc, watchdog.done()) from None
+        finally:
+            watchdog.done()
 
     def _recv(self, size: int, timeout: float) -> bytes:
         self._chan.settimeout(timeout)

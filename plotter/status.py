@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from common import units
 from common.locking import is_locked
 from plotter.config import PlotterConfig
 from plotter.discover import check_headers, list_dirs, open_for_writing, split_finished
@@ -69,7 +70,7 @@ def outcome_text(transfer: dict[str, Any]) -> str:
 def render(data: dict[str, Any]) -> str:
     lines = [f"Plots waiting: {len(data['waiting'])}"]
     for p in data["waiting"]:
-        lines.append(f"  {p['name']}  {p['bytes'] / 2**30:7.2f} GiB  age {p['age_seconds']:>8.0f} s  {p['state']}")
+        lines.append(f"  {p['name']}  {units.size(p['bytes']):>9}  age {p['age_seconds']:>8.0f} s  {p['state']}")
     lines.append(f"Transfers running: {len(data['running'])}")
     lines += [_running_line(p) for p in data["running"]]
     lines.append(f"Recent transfers: {len(data['recent'])}")

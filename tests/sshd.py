@@ -71,11 +71,12 @@ def is_listening(port: int, proc_net: Path = Path("/proc/net/tcp")) -> bool:
 
 
 def start_sshd(root: Path, authorized_options: str = "", listen: str = "127.0.0.1", port: int | None = None,
-               prefix: tuple[str, ...] = ()) -> LocalSshd:
+               prefix: tuple[str, ...] = (), as_installed: bool = False) -> LocalSshd:
     """Start sshd in ``root``; returns once it listens (bounded wait).
 
     ``prefix`` runs it through another command, e.g. ``ip netns exec NAME`` for a
-    server inside a test's network namespace.
+    server inside a test's network namespace. ``as_installed``: keys from each user's
+    ``~/.ssh/authorized_keys`` under ``StrictModes yes``, as a distribution's sshd reads them.
     """
     root.mkdir(parents=True, exist_ok=True)
     host_key = keygen(root / "host_ed25519")
@@ -87,8 +88,9 @@ def start_sshd(root: Path, authorized_options: str = "", listen: str = "127.0.0.
     port = port or free_port()
     config = root / "sshd_config"
     config.write_text(
-        f"Port {port}\nListenAddress {listen}\nHostKey {host_key}\nPidFile {root / 'sshd.pid'}\n"
-        f"AuthorizedKeysFile {authorized}\nStrictModes no\nPasswordAuthentication no\n"
+        f"Port {port}\nListenAddress {listen}\nHostKey {host_key}\nPidFile {root / 'sshd.pid'}\nAuthorizedKeysFile "
+        + (".ssh/authorized_keys\nStrictModes yes\n" if as_installed else f"{authorized}\nStrictModes no\n")
+        + "PasswordAuthentication no\n"
         "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\n"
         "PermitRootLogin yes\nMaxStartups 50\nMaxSessions 50\nLogLevel ERROR\n"
     )

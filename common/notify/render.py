@@ -48,7 +48,7 @@ def environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters.update(size=human_size, tib=tib, when=when, num=num, temp=temp, ago=duration,
+    env.filters.update(size=human_size, tb=tb, tib=tb, when=when, num=num, temp=temp, ago=duration,
                        table=lambda rows, right=(): "\n".join(text_table(rows, right)))
     return env
 
@@ -92,8 +92,9 @@ def short_text(host: str, notice: Notice, mode: str) -> str:
 human_size = size  # one convention everywhere: see common.units
 
 
-def tib(value: float | None, digits: int = 2) -> str:
-    return "?" if value is None else f"{value / 2**40:.{digits}f} TiB"
+def tb(value: float | None, digits: int = 2) -> str:
+    """Bytes in decimal terabytes (``tib`` stays a name for it, for templates written before)."""
+    return "?" if value is None else f"{value / 1e12:.{digits}f} TB"
 
 
 def num(value: float | None, digits: int = 0) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from common.locking import is_locked
 from nas.config import NasConfig
 from nas.model import MISSING, DriveStatus, NasState, Totals, totals
+from nas.receiving import bytes_received
 from nas.select import lock_path
 from nas.state import Store
 from nas.status import health, temperature
@@ -46,7 +47,8 @@ class DriveLine:
 class Part:
     drive: str
     name: str
-    bytes: int
+    bytes: int | None  # received so far, as its receiver publishes it; None before its first report
+    size: int  # the plot's size (the .part is preallocated to it)
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,14 @@ def drive_line(drive: DriveStatus, target: str | None, receiving: bool) -> Drive
                      receiving, drive.smart.power_on_hours)
 
 
-def parts_on(mountpoint: Path) -> list[Part]:
-    """Plots being written there now (the receiver's hidden ``.<name>.part``)."""
+def parts_on(mountpoint: Path, state_dir: Path) -> list[Part]:
+    """Plots being written there now (the receiver's hidden ``.<name>.part``). Their bytes come from
+    the receiver's record: a preallocated ``.part`` has its full size from the first byte on."""
     found = []
     for path in sorted(mountpoint.glob(".*.part")):
+        name = path.name[1:-len(".part")]
         try:
-            found.append(Part(mountpoint.name, path.name[1:-len(".part")], path.stat().st_size))
+            found.append(Part(mountpoint.name, name, bytes_received(state_dir, name), path.stat().st_size))
         except OSError:
             continue  # renamed or dropped between the listing and the stat
     return found
@@ -96,7 +100,7 @@ def snapshot(cfg: NasConfig, state: NasState, store: Store, now: float) -> NasSn
     state_dir = cfg.nas.state_dir
     busy = {d.mountpoint: d.state != MISSING and is_locked(lock_path(state_dir, Path(d.mountpoint)))
             for d in state.drives}
-    parts = [p for d in state.drives if busy[d.mountpoint] for p in parts_on(Path(d.mountpoint))]
+    parts = [p for d in state.drives if busy[d.mountpoint] for p in parts_on(Path(d.mountpoint), state_dir)]
     return NasSnapshot(now, socket.gethostname(), tuple(drive_line(d, state.target, busy[d.mountpoint])
                                                         for d in state.drives),
                        state.target, state.policy, totals(state), store.last_check_end(), tuple(parts),

@@ -79,7 +79,8 @@ def receiving_rows(snap: NasSnapshot, width: int) -> list[Line]:
 
 
 def part_row(drive: str, part: Part, width: int) -> Line:
-    tail = f"  {size(part.bytes)} written"
+    got = "starting" if part.bytes is None else f"{size(part.bytes)}/{size(part.size)} received"
+    tail = f"  {got}"
     return (f"{drive}: {clip(part.name, max(10, width - len(drive) - len(tail) - 2))}{tail}", "cyan")
 
 

@@ -40,15 +40,15 @@ def add_analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def run_plot(cfg: PlotterConfig, args: argparse.Namespace, stop: threading.Event) -> int:
+    from common.units import size
     from plotter.plotting.loop import Scheduler, lock, run_forever
-    from plotter.plotting.space import gib
 
     if args.dry_run:
         decision, _ = Scheduler(cfg).run_pass(dry_run=True)
         if decision.start is not None:
             where = decision.start
             print(f"would start: {where.job} on tmp {where.tmp_dir or '-'} -> dst {where.dst_dir} "
-                  f"(needs tmp {gib(where.need.tmp)}, dst {gib(where.need.dst)})")
+                  f"(needs tmp {size(where.need.tmp)}, dst {size(where.need.dst)})")
         for name, reason in decision.waits.items():
             print(f"{name}: {reason}")
         if not cfg.plotting.jobs:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import units
 from plotter.plotting.sizes import Need
 
 
@@ -70,8 +71,9 @@ def misfit(new: Placement, rooms: Mapping[Path, DirRoom], holds: Mapping[int, in
         room = rooms[directory]
         left = room.free - holds.get(room.dev, 0)
         if left < wanted[room.dev]:
-            return (f"{role} space: {directory} has {gib(room.free)} free, {gib(holds.get(room.dev, 0))} held "
-                    f"for running jobs, a new job needs {gib(wanted[room.dev])} there")
+            held = units.size(holds.get(room.dev, 0))
+            return (f"{role} space: {directory} has {units.size(room.free)} free, {held} held "
+                    f"for running jobs, a new job needs {units.size(wanted[room.dev])} there")
     return None
 
 
@@ -82,8 +84,3 @@ def backpressure(waiting: int, limit: int) -> str | None:
     return (f"backpressure: {waiting} finished plots wait to be sent (max_waiting_plots {limit}); "
             "the NAS is not taking them as fast as they are made")
 
-
-def gib(size: int) -> str:
-    if size >= 2**30:
-        return f"{size / 2**30:.1f} GiB"
-    return f"{size / 2**20:.1f} MiB"

@@ -147,6 +147,22 @@ def test_install_cron_lines_run_as_written(tmp_path: Path) -> None:
     assert (nas.state / "drive-manager.sqlite").is_file()  # check really ran against this config
 
 
+def test_the_plotter_crontab_plots_and_sends_as_written(tmp_path: Path) -> None:
+    ini = plotter_ini(tmp_path)
+    for dst in ("dst0", "dst1"):
+        (tmp_path / dst).mkdir()
+    result = run_cli("plotter", "install", "cron", "--config", str(ini), "--user", "farmer")
+    assert result.returncode == 0, result.stderr
+    jobs = [line for line in result.stdout.splitlines() if line and not line.startswith(("#", "SHELL", "PATH"))]
+    assert [job.split()[:6] for job in jobs] == [["*/5", "*", "*", "*", "*", "farmer"], ["*"] * 5 + ["farmer"]]
+    for job, words in zip(jobs, (["send", "--once"], ["plot", "--once"]), strict=True):
+        argv = shlex.split(job)[6:]
+        assert os.path.isabs(argv[0]) and argv[1:] == ["--config", str(ini), "-q", *words]
+        ran = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})  # cron's bare environment
+        assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", ""), ran  # nothing to do: no mail from cron
+
+
 def test_install_needs_a_config(tmp_path: Path) -> None:
     result = run_cli("plotter", "install", "cron", "--config", str(tmp_path / "missing.ini"))
     assert result.returncode == 3 and "config file not found" in result.stderr

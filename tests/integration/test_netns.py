@@ -27,6 +27,15 @@ MGMT = ("10.231.{n}.1", "10.231.{n}.2")
 STORAGE = ("10.232.{n}.1", "10.232.{n}.2")
 
 
+def tool(name: str) -> str | None:
+    """``name`` on PATH, else in the sbin dirs: a user's PATH (``PATH=/usr/bin:/bin``, as the
+    README's test line has it) often lacks them, and iproute2's ``ip`` and ``tc`` live there."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+
+
+IP, TC = tool("ip") or "ip", tool("tc") or "tc"
+
+
 @dataclass
 class Hosts:
     plotter: str
@@ -36,7 +45,7 @@ class Hosts:
 
 
 def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, timeout=30, capture_output=True)
+    subprocess.run([IP, *args], check=True, timeout=30, capture_output=True)
 
 
 def _link(hosts: Hosts, name: str, addresses: tuple[str, str], n: int) -> None:
@@ -50,8 +59,11 @@ def _link(hosts: Hosts, name: str, addresses: tuple[str, str], n: int) -> None:
 
 @pytest.fixture
 def hosts() -> Iterator[Hosts]:
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("network namespaces need root and iproute2")
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces need root")
+    missing = [name for name in ("ip", "tc") if tool(name) is None]  # every tool the fixture runs
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not found on PATH or in /usr/sbin, /sbin: install iproute2")
     n = os.getpid() % 200 + 1
     made = Hosts(f"cpm-plotter-{n}", f"cpm-nas-{n}", MGMT[1].format(n=n), STORAGE[1].format(n=n))
     try:
@@ -60,18 +72,18 @@ def hosts() -> Iterator[Hosts]:
             _ip("-n", ns, "link", "set", "lo", "up")
         _link(made, "cpmm", MGMT, n)
         _link(made, "cpms", STORAGE, n)
-        subprocess.run(["tc", "-n", made.plotter, "qdisc", "add", "dev", f"cpmsp{n}", "root", "tbf",
+        subprocess.run([TC, "-n", made.plotter, "qdisc", "add", "dev", f"cpmsp{n}", "root", "tbf",
                         "rate", "400mbit", "burst", "256kb", "latency", "50ms"], check=True, timeout=30)
         yield made
     finally:
         for ns in (made.plotter, made.nas):
-            subprocess.run(["ip", "netns", "del", ns], timeout=30, capture_output=True)
+            subprocess.run([IP, "netns", "del", ns], timeout=30, capture_output=True)
 
 
 @pytest.fixture
 def nas_sshd(tmp_path: Path, hosts: Hosts) -> Iterator[LocalSshd]:
     server = start_sshd(tmp_path / "sshd", listen=hosts.nas_mgmt, port=2222,
-                        prefix=("ip", "netns", "exec", hosts.nas))
+                        prefix=(IP, "netns", "exec", hosts.nas))
     yield server
     server.stop()
 
@@ -92,7 +104,7 @@ def _plotter_ini(tmp_path: Path, sshd: LocalSshd, hosts: Hosts, nas_command: str
 
 
 def _send(hosts: Hosts, ini: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ip", "netns", "exec", hosts.plotter, sys.executable, "-m", "plotter",
+    return subprocess.run([IP, "netns", "exec", hosts.plotter, sys.executable, "-m", "plotter",
                            "--config", str(ini), "send", "--once"],
                           capture_output=True, text=True, timeout=120, cwd=ROOT, stdin=subprocess.DEVNULL)
 

@@ -90,7 +90,7 @@ def test_unknown_or_changed_host_key_is_refused_and_plot_kept(tmp_path: Path, ss
 
     result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
 
-    assert result.returncode != 0
+    assert result.returncode == 11, result.stderr  # the README: host key unknown or changed
     expected = "is not in" if known == "empty" else "does not match"
     assert expected in result.stderr and str(known_hosts) in result.stderr
     assert hash_file(str(source)) == before

@@ -43,7 +43,7 @@ def test_farm_report_over_ssh(tmp_path: Path, sshd: LocalSshd, smtp_plain: SmtpS
     out = printed.stdout
     assert "1 of 2 NAS reached" in out
     nas01 = next(line for line in out.splitlines() if line.startswith("nas01 "))
-    assert nas01.split()[1:4] == ["2", "3", "0.00"]  # drives, plots, TiB
+    assert nas01.split()[1:4] == ["2", "3", "0.00"]  # drives, plots, TB
     assert nas01.split()[4] == "13"  # until full: 5 more on drive1, 8 on drive2
     assert "nas02" in out and "unreachable: [nas nas02]: cannot reach 127.0.0.1" in out
     assert f"nas01 ({socket.gethostname()})" in out and "drive1" in out and "drive2" in out

@@ -7,11 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import PlotBusyError, PlotDiffersError, RemoteError, SomeFailedError, TransferError
+from common.errors import (
+    ConnectError,
+    HostKeyError,
+    NoSpaceError,
+    PlotBusyError,
+    PlotDiffersError,
+    RemoteError,
+    SomeFailedError,
+    TransferError,
+)
 from common.plotfile import parse_name
 from plotter.client import Have
 from plotter.discover import Seen
-from plotter.resend import BUSY, DIFFERS, FAILED, differ, differs_notice, result_of
+from plotter.resend import BUSY, DIFFERS, FAILED, differ, differs_notice, no_room, result_of
 from plotter.runner import RunResult, by_name, run_error
 
 NAME = "plot-k32-2024-01-01-00-00-" + "ab" * 32 + ".plot"
@@ -41,6 +50,8 @@ def test_result_of() -> None:
     assert result_of(PlotDiffersError("the copies differ")) == DIFFERS
     assert result_of(RemoteError("exists", "exists")) == FAILED
     assert result_of(TransferError("broken")) == FAILED
+    assert no_room(RemoteError("no drive can take 1 bytes", "no_space")) and no_room(NoSpaceError("full"))
+    assert not no_room(RemoteError("exists", "exists"))
 
 
 @pytest.mark.parametrize(("result", "kind"), [
@@ -48,6 +59,10 @@ def test_result_of() -> None:
     (RunResult(0, 0, 0, busy=1), PlotBusyError),
     (RunResult(0, 1, 0, busy=1), SomeFailedError),
     (RunResult(0, 2, 0, busy=1, differs=1), PlotDiffersError),
+    (RunResult(0, 2, 0, no_room=2), NoSpaceError),  # 14: every failure was "no room"
+    (RunResult(0, 2, 0, no_room=1), SomeFailedError),
+    (RunResult(0, 0, 0, unreachable=1), ConnectError),
+    (RunResult(0, 0, 0, unreachable=1, host_key=True), HostKeyError),  # 11: a person must check the key
 ])
 def test_run_error_precedence(result: RunResult, kind: type | None) -> None:
     error = run_error(result)

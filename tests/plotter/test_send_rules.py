@@ -61,7 +61,7 @@ def test_failed_send_exits_non_zero_and_keeps_plot(tmp_path: Path, copy_plots: C
 
     result = run_cli("plotter", "--config", str(plotter.ini), "send", "--once")
 
-    assert result.returncode == 1
+    assert result.returncode == 14  # the README's table: no drive or NAS has room
     assert "no drive can take" in result.stderr and source.exists()
     with sqlite3.connect(plotter.state / "plotter.sqlite") as conn:
         (row,) = conn.execute("SELECT result, error FROM transfers").fetchall()

@@ -19,12 +19,12 @@ from tests.tmux import pane
 from tests.viewpilot import body, until
 
 CopyPlots = Callable[..., list[Path]]
-PART = re.compile(r"^drive1: (plot-k18-\S+)\s+([\d.]+[KMGT]) written", re.M)
+PART = re.compile(r"^drive1: (plot-k18-\S+)\s+([\d.]+[KMGT]?B?)/([\d.]+[KMGT]) received", re.M)
 
 
 @contextmanager
-def receiving(tmp_path: Path, copy_plots: CopyPlots, plots: int = 2) -> Iterator[NasSetup]:
-    nas = make_nas(tmp_path / "nas", drives=2)
+def receiving(tmp_path: Path, copy_plots: CopyPlots, plots: int = 2, extra_nas: str = "") -> Iterator[NasSetup]:
+    nas = make_nas(tmp_path / "nas", drives=2, extra_nas=extra_nas)
     assert run_cli("nas", "--config", str(nas.ini), "check").returncode == 0  # picks the receive drive
     plotter = make_plotter(tmp_path / "plotter", nas, None, extra_plotter="bwlimit = 1MB\n")
     copy_plots(plotter.dst, plots)
@@ -61,6 +61,31 @@ def test_drive_view_shows_the_receiver_and_its_progress(tmp_path: Path, copy_plo
     with receiving(tmp_path, copy_plots, plots=4) as nas:
         app = DriveView(nas_config.load(nas.ini), refresh=0.3)
         asyncio.run(follow(app, nas))
+
+
+def test_drive_view_shows_bytes_received_not_the_preallocated_size(tmp_path: Path, copy_plots: CopyPlots) -> None:
+    """The .part is preallocated to the plot's full size from its first byte; the view shows what the
+    receiver has received (64 KiB buffers, so it reports several times during a 1 MB/s transfer)."""
+    with receiving(tmp_path, copy_plots, plots=1, extra_nas="buffer_size = 64KiB\n") as nas:
+        app = DriveView(nas_config.load(nas.ini), refresh=0.2)
+        asyncio.run(follow_received(app, nas))
+
+
+async def follow_received(app: DriveView, nas: NasSetup) -> None:
+    def part_under_way(screen: str) -> re.Match[str] | None:
+        found = PART.search(screen)
+        return found if found and found.group(2) != found.group(3) else None
+
+    async with app.run_test(size=(80, 24)):
+        first = await until(app, part_under_way, "a .part partly received")
+        assert isinstance(first, re.Match)
+        (part,) = nas.parts()
+        plot_size = first.group(3)
+        assert part.stat().st_size >= 3_000_000  # preallocated: what the old view showed as "written"
+        later = await until(app, lambda s: (m := part_under_way(s)) and m.group(2) != first.group(2) and m,
+                            "the bytes received growing")
+        assert isinstance(later, re.Match) and later.group(3) == plot_size and "written" not in body(app)
+        await until(app, lambda s: "Receivers running" not in s or not PART.search(s), "the receive finished")
 
 
 def test_drive_view_fits_80x24_and_q_exits_0(tmp_path: Path, copy_plots: CopyPlots) -> None:
