@@ -70,6 +70,12 @@ class LogFormat:
         """How many lines carry one of this plotter's own signature lines."""
         return sum(1 for line in lines if any(sig.search(clean(line)) for sig in self.signatures))
 
+    def phases(self) -> frozenset[Phase]:
+        """Every phase a line of this log can bring a job to (what a phase in the config may name).
+        No rule's pattern captures more than one digit, so trying each digit finds them all."""
+        return frozenset(candidate.phase(match) for candidate in self.rules
+                         for match in (re.fullmatch(r"(\d)", digit) for digit in "0123456789") if match)
+
     def find_plot_id(self, line: str) -> str | None:
         match = self.plot_id.search(clean(line))
         return match.group(1) if match else None
