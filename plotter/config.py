@@ -156,9 +156,7 @@ def _target(sec: Section, name: str) -> NasTarget:
         known_hosts=sec.get_path("known_hosts") if ssh else sec.opt_path("known_hosts"),
         command=sec.get_str("command", "drive-manager"),
         data_host=sec.get_host("data_host", host),
-        connect_timeout=sec.get_duration("connect_timeout", 15.0, low=0, high=10 * MINUTE),
+        connect_timeout=sec.get_duration("connect_timeout", 15.0, low=1, high=10 * MINUTE),
     )
-    if target.connect_timeout <= 0:
-        raise sec.error("connect_timeout", "must be more than 0 seconds (0 would never wait for the NAS)")
     sec.finish()
     return target

@@ -192,9 +192,7 @@ def _notify(sec: Section, kinds: tuple[str, ...], channels: NotifyConfig) -> Not
     default = _route(sec, "default", channels.configured) if _has(sec, "default") else channels.configured
     repeat = sec.get_duration("repeat", 86400.0, low=MINUTE, high=YEAR, zero="never again")
     cfg = replace(channels, routes=routes, default=default, repeat=repeat,
-                  timeout=sec.get_duration("timeout", 10.0, low=0, high=10 * MINUTE))
-    if cfg.timeout <= 0:
-        raise sec.error("timeout", "must be more than 0")
+                  timeout=sec.get_duration("timeout", 10.0, low=1, high=10 * MINUTE))
     sec.finish()
     return cfg
 

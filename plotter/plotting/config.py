@@ -209,7 +209,7 @@ def _opt_phase(sec: Section, key: str, backend: str) -> Phase | None:
     """A phase this backend's jobs really reach (its log format's phases): any other is never
     equalled, so it would silently act as the next phase that exists, or never."""
     phase = _convert(sec, key, Phase.parse, None)
-    reached = format_for(backend).phases()
+    reached = format_for(backend).phases(backend)
     if phase is not None and phase not in reached:
         raise sec.error(key, f"{clip(str(phase))} is not a phase a {backend} job reaches ({describe(reached)})")
     return phase
