@@ -270,6 +270,8 @@ def test_reported_nas_values_are_one_line(tmp_path: Path, where: str, key: str, 
     ("[alerts] no_plot_hours", "[alerts]\nno_plot_hours = 99999999999999\n", ("check",)),
     ("[notify] repeat", "[notify]\nrepeat = inf\n", ("check",)),
     ("[metrics] port", "[metrics]\nport = 70000\n", ("metrics", "serve")),
+    ("[replace] match", f"[replace]\nenabled = true\nmatch = v1, k = {HUGE}\n", ("check",)),
+    ("[replace] match", "[replace]\nenabled = true\nmatch = level < 99\n", ("check",)),
 ])
 def test_nas_sections_values_are_one_line(tmp_path: Path, where: str, sections: str,
                                           command: tuple[str, ...]) -> None:
