@@ -27,6 +27,7 @@ def test_value_parsers() -> None:
         ("1XB", lambda text: parse_size(text, low=0, high=PB)),
         ("ten", lambda text: parse_duration(text, low=0, high=day)),
         ("9-1", parse_port_range), ("0-22", parse_port_range), ("22-65536", parse_port_range),
+        ("1-1" + "0" * 400, parse_port_range),
     ]
     for text, parser in bad:
         with pytest.raises(ValueError):

@@ -12,7 +12,7 @@ import codecs
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,7 +122,7 @@ def write(path: Path, sections: Sections, section: str | None = None, key: str =
 
 
 @pytest.fixture
-def numeric_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Numeric]]:
+def numeric_keys(monkeypatch: pytest.MonkeyPatch) -> list[Numeric]:
     """The numeric keys the real loaders read, with the range each states (observed, not replaced)."""
     seen: list[Numeric] = []
 
@@ -137,7 +137,7 @@ def numeric_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Numeric]]:
 
     for kind in ("int", "size", "duration"):
         watch(kind)
-    yield seen
+    return seen
 
 
 def discover(role: str, root: Path, seen: list[Numeric]) -> tuple[Sections, list[Numeric]]:
