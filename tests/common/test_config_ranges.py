@@ -338,3 +338,10 @@ def test_the_longest_waits_allowed_work(tmp_path: Path, copy_plots: Callable[...
         watcher.send_signal(signal.SIGTERM)
         _, err = watcher.communicate(timeout=CLI_TIMEOUT)
     assert watcher.returncode == 0 and "Traceback" not in err, err
+
+
+def test_replace_size_on_the_command_line_is_a_usage_error(tmp_path: Path) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1, drive_sections="[replace]\nenabled = true\nmatch = v1\n")
+    result = run_cli("nas", "--config", str(nas.ini), "replace", "--dry-run", "--size", HUGE, timeout=CLI_TIMEOUT)
+    assert result.returncode == 2 and result.stderr.strip().count("\n") == 0, result.stderr
+    assert "--size: " in result.stderr and "is out of range: allowed 1..1PB" in result.stderr
