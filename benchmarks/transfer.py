@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.config import parse_size
+from common.confvalues import PB, parse_size
 from common.plotgen import make_plot
 from common.stream import hash_file
 from tests.sshd import free_port, is_listening, start_sshd
@@ -196,7 +196,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--only", default="nc,mbuffer,cp,dd,rsync,ours")
     args = parser.parse_args()
-    size = parse_size(args.size)
+    size = parse_size(args.size, low=1, high=PB)
     work = Path(tempfile.mkdtemp(prefix="cpm-bench-", dir=args.dir))
     try:
         source = make_source(work, size)

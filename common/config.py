@@ -16,36 +16,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from common.confvalues import clip, parse_duration, parse_host, parse_int, parse_size
 from common.errors import ConfigError
+
+__all__ = ["Section", "check_sections", "find_config", "parse_bool", "parse_duration", "parse_list",
+           "parse_port_range", "parse_size", "read_ini", "sections_with_prefix"]
 
 T = TypeVar("T")
 _MISSING = object()
-
-_SIZE_UNITS = {
-    "": 1, "b": 1,
-    "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
-    "t": 1000**4, "tb": 1000**4,
-    "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
-}
-_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_size(text: str) -> int:
-    """``"1GiB"`` -> 1073741824; decimal units are powers of 1000, ``*iB`` of 1024."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
-    unit = m.group(2).lower() if m else ""
-    if not m or unit not in _SIZE_UNITS:
-        raise ValueError(f"not a size: {text!r} (examples: 0, 512MiB, 1GiB, 2TB)")
-    return int(float(m.group(1)) * _SIZE_UNITS[unit])
-
-
-def parse_duration(text: str) -> float:
-    """``"10m"`` -> 600.0 seconds; a bare number is seconds."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
-    if not m:
-        raise ValueError(f"not a duration: {text!r} (examples: 30, 30s, 10m, 24h, 7d)")
-    return float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-
 
 def parse_bool(text: str) -> bool:
     value = text.strip().lower()
@@ -62,13 +40,13 @@ def parse_list(text: str) -> tuple[str, ...]:
 
 
 def parse_port_range(text: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", text)
+    m = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", text)
     if not m:
-        raise ValueError(f"not a port range: {text!r} (example: 4040-4059)")
-    low = int(m.group(1))
-    high = int(m.group(2) or low)
-    if not 1 <= low <= high <= 65535:
-        raise ValueError(f"port range out of order or outside 1-65535: {text!r}")
+        raise ValueError(f"not a port range: {clip(text)} (example: 4040-4059)")
+    low = parse_int(m.group(1), low=1, high=65535)
+    high = parse_int(m.group(2) or m.group(1), low=1, high=65535)
+    if low > high:
+        raise ValueError(f"port range out of order: {clip(text)}")
     return low, high
 
 
@@ -78,7 +56,8 @@ def read_ini(path: Path) -> configparser.ConfigParser:
         interpolation=None, inline_comment_prefixes=(";",), default_section="\x00none"
     )
     try:
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: an editor's byte-order mark before the first section is not a parse error.
+        with open(path, encoding="utf-8-sig") as handle:
             parser.read_file(handle)
     except FileNotFoundError:
         raise ConfigError.at(str(path), None, None, "config file not found") from None
@@ -145,22 +124,29 @@ class Section:
         value: str | None = self._get(key, str, None)
         return value
 
-    def get_int(self, key: str, default: int | None = None, low: int | None = None,
-                high: int | None = None) -> int:
-        value = self._get(key, _to_int, _MISSING if default is None else default)
-        if (low is not None and value < low) or (high is not None and value > high):
-            bounds = f"{'' if low is None else low}..{'' if high is None else high}"
-            raise self.error(key, f"{value} is outside {bounds}")
-        return value
+    # The numeric getters take the range the key may hold (``zero``: 0 is allowed too and means
+    # that); the default is ours and is not checked.
+    def get_int(self, key: str, default: int | None = None, *, low: int, high: int,
+                zero: str | None = None) -> int:
+        return self._get(key, lambda text: parse_int(text, low=low, high=high, zero=zero),
+                         _MISSING if default is None else default)
 
     def get_bool(self, key: str, default: bool | None = None) -> bool:
         return self._get(key, parse_bool, _MISSING if default is None else default)
 
-    def get_size(self, key: str, default: int | None = None) -> int:
-        return self._get(key, parse_size, _MISSING if default is None else default)
+    def get_size(self, key: str, default: int | None = None, *, low: int, high: int,
+                 zero: str | None = None) -> int:
+        return self._get(key, lambda text: parse_size(text, low=low, high=high, zero=zero),
+                         _MISSING if default is None else default)
 
-    def get_duration(self, key: str, default: float | None = None) -> float:
-        return self._get(key, parse_duration, _MISSING if default is None else default)
+    def get_duration(self, key: str, default: float | None = None, *, low: float, high: float,
+                     zero: str | None = None) -> float:
+        return self._get(key, lambda text: parse_duration(text, low=low, high=high, zero=zero),
+                         _MISSING if default is None else default)
+
+    def get_host(self, key: str, default: str | None = None) -> str:
+        """An IP address literal or a host name (see :func:`common.confvalues.parse_host`)."""
+        return self._get(key, parse_host, _MISSING if default is None else default)
 
     def get_list(self, key: str, default: tuple[str, ...] | None = None) -> tuple[str, ...]:
         value = self._get(key, parse_list, _MISSING if default is None else default)
@@ -192,13 +178,6 @@ class Section:
 
 def _to_path(text: str) -> Path:
     return Path(text).expanduser()
-
-
-def _to_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"not a whole number: {text!r}") from None
 
 
 def sections_with_prefix(parser: configparser.ConfigParser, prefix: str) -> Iterator[tuple[str, str]]:

@@ -31,8 +31,8 @@ def parse_metrics(sec: Section) -> MetricsConfig:
     textfile = sec.opt_path("textfile")
     if textfile is not None and not textfile.name.endswith(".prom"):
         raise sec.error("textfile", "must end in .prom (node_exporter's textfile collector reads only those)")
-    port = sec.get_int("port", 0, low=0, high=65535)
-    cfg = MetricsConfig(textfile=textfile, bind=sec.get_str("bind", "0.0.0.0"), port=port or None)
+    port = sec.get_int("port", 0, low=1, high=65535, zero="the role's default")
+    cfg = MetricsConfig(textfile=textfile, bind=sec.get_host("bind", "0.0.0.0"), port=port or None)
     sec.finish()
     return cfg
 

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.config import parse_size
+from common.confvalues import PB, parse_size
 from common.errors import UsageError
 from nas.config import NasConfig
 from nas.model import NasState
@@ -160,7 +160,7 @@ def _replace(cfg: NasConfig, args: argparse.Namespace) -> int:
     if not args.dry_run:
         raise UsageError("plots are replaced only when a plot arrives; use --dry-run to see what would go")
     try:
-        size = parse_size(args.size) if args.size else None
+        size = parse_size(args.size, low=1, high=PB) if args.size else None
     except ValueError as exc:
         raise UsageError(f"--size: {exc}") from None
     sys.stdout.write(preview(cfg, size))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
+from common.confvalues import GIB, HOUR, KIB, PB
 from common.notify.config import ALERTING_SECTIONS, NAS_KINDS, Alerting, example, load_alerting
 from nas import settings as nas_settings
 from nas.settings import AlertSettings, ReplaceSettings, SmartSettings
@@ -108,15 +109,15 @@ def _nas(sec: Section) -> NasSettings:
     settings = NasSettings(
         drive_globs=sec.get_list("drive_globs"),
         require_mount=sec.get_bool("require_mount", True),
-        data_bind=sec.get_str("data_bind", "0.0.0.0"),
+        data_bind=sec.get_host("data_bind", "0.0.0.0"),
         data_ports=sec.get_ports("data_ports", (4040, 4059)),
         state_dir=sec.get_path("state_dir", Path("/var/lib/plotyard")),
-        reserve=sec.get_size("reserve", 1024**3),
+        reserve=sec.get_size("reserve", GIB, low=0, high=PB),
         policy=sec.get_choice("policy", ("fill", "spread"), "fill"),
         preallocate=sec.get_bool("preallocate", True),
         direct_io=sec.get_bool("direct_io", True),
-        accept_timeout=sec.get_duration("accept_timeout", 30.0),
-        buffer_size=sec.get_size("buffer_size", 8 * 1024**2),
+        accept_timeout=sec.get_duration("accept_timeout", 30.0, low=1, high=HOUR),
+        buffer_size=sec.get_size("buffer_size", 8 * 1024**2, low=4 * KIB, high=GIB),
     )
     if settings.buffer_size < 4096 or settings.buffer_size % 4096:
         raise sec.error("buffer_size", "must be a multiple of 4096 bytes (O_DIRECT alignment), e.g. 8MiB")
@@ -135,7 +136,7 @@ def _drives(path: Path, parser: configparser.ConfigParser) -> tuple[DriveOverrid
             device=sec.opt_str("device"),
             smart_type=sec.opt_str("smart_type"),
             offline=sec.get_bool("offline", False),
-            quota=sec.get_size("quota", 0),
+            quota=sec.get_size("quota", 0, low=0, high=PB),
         ))
         sec.finish()
     return tuple(result)

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from common.config import parse_list
-from common.plotfile import PlotName
+from common.confvalues import clip, parse_int
+from common.plotfile import MAX_K, MAX_LEVEL, MIN_K, PlotName
 from common.plotformat import FAMILIES, VERSION_POS2
 
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
@@ -72,7 +73,12 @@ def _parse_condition(text: str) -> Condition:
     if term in _VERSIONS:
         return Condition("version", "=", _VERSIONS[term], term)
     if m := _NUMBER_RE.fullmatch(term):
-        return Condition(m.group(1), m.group(2), int(m.group(3)), term)
+        low, high = (MIN_K, MAX_K) if m.group(1) == "k" else (0, MAX_LEVEL)  # what a plot's name can carry
+        try:
+            value = parse_int(m.group(3), low=low, high=high)
+        except ValueError as exc:
+            raise ValueError(f"{clip(term)}: {exc}") from None
+        return Condition(m.group(1), m.group(2), value, term)
     if m := _NAME_RE.fullmatch(term):
         return Condition("name", "glob", m.group(1), term)
     if m := _BEFORE_RE.fullmatch(term):

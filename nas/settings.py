@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import Section
+from common.confvalues import DAY
 from nas.replace_rules import SYNTAX, Rule, parse_rule
 
 
@@ -31,7 +32,7 @@ class AlertSettings:
 
 def parse_smart(sec: Section) -> SmartSettings:
     settings = SmartSettings(smartctl=sec.opt_path("smartctl"),
-                             interval=sec.get_duration("interval", 600.0),
+                             interval=sec.get_duration("interval", 600.0, low=0, high=30 * DAY),
                              parallel=sec.get_int("parallel", 8, low=1, high=64))
     sec.finish()
     return settings
@@ -53,9 +54,9 @@ def parse_alerts(sec: Section) -> AlertSettings:
     """Reads only the drive-manager's keys; the caller calls ``sec.finish()``
     once every reader of ``[alerts]`` has had its turn."""
     return AlertSettings(
-        low_water_plots=sec.get_int("low_water_plots", 10, low=0),
+        low_water_plots=sec.get_int("low_water_plots", 10, low=0, high=100_000),
         temperature_limit=sec.get_int("temperature_limit", 50, low=0, high=100),
-        no_plot_hours=sec.get_int("no_plot_hours", 12, low=0),
+        no_plot_hours=sec.get_int("no_plot_hours", 12, low=0, high=24 * 365),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
+from common.confvalues import DAY, GB, HOUR, KB, MINUTE
 from common.notify.config import ALERTING_SECTIONS, PLOTTER_KINDS, Alerting, example, load_alerting
 from plotter.plotting.config import EXAMPLE as PLOTTING_EXAMPLE
 from plotter.plotting.config import PlottingConfig, load_plotting
@@ -125,10 +126,10 @@ def _plotter(sec: Section) -> PlotterSettings:
     settings = PlotterSettings(
         plot_dirs=tuple(Path(p).expanduser() for p in sec.get_list("plot_dirs")),
         state_dir=sec.get_path("state_dir", Path("/var/lib/plotyard")),
-        min_plot_age=sec.get_duration("min_plot_age", 60.0),
+        min_plot_age=sec.get_duration("min_plot_age", 60.0, low=0, high=7 * DAY),
         max_parallel=sec.get_int("max_parallel", 1, low=1, high=64),
-        bwlimit=sec.get_size("bwlimit", 0),
-        poll_interval=sec.get_duration("poll_interval", 5.0),
+        bwlimit=sec.get_size("bwlimit", 0, low=100 * KB, high=100 * GB, zero="line rate"),
+        poll_interval=sec.get_duration("poll_interval", 5.0, low=0.1, high=HOUR),
     )
     sec.finish()
     return settings
@@ -149,7 +150,7 @@ def _targets(path: Path, parser: configparser.ConfigParser) -> tuple[NasTarget, 
 def _target(sec: Section, name: str) -> NasTarget:
     transport = sec.get_choice("transport", ("ssh", "local"), "ssh")
     ssh = transport == "ssh"
-    host = sec.get_str("host") if ssh else sec.get_str("host", "127.0.0.1")
+    host = sec.get_host("host") if ssh else sec.get_host("host", "127.0.0.1")
     target = NasTarget(
         name=name, transport=transport, host=host,
         port=sec.get_int("port", 22, low=1, high=65535),
@@ -157,11 +158,9 @@ def _target(sec: Section, name: str) -> NasTarget:
         identity_file=sec.get_path("identity_file") if ssh else sec.opt_path("identity_file"),
         known_hosts=sec.get_path("known_hosts") if ssh else sec.opt_path("known_hosts"),
         command=sec.get_str("command", "drive-manager"),
-        data_host=sec.get_str("data_host", host),
-        connect_timeout=sec.get_duration("connect_timeout", 15.0),
+        data_host=sec.get_host("data_host", host),
+        connect_timeout=sec.get_duration("connect_timeout", 15.0, low=1, high=10 * MINUTE),
         source=sec.path,
     )
-    if target.connect_timeout <= 0:
-        raise sec.error("connect_timeout", "must be more than 0 seconds (0 would never wait for the NAS)")
     sec.finish()
     return target

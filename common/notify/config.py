@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from common.config import Section
+from common.confvalues import MINUTE, YEAR
 from common.errors import InsecureConfigError
 from common.metrics import MetricsConfig, parse_metrics
 from common.sentry import SentryConfig, parse_sentry
@@ -189,10 +190,9 @@ def _apprise(sec: Section) -> AppriseConfig | None:
 def _notify(sec: Section, kinds: tuple[str, ...], channels: NotifyConfig) -> NotifyConfig:
     routes = {kind: _route(sec, kind, channels.configured) for kind in kinds if _has(sec, kind)}
     default = _route(sec, "default", channels.configured) if _has(sec, "default") else channels.configured
-    cfg = replace(channels, routes=routes, default=default, repeat=sec.get_duration("repeat", 86400.0),
-                  timeout=sec.get_duration("timeout", 10.0))
-    if cfg.timeout <= 0:
-        raise sec.error("timeout", "must be more than 0")
+    repeat = sec.get_duration("repeat", 86400.0, low=MINUTE, high=YEAR, zero="never again")
+    cfg = replace(channels, routes=routes, default=default, repeat=repeat,
+                  timeout=sec.get_duration("timeout", 10.0, low=1, high=10 * MINUTE))
     sec.finish()
     return cfg
 

@@ -18,16 +18,17 @@ from pathlib import Path
 from typing import TypeVar
 
 from common.config import Section, sections_with_prefix
+from common.confvalues import DAY, HOUR, clip, parse_int
 from plotter.plotting.backends import BACKEND_NAMES, JobSpec
 from plotter.plotting.backends import get as get_backend
-from plotter.plotting.phase import Phase
-
-STALL_AFTER_RANGE = (10.0, 7 * 86400.0)  # seconds: 10 s lets tests see a stall without waiting long
+from plotter.plotting.logs import format_for
+from plotter.plotting.phase import Phase, describe
 
 _JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 T = TypeVar("T")
 DEFAULT_STATE_DIR = Path("/var/lib/plotyard")
+MAX_CPU = 8191
 
 EXAMPLE = """
 # --- Plotting (optional): plot-manager plot starts plotter jobs; finished plots are sent at once.
@@ -159,16 +160,13 @@ def _settings(sec: Section, state_dir: Path) -> PlottingSettings:
     settings = PlottingSettings(
         max_jobs=max_jobs,
         max_phase1=sec.get_int("max_phase1", 0, low=0, high=1000),
-        stagger=sec.get_duration("stagger", 0.0),
+        stagger=sec.get_duration("stagger", 0.0, low=0, high=30 * DAY),
         log_dir=sec.get_path("log_dir", state_dir / "plot-logs"),
-        poll_interval=sec.get_duration("poll_interval", 20.0),
+        poll_interval=sec.get_duration("poll_interval", 20.0, low=0.1, high=HOUR),
         max_waiting_plots=sec.get_int("max_waiting_plots", 2 * max_jobs, low=1, high=100000),
-        stall_after=sec.get_duration("stall_after", 1800.0),
+        # 10 s at least lets tests see a stall without waiting long
+        stall_after=sec.get_duration("stall_after", 1800.0, low=10, high=7 * DAY),
     )
-    if settings.poll_interval <= 0:
-        raise sec.error("poll_interval", "must be more than 0")
-    if not STALL_AFTER_RANGE[0] <= settings.stall_after <= STALL_AFTER_RANGE[1]:
-        raise sec.error("stall_after", "must be from 10s to 7d")
     sec.finish()
     return settings
 
@@ -177,23 +175,27 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
     backend_name = sec.get_choice("backend", BACKEND_NAMES)
     backend = get_backend(backend_name)
     max_jobs = sec.get_int("max_jobs", 1, low=1, high=1000)
-    start_early = _opt_phase(sec, "start_early_phase")
+    start_early = _opt_phase(sec, "start_early_phase", backend_name)
     job = JobConfig(
-        name=name, backend=backend_name, k=sec.get_int("k", 32),
+        # k's own range is the backend's (checked below); this only keeps it a plot header's byte.
+        name=name, backend=backend_name, k=sec.get_int("k", 32, low=1, high=255),
         tmp_dirs=_paths(sec, "tmp_dirs", required=backend.needs_tmp),
         dst_dirs=_dst_dirs(sec, plot_dirs), farmer_key=sec.get_str("farmer_key"),
         pool_key=sec.opt_str("pool_key"), pool_contract=sec.opt_str("pool_contract"),
         tmp2_dir=sec.opt_path("tmp2_dir"), executable=sec.opt_str("executable"),
-        threads=_opt_int(sec, "threads"), buckets=_opt_int(sec, "buckets"), buffer_mib=_opt_int(sec, "buffer"),
-        compression=sec.get_int("compression", 0, low=0),
-        max_plots=sec.get_int("max_plots", 0, low=0), max_jobs=max_jobs,
-        max_phase1=sec.get_int("max_phase1", 0, low=0), tmp_max_jobs=sec.get_int("tmp_max_jobs", 0, low=0),
-        tmp_stagger_phase=_opt_phase(sec, "tmp_stagger_phase"),
-        stagger=sec.get_duration("stagger", 0.0), initial_delay=sec.get_duration("initial_delay", 0.0),
-        retry_delay=sec.get_duration("retry_delay", 300.0),
+        threads=_opt_int(sec, "threads", 4096), buckets=_opt_int(sec, "buckets", 65536),
+        buffer_mib=_opt_int(sec, "buffer", 1024 * 1024),  # MiB: up to 1 TiB of sort buffer
+        compression=sec.get_int("compression", 0, low=0, high=255),
+        max_plots=sec.get_int("max_plots", 0, low=0, high=1_000_000), max_jobs=max_jobs,
+        max_phase1=sec.get_int("max_phase1", 0, low=0, high=1000),
+        tmp_max_jobs=sec.get_int("tmp_max_jobs", 0, low=0, high=1000),
+        tmp_stagger_phase=_opt_phase(sec, "tmp_stagger_phase", backend_name),
+        stagger=sec.get_duration("stagger", 0.0, low=0, high=30 * DAY),
+        initial_delay=sec.get_duration("initial_delay", 0.0, low=0, high=30 * DAY),
+        retry_delay=sec.get_duration("retry_delay", 300.0, low=0, high=30 * DAY),
         start_early_phase=start_early,
         start_early_max_jobs=sec.get_int("start_early_max_jobs", max_jobs + 1 if start_early else max_jobs,
-                                         low=max_jobs),
+                                         low=max_jobs, high=2000),
         nice=sec.get_int("nice", 0, low=-20, high=19),
         cpu_affinity=_convert(sec, "cpu_affinity", _cpu_list, ()),
         extra_args=_convert(sec, "extra_args", _split_args, ()),
@@ -204,14 +206,20 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
     return job
 
 
-def _opt_int(sec: Section, key: str) -> int | None:
+def _opt_int(sec: Section, key: str, high: int) -> int | None:
     if sec.opt_str(key) is None:
         return None
-    return sec.get_int(key, low=1)
+    return sec.get_int(key, low=1, high=high)
 
 
-def _opt_phase(sec: Section, key: str) -> Phase | None:
-    return _convert(sec, key, Phase.parse, None)
+def _opt_phase(sec: Section, key: str, backend: str) -> Phase | None:
+    """A phase this backend's jobs really reach (its log format's phases): any other is never
+    equalled, so it would silently act as the next phase that exists, or never."""
+    phase = _convert(sec, key, Phase.parse, None)
+    reached = format_for(backend).phases(backend)
+    if phase is not None and phase not in reached:
+        raise sec.error(key, f"{clip(str(phase))} is not a phase a {backend} job reaches ({describe(reached)})")
+    return phase
 
 
 def _convert(sec: Section, key: str, convert: Callable[[str], T], default: T) -> T:
@@ -245,10 +253,15 @@ def _cpu_list(text: str) -> tuple[int, ...]:
     """``"0-3, 8"`` -> (0, 1, 2, 3, 8), the format of taskset --cpu-list."""
     cpus: list[int] = []
     for part in re.split(r"[,\s]+", text.strip()):
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if match is None or (match.group(2) and int(match.group(2)) < int(match.group(1))):
-            raise ValueError(f"not a CPU list: {text!r} (example: 0-3,8)")
-        cpus += range(int(match.group(1)), int(match.group(2) or match.group(1)) + 1)
+        match = re.fullmatch(r"([0-9]+)(?:-([0-9]+))?", part)
+        if match is None:
+            raise ValueError(f"not a CPU list: {clip(text)} (example: 0-3,8)")
+        # Linux numbers at most 8192 CPUs (NR_CPUS); a bound also keeps the range from filling memory.
+        first, last = (parse_int(number, low=0, high=MAX_CPU) for number in (match.group(1), match.group(2) or
+                                                                            match.group(1)))
+        if last < first:
+            raise ValueError(f"not a CPU list: {clip(text)} (example: 0-3,8)")
+        cpus += range(first, last + 1)
     return tuple(sorted(set(cpus)))
 
 

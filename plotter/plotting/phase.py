@@ -36,3 +36,15 @@ class Phase:
 
 
 START = Phase(0, 0)
+
+
+def describe(phases: frozenset[Phase]) -> str:
+    """``{1:0, 1:1, 1:2, 2:1}`` -> "1:0..1:2, 2:1": each major's minors as runs."""
+    runs: list[list[Phase]] = []
+    for phase in sorted(phases):
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.major == phase.major and last.minor + 1 == phase.minor:
+            runs[-1].append(phase)
+        else:
+            runs.append([phase])
+    return ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}..{run[-1]}" for run in runs)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from common.config import parse_duration, parse_list, parse_port_range, parse_size
+from common.confvalues import PB
 from common.errors import ConfigError
 from nas import config as nas_config
 from plotter import config as plotter_config
@@ -12,15 +14,24 @@ from tests.helpers import run_cli
 
 
 def test_value_parsers() -> None:
-    assert parse_size("1GiB") == 1024**3
-    assert parse_size("2TB") == 2 * 1000**4
-    assert parse_size("0") == 0
-    assert parse_duration("10m") == 600 and parse_duration("24h") == 86400 and parse_duration("30") == 30
+    assert parse_size("1GiB", low=0, high=PB) == 1024**3
+    assert parse_size("2TB", low=0, high=PB) == 2 * 1000**4
+    assert parse_size("0", low=0, high=PB) == 0
+    assert parse_size("1.5KiB", low=0, high=PB) == 1536 and parse_size("1PB", low=0, high=PB) == PB
+    day = 86400.0
+    assert parse_duration("10m", low=0, high=day) == 600 and parse_duration("24h", low=0, high=day) == day
+    assert parse_duration("30", low=0, high=day) == 30 and parse_duration("0.1", low=0.1, high=day) == 0.1
     assert parse_list("/a, /b\n/c,,") == ("/a", "/b", "/c")
     assert parse_port_range("4040-4059") == (4040, 4059) and parse_port_range("22") == (22, 22)
-    for bad, parser in [("1XB", parse_size), ("ten", parse_duration), ("9-1", parse_port_range)]:
+    bad: list[tuple[str, Callable[[str], object]]] = [
+        ("1XB", lambda text: parse_size(text, low=0, high=PB)),
+        ("ten", lambda text: parse_duration(text, low=0, high=day)),
+        ("9-1", parse_port_range), ("0-22", parse_port_range), ("22-65536", parse_port_range),
+        ("1-1" + "0" * 400, parse_port_range),
+    ]
+    for text, parser in bad:
         with pytest.raises(ValueError):
-            parser(bad)
+            parser(text)
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -26,32 +26,33 @@ from plotter.plotting.logs.rules import LogFormat, at, major_from, rule, signatu
 
 HEADER = (r"Bladebit Chia Plotter", r"Generating plot \d+(?: / \d+)?: [0-9a-f]{64}")
 RENAME = r"\.plot\.tmp -> .*\.plot$"
+RAM, CUDA = "bladebit", "bladebit-cuda"  # lines only one of the two plotters writes
 
 FORMAT = LogFormat(
     name="bladebit",
     rules=(
-        rule(r"Running Phase ([1-4])", major_from(0)),
+        rule(r"Running Phase ([1-4])", major_from(0), only=RAM),
         rule(r"Generating F1", at(1, 1)),
-        rule(r"Finished F1 in", at(1, 2)),
-        rule(r"Forward propagating to table (\d)", step(1, lambda table: table)),
-        rule(r"(?:^|\s)Table (\d) completed in", step(1, lambda table: table + 1)),
-        rule(r"Completed Phase 1 in", at(2, 0)),
-        rule(r"Prunning table (\d)", step(2, lambda table: 7 - table, high=6)),
-        rule(r"Marked Table (\d) in", step(2, lambda table: 7 - table, high=6)),
-        rule(r"Completed Phase 2 in", at(3, 0)),
+        rule(r"Finished F1 in", at(1, 2), only=CUDA),
+        rule(r"Forward propagating to table (\d)", step(1, lambda table: table), only=RAM),
+        rule(r"(?:^|\s)Table (\d) completed in", step(1, lambda table: table + 1), only=CUDA),
+        rule(r"Completed Phase 1 in", at(2, 0), only=CUDA),
+        rule(r"Prunning table (\d)", step(2, lambda table: 7 - table, high=6), only=RAM),
+        rule(r"Marked Table (\d) in", step(2, lambda table: 7 - table, high=5), only=CUDA),  # tables 6..2
+        rule(r"Completed Phase 2 in", at(3, 0), only=CUDA),
         rule(r"Compressing [Tt]ables? (\d) and \d", step(3, lambda table: table, high=6)),
-        rule(r"Writing P7\.", at(4, 1)),
-        rule(r"Serializing P7 entries", at(4, 1)),
-        rule(r"Writing C1 table", at(4, 2)),
-        rule(r"Writing C2 table", at(4, 3)),
-        rule(r"Writing C3 table", at(4, 4)),
-        rule(r"Finished Phase 4 in", at(5, 0)),
-        rule(r"Completed Phase 3 in", at(5, 0)),
-        rule(r"Writing final plot tables to disk", at(5, 1)),
+        rule(r"Writing P7\.", at(4, 1), only=RAM),
+        rule(r"Serializing P7 entries", at(4, 1), only=CUDA),
+        rule(r"Writing C1 table", at(4, 2), only=RAM),
+        rule(r"Writing C2 table", at(4, 3), only=RAM),
+        rule(r"Writing C3 table", at(4, 4), only=RAM),
+        rule(r"Finished Phase 4 in", at(5, 0), only=RAM),
+        rule(r"Completed Phase 3 in", at(5, 0), only=CUDA),
+        rule(r"Writing final plot tables to disk", at(5, 1), only=RAM),
         rule(RENAME, at(5, 2)),
-        rule(r"Finished writing tables to disk", at(5, 2)),
-        rule(r"Plot .* finished writing to disk:", at(5, 2)),  # bladebit 1.x (src/memplot/MemPlotter.cpp)
-        rule(r"Completed writing plot in", at(5, 2)),
+        rule(r"Finished writing tables to disk", at(5, 2), only=RAM),
+        rule(r"Plot .* finished writing to disk:", at(5, 2), only=RAM),  # bladebit 1.x (src/memplot/MemPlotter.cpp)
+        rule(r"Completed writing plot in", at(5, 2), only=CUDA),
     ),
     signatures=signatures(
         *HEADER,

@@ -23,7 +23,7 @@ FORMAT = LogFormat(
         rule(r"Table 1: F1 generation", at(1, 1)),
         rule(r"(?:^|\s)Table (\d)$", step(1, lambda table: table)),
         rule(r"Sorting F7 & Writing C Tables", at(1, 7)),
-        rule(r"Finished marking table (\d)", step(2, lambda table: 7 - table, high=6)),
+        rule(r"Finished marking table (\d)", step(2, lambda table: 7 - table, high=5)),  # tables 6..2
         rule(r"Compressing tables (\d) and \d", step(3, lambda table: table, high=6)),
         rule(r"Writing P7 parks", at(4, 1)),
         rule(r"Finished Phase 3 in", at(5, 0)),

@@ -41,10 +41,11 @@ def major_from(minor: int = 0, low: int = 1, high: int = 4) -> PhaseOf:
 class Rule:
     pattern: re.Pattern[str]
     phase: PhaseOf
+    only: str | None = None  # the one backend of a shared format whose plotter writes this line
 
 
-def rule(pattern: str, phase: PhaseOf) -> Rule:
-    return Rule(re.compile(pattern), phase)
+def rule(pattern: str, phase: PhaseOf, only: str | None = None) -> Rule:
+    return Rule(re.compile(pattern), phase, only)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,13 @@ class LogFormat:
     def score(self, lines: Iterable[str]) -> int:
         """How many lines carry one of this plotter's own signature lines."""
         return sum(1 for line in lines if any(sig.search(clean(line)) for sig in self.signatures))
+
+    def phases(self, backend: str) -> frozenset[Phase]:
+        """Every phase a line of ``backend``'s log can bring a job to (what a phase in the config may
+        name). No rule's pattern captures more than one digit, so trying each digit finds them all."""
+        digits = [match for digit in "0123456789" if (match := re.fullmatch(r"(\d)", digit))]
+        return frozenset(candidate.phase(match) for candidate in self.rules if candidate.only in (None, backend)
+                         for match in digits)
 
     def find_plot_id(self, line: str) -> str | None:
         match = self.plot_id.search(clean(line))
