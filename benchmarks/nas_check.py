@@ -37,12 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nas import config as nas_config  # noqa: E402
-from nas.check import collect, run_check  # noqa: E402
-from nas.commands import run  # noqa: E402
+from nas.cli.commands import run  # noqa: E402
+from nas.drives.smart import cache_key  # noqa: E402
 from nas.model import SMART_OK, SmartInfo  # noqa: E402
-from nas.smart import cache_key  # noqa: E402
+from nas.monitor.check import collect, run_check  # noqa: E402
+from nas.monitor.status import to_json  # noqa: E402
 from nas.state import Store  # noqa: E402
-from nas.status import to_json  # noqa: E402
 
 FAKE_SMARTCTL = ROOT / "tests" / "nas" / "fake_smartctl.py"
 SMART_DATA = ROOT / "tests" / "data" / "smart"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from common.assets import asset_dir
 from common.errors import AssetError
 from common.notify.base import REPEAT, RESOLVED, Message, Notice
-from common.tables import text_table
+from common.ui.tables import text_table
 from common.units import size
 
 if TYPE_CHECKING:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from common.locking import is_locked
 from nas.config import NasConfig
+from nas.drives.select import lock_path
 from nas.model import MISSING, DriveStatus, NasState, Totals, totals
-from nas.receiving import bytes_received
-from nas.select import lock_path
+from nas.monitor.status import health, temperature
+from nas.receive.receiving import bytes_received
 from nas.state import Store
-from nas.status import health, temperature
 
 RECENT = 8
 
@@ -108,7 +108,7 @@ def snapshot(cfg: NasConfig, state: NasState, store: Store, now: float) -> NasSn
 
 
 def build(cfg: NasConfig, now: float | None = None) -> NasSnapshot:
-    from nas.check import collect
+    from nas.monitor.check import collect
 
     now = time.time() if now is None else now
     with Store(cfg.nas.state_dir) as store:

@@ -1,7 +1,7 @@
 """Plot job processes: start in a session of their own, observe (phase, plot id, bytes on disk),
 conclude (done or failed, temp files removed), suspend, resume, kill.
 
-A job is the ``runjob`` parent (see :mod:`plotter.plotting.runjob`) and the plotter under it, one
+A job is the ``runjob`` parent (see :mod:`plotter.plotting.process.runjob`) and the plotter under it, one
 process group whose id is the parent's pid. The pid and its start time in the database name the
 job for good: a pid that /proc shows with another start time is a new process, not our job.
 """
@@ -20,13 +20,14 @@ from pathlib import Path
 
 from common.errors import PlotJobError
 from common.notify.base import Notice
-from plotter.plotting import logs, made, procs
+from plotter.plotting import logs, made
 from plotter.plotting.backends import JobSpec, keyless
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.config import JobConfig, PlottingSettings
 from plotter.plotting.jobdb import JobDB, JobRow
 from plotter.plotting.logs.errors import last_error
 from plotter.plotting.phase import START, Phase
+from plotter.plotting.process import procs
 from plotter.plotting.schedule import Start
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,9 @@ def start(job: JobConfig, where: Start, settings: PlottingSettings, db: JobDB, n
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     log_path = settings.log_dir / f"{job.name}-{stamp}-{job_id}.log"
     status = log_path.with_suffix(".status")
-    wrapper = [sys.executable, "-m", "plotter.plotting.runjob", "--status", str(status), "--nice", str(job.nice),
-               "--cpus", ",".join(map(str, job.cpu_affinity)), "--backend", job.backend, "--dst", str(where.dst_dir),
-               "--log", str(log_path), "--", *argv]
+    wrapper = [sys.executable, "-m", "plotter.plotting.process.runjob", "--status", str(status),
+               "--nice", str(job.nice), "--cpus", ",".join(map(str, job.cpu_affinity)), "--backend", job.backend,
+               "--dst", str(where.dst_dir), "--log", str(log_path), "--", *argv]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])))
     with open(log_path, "ab") as out:
         proc = subprocess.Popen(wrapper, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

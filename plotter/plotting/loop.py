@@ -22,13 +22,14 @@ from common.notify.base import Notice
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterConfig
-from plotter.discover import list_dirs
-from plotter.plotting import byhand, jobs, stall
+from plotter.plotting import jobs, stall
 from plotter.plotting.jobdb import JobDB, JobRow, opened
 from plotter.plotting.phase import START
+from plotter.plotting.process import byhand
 from plotter.plotting.schedule import Decision, Running, State, decide
 from plotter.plotting.sizes import need
 from plotter.plotting.space import DirRoom, Placement
+from plotter.send.discover import list_dirs
 
 log = logging.getLogger(__name__)
 STARTED_KEY = "scheduler_started"

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from plotter.history import History
-from plotter.history import db_path as history_path
 from plotter.plotting import logs
 from plotter.plotting.backends import get as get_backend
+from plotter.send.history import History
+from plotter.send.history import db_path as history_path
 
 
 @dataclass(frozen=True)

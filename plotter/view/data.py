@@ -18,12 +18,12 @@ from typing import Any
 
 from common.errors import AppError
 from plotter.config import PlotterConfig
-from plotter.plotting import byhand
-from plotter.plotting.byhand import BY_HAND, HandJob
 from plotter.plotting.jobdb import JobRow, db_path, opened
 from plotter.plotting.jobs import Observation, read_log
 from plotter.plotting.jobs import observe as observe_job
 from plotter.plotting.phase import FINAL_MAJOR, Phase
+from plotter.plotting.process import byhand
+from plotter.plotting.process.byhand import BY_HAND, HandJob
 from plotter.plotting.stall import Stall, stall_of
 from plotter.view import nascache
 from plotter.view.schedule import ScheduleLine, build_state, schedule_line, scheduler_running
@@ -276,7 +276,7 @@ def build(cfg: PlotterConfig, now: float | None = None, observe: Observe = obser
         return {"jobs": tuple(job_lines(rows, live, now, by_hand, stalls=stalls)), "rows": rows, "schedule": line}
 
     def transfers_part() -> dict[str, Any]:
-        from plotter.status import collect
+        from plotter.monitor.status import collect
 
         data = collect(cfg, recent=RECENT)
         return {"transfers": tuple(transfer_lines(data["running"])), "finished": tuple(finished_lines(data["recent"])),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from common.viewtext import Line, Section, bar, cells, clip, clip_left, compose, duration, size
+from common.ui.viewtext import Line, Section, bar, cells, clip, clip_left, compose, duration, size
 from plotter.view.data import DirLine, Event, FinishedLine, JobLine, Snapshot, TransferLine
 from plotter.view.nascache import NasLine
 from plotter.view.schedule import ScheduleLine

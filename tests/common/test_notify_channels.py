@@ -14,9 +14,9 @@ from common.config import read_ini
 from common.notify.base import NEW, ONCE, Notice
 from common.notify.config import NAS_KINDS, NotifyConfig, load_alerting
 from common.notify.dispatch import Notifier
-from nas.alerts import status_dict, to_notice
-from nas.events import Temperature
-from nas.report import summarize
+from nas.monitor.alerts import status_dict, to_notice
+from nas.monitor.events import Temperature
+from nas.monitor.report import summarize
 from tests.nas.status_data import make_state
 from tests.notify_servers import PASSWORD, USER, HttpCapture, SmtpServer, dead_port, part_text
 
@@ -48,7 +48,7 @@ def email_section(port: int, security: str = "none", auth: bool = False, ca_file
 
 
 def hot_drive() -> Notice:
-    """A real NAS alert: nas.events.Temperature through nas.alerts.to_notice."""
+    """A real NAS alert: nas.monitor.events.Temperature through nas.monitor.alerts.to_notice."""
     state = make_state()
     return to_notice(Temperature(state.drives[1], 57, 50), summarize(status_dict(state)))
 
@@ -63,7 +63,7 @@ def plain_notice(kind: str = "nas_unreachable") -> Notice:
 
 
 def test_plain_smtp_gets_both_parts(tmp_path: Path, smtp_plain: SmtpServer) -> None:
-    from nas.report import daily_notice, summarize
+    from nas.monitor.report import daily_notice, summarize
     from tests.nas.status_data import STATUS
 
     cfg = notify_cfg(tmp_path, email_section(smtp_plain.port))

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from tests.helpers import make_nas, make_plotter, popen_cli
 from tests.sshd import LocalSshd
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plotter.history import History
+from plotter.send.history import History
 from tests.helpers import NasSetup, PlotterSetup, make_nas, make_plotter, run_cli
 from tests.notify_servers import HttpCapture
 

@@ -8,15 +8,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import protocol
 from common.locking import is_locked
-from common.stream import hash_file
+from common.transfer import protocol
+from common.transfer.stream import hash_file
 from nas import config as nas_config
-from nas.select import lock_path
+from nas.drives.select import lock_path
 from plotter import config as plotter_config
-from plotter.runner import send_once
-from plotter.sender import Env
-from plotter.session import connect_data
+from plotter.link.session import connect_data
+from plotter.send.runner import send_once
+from plotter.send.sender import Env
 from tests.flood import PortFlood, Trickler
 from tests.helpers import NasSetup, make_nas, make_plotter, wait_for
 from tests.receiver import HandReceiver, connect

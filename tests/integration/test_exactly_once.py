@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common.errors import PlotBusyError, PlotDiffersError
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from nas.state import DB_NAME
 from tests.helpers import ROOT, NasSetup, PlotterSetup, make_nas, make_plotter, popen_cli, run_cli, wait_for
 from tests.notify_servers import SmtpServer, part_text, smtp_plain  # noqa: F401 (fixture)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from tests.helpers import NasSetup, make_nas, make_plotter, run_cli, wait_for
 from tests.notify_servers import SmtpServer, smtp_plain  # noqa: F401 (fixture)
 

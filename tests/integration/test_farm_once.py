@@ -1,5 +1,5 @@
 """Exactly once across several NAS, with real plots, real receivers and real senders, locally
-and over the private sshd: one referee per name (plotter.rendezvous) decides, whatever the plot
+and over the private sshd: one referee per name (plotter.send.rendezvous) decides, whatever the plot
 dirs, plotters or order of [nas] sections; a referee that is down makes its plots wait."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from common.errors import ConnectError
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from nas.state import DB_NAME
-from plotter.rendezvous import referee
+from plotter.send.rendezvous import referee
 from tests.helpers import NasSetup, PlotterSetup, make_nas, make_plotter, nas_section, popen_cli, run_cli, wait_for
 from tests.integration.test_exactly_once import VERIFIED, rows, send
-from tests.plotter.test_retry_at_once import PEER
+from tests.plotter.send.test_retry_at_once import PEER
 from tests.sshd import LocalSshd, free_port
 
 CopyPlots = Callable[..., list[Path]]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from tests.helpers import NasSetup, PlotterSetup, make_nas, make_plotter, pids_holding, popen_cli, run_cli, wait_for
 from tests.sshd import LocalSshd
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nas.state import DB_NAME
-from plotter.rendezvous import referee
+from plotter.send.rendezvous import referee
 from tests.helpers import make_nas, make_plotter, nas_section, run_cli
 from tests.sshd import LocalSshd, free_port
 

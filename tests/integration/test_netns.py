@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from tests.helpers import ROOT, make_nas
 from tests.sshd import LocalSshd, start_sshd
 

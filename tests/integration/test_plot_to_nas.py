@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from chiapos import DiskProver
 
-from common.plotfile import parse_name
+from common.plotformat.plotfile import parse_name
 from tests.helpers import make_nas, popen_cli, run_cli, wait_for
 from tests.plotter.conftest import standins
 from tests.plotter.plotting.conftest import FARMER, POOL

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from common import protocol
 from common.errors import SomeFailedError, StateDirError
+from common.transfer import protocol
 from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, run_cli
 
 CopyPlots = Callable[..., list[Path]]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from chiapos import DiskProver
 
-from common.plotfile import parse_name
-from common.stream import hash_file
+from common.plotformat.plotfile import parse_name
+from common.transfer.stream import hash_file
 from tests.helpers import make_nas, make_plotter, run_cli
 from tests.sshd import LocalSshd, keygen
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from common.locking import FileLock
 from nas import config as nas_config
-from nas.receiving import ReceiveProgress
-from nas.select import lock_path
+from nas.drives.select import lock_path
+from nas.receive.receiving import ReceiveProgress
 from nas.view import data, render
 from tests.helpers import ROOT, make_nas, run_cli
 

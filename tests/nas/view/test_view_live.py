@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from common.viewapp import HelpScreen
+from common.ui.viewapp import HelpScreen
 from nas import config as nas_config
 from nas.view.app import DriveView
 from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, popen_cli, run_cli

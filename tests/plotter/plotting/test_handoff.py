@@ -6,10 +6,10 @@ from pathlib import Path
 
 from common.notify.base import NEW, ONCE, Notice
 from common.notify.render import render
-from common.plotfile import parse_name
-from plotter.discover import Seen, split_finished
+from common.plotformat.plotfile import parse_name
 from plotter.plotting.jobdb import finished_plots, opened
 from plotter.plotting.space import backpressure
+from plotter.send.discover import Seen, split_finished
 
 NAME = "plot-k18-2026-11-22-01-29-" + "ab" * 32 + ".plot"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from plotter.cli import main
-from plotter.plotting import procs
+from plotter.cli.main import main
 from plotter.plotting.jobdb import JobRow, opened
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.process import procs
 from tests.plotter.plotting.scheduling import make_config, rows, run_until, wait_for
 
 TIMEOUT = 60

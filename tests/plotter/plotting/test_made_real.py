@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 
 from plotter import config as plotter_config
-from plotter.history import History, Transfer
-from plotter.history import db_path as history_path
-from plotter.plotting import made, procs
+from plotter.plotting import made
 from plotter.plotting.backends import command
 from plotter.plotting.jobdb import JobRow, opened
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.process import procs
+from plotter.send.history import History, Transfer
+from plotter.send.history import db_path as history_path
 from tests.helpers import ROOT, make_nas, run_cli, wait_for
 from tests.plotter.plotting.conftest import FARMER, POOL
 from tests.plotter.plotting.scheduling import make_config, run_until
@@ -155,8 +156,8 @@ def start_as_before(ini: Path) -> tuple[int, subprocess.Popen[bytes]]:
                            dst_dir=str(job.dst_dirs[0]), log=str(log), status_file=str(status),
                            started_at=time.time(), state="starting")
         with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "plotter.plotting.runjob", "--status", str(status), "--",
-                                     *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen([sys.executable, "-m", "plotter.plotting.process.runjob", "--status", str(status),
+                                     "--", *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True, cwd=ROOT, env=PACED)
         found = procs.stat(proc.pid)
         assert found is not None

@@ -13,9 +13,9 @@ import pytest
 
 from plotter import config as plotter_config
 from plotter.config import PlotterConfig
-from plotter.plotting import procs
 from plotter.plotting.jobs import read_status
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.process import procs
 from plotter.plotting.stall import Stall, blocked_file, judge
 from plotter.view import data, render
 from tests.helpers import run_cli

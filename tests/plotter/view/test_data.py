@@ -105,7 +105,7 @@ def test_other_commands_do_not_load_textual() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, plotter.cli, nas.cli; plotter.cli.build_parser(); nas.cli.build_parser(); "
+    code = ("import sys, plotter.cli.main, nas.cli.main; plotter.cli.main.build_parser(); nas.cli.main.build_parser(); "
             "sys.exit(any(m.split('.')[0] == 'textual' for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], timeout=60, check=False).returncode == 0
 

@@ -8,9 +8,9 @@ import os
 import signal
 from pathlib import Path
 
-from common.viewapp import Confirm
-from plotter.plotting import procs
+from common.ui.viewapp import Confirm
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.process import procs
 from plotter.view.app import PlotView
 from tests.plotter.plotting.scheduling import make_config, rows, run_until, wait_for
 from tests.viewpilot import until

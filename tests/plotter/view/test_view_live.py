@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from common.viewapp import Confirm
+from common.ui.viewapp import Confirm
 from plotter.view import nascache
 from plotter.view.app import PlotView
 from tests.plotter.plotting.standins import install

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from common.plotfile import validate_plot
+from common.plotformat.plotfile import validate_plot
 from plotter.plotting.backends import BACKEND_NAMES, JobSpec, command, get
 from plotter.plotting.logs import current_phase, plot_id, split_lines
 from plotter.plotting.phase import Phase

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from common.plotfile import validate_plot
+from common.plotformat.plotfile import validate_plot
 from plotter.plotting.backends import JobSpec, command, get
 from plotter.plotting.logs import plot_id
 from tests.plotter.plotting.conftest import CONTRACT, FARMER, POOL, Run
