@@ -6,6 +6,7 @@ one compares against) and printed by ``status --json``.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -139,3 +140,13 @@ def smart_to_dict(info: SmartInfo) -> dict[str, Any]:
 
 def with_status(info: SmartInfo, status: str, reason: str | None) -> SmartInfo:
     return replace(info, status=status, reason=reason)
+
+
+RECEIVED_SOURCE = "receipts recorded by the receiver"
+
+
+def status_dict(state: NasState) -> dict[str, Any]:
+    """What ``drive-manager status --json`` prints, as a dict: the one builder of the NAS status that
+    crosses to the plotter (``report farm``) and feeds the metrics, alerts and reports. It is read by
+    :mod:`common.status`."""
+    return {"host": socket.gethostname(), **state_to_dict(state), "received_24h_source": RECEIVED_SOURCE}

@@ -6,13 +6,11 @@ import argparse
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 
 from common.confvalues import PB, parse_size
 from common.errors import UsageError
 from nas.config import NasConfig
-from nas.model import NasState
 from nas.state import Store
 
 log = logging.getLogger(__name__)
@@ -53,20 +51,13 @@ def _check(cfg: NasConfig, args: argparse.Namespace) -> int:
     return 0
 
 
-def _collect(cfg: NasConfig) -> NasState:
-    from nas.monitor.check import collect
-
-    with Store(cfg.nas.state_dir) as store:
-        return collect(cfg, store, time.time(), store.load_check_state())
-
-
 def _status(cfg: NasConfig, args: argparse.Namespace) -> int:
     from common.ui.tables import write_table
     from nas.drives.listing import no_drive_reason
-    from nas.monitor.check import present
+    from nas.monitor.check import current_state, present
     from nas.monitor.status import NUMERIC, drive_rows, render_notes, render_table, to_json
 
-    state = _collect(cfg)
+    state = current_state(cfg)
     if not present(state):
         log.warning("%s", no_drive_reason(cfg))
     if args.json:
@@ -80,9 +71,10 @@ def _status(cfg: NasConfig, args: argparse.Namespace) -> int:
 
 
 def _temps(cfg: NasConfig, args: argparse.Namespace) -> int:
+    from nas.monitor.check import current_state
     from nas.monitor.status import render_temps
 
-    state = _collect(cfg)
+    state = current_state(cfg)
     sys.stdout.write(render_temps(state, cfg.alerts.temperature_limit, color=sys.stdout.isatty()))
     return 0
 
@@ -113,7 +105,7 @@ def _drive(cfg: NasConfig, args: argparse.Namespace) -> int:
 
 def _offline(cfg: NasConfig, store: Store, mountpoint: Path) -> str:
     from common.locking import is_locked
-    from nas.drives.select import lock_path
+    from nas.drives.locks import lock_path
 
     store.set_offline(mountpoint, True)
     running = " (a transfer to it is running and will finish)" if is_locked(

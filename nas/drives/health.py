@@ -29,6 +29,7 @@ from common.errors import AppError, DiskWriteError, DriveFailingError, NoSpaceEr
 from common.locking import FileLock
 from nas.config import NasConfig
 from nas.drives.listing import Drive, candidate_paths, restat, stat_drive
+from nas.drives.locks import lock_path
 from nas.state import Store
 
 if TYPE_CHECKING:
@@ -111,8 +112,7 @@ def on_healthy_drive(cfg: NasConfig, size: int, reserve: Callable[[], Reservatio
 
 # -- the marks in the state ------------------------------------------------------------------
 def failing_marks(store: Store) -> dict[Path, str]:
-    return {Path(r["mountpoint"]): str(r["reason"])
-            for r in store.conn.execute("SELECT mountpoint, reason FROM failing")}
+    return store.failing()
 
 
 def mark(store: Store, mountpoint: Path, reason: str) -> None:
@@ -165,7 +165,6 @@ def _remove(path: Path) -> None:
 def probe_marked(cfg: NasConfig, store: Store) -> list[Path]:
     """Probe every drive marked failing (unless a receiver holds it); clear the marks of
     those that write again. Returns the cleared drives."""
-    from nas.drives.select import lock_path
 
     cleared = []
     for mountpoint, reason in failing_marks(store).items():

@@ -107,10 +107,8 @@ def persisted_offline(cfg: NasConfig) -> frozenset[Path]:
 
 def persisted_marks(cfg: NasConfig) -> tuple[frozenset[Path], dict[Path, str]]:
     """(drives set offline by command, drives marked failing by a receiver -> why)."""
-    from nas.drives.health import failing_marks
-
     with Store(cfg.nas.state_dir) as store:
-        return store.offline(), failing_marks(store)
+        return store.offline(), store.failing()
 
 
 def override_for(cfg: NasConfig, mountpoint: Path) -> DriveOverride | None:

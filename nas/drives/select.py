@@ -23,6 +23,7 @@ from common.errors import NoSpaceError
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
 from nas.drives.listing import Drive, list_drives, natural_key, no_drive_reason, restat, stale_parts, stat_drive
+from nas.drives.locks import LOCK_WAIT, TARGET_LOCK, lock_path
 from nas.replace.plan import Plan, best_plans, candidates, plan_drive
 from nas.replace.room import Allocate, Room
 from nas.state import Store
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 
 BUSY_WAIT = 300.0
 BUSY_POLL = 0.5
-TARGET_LOCK = "target.lock"
-LOCK_WAIT = 30.0
 
 
 def can_take(drive: Drive, size: int, reserve: int) -> bool:
@@ -68,11 +67,6 @@ def choose_target(drives: Sequence[Drive], current: Path | None, plot_size: int 
         return here.mountpoint
     ranked = rank_drives(drives, plot_size or 1, reserve, policy, current)
     return ranked[0].mountpoint if ranked else None
-
-
-def lock_path(state_dir: Path, mountpoint: Path) -> Path:
-    safe = str(mountpoint).strip("/").replace("/", "_") or "root"
-    return state_dir / "drives" / f"{safe}.lock"
 
 
 @dataclass

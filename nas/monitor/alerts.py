@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import socket
 import sqlite3
 import sys
 import time
@@ -22,18 +21,14 @@ from common.notify.base import ONCE, Notice
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from common.notify.render import human_size, render
+from common.status import DriveView, Summary, drive_view, summarize
 from nas.config import NasConfig
-from nas.model import DriveStatus, NasState, state_to_dict
+from nas.model import DriveStatus, NasState, status_dict
 from nas.monitor import events as ev
 from nas.monitor.metrics import families
-from nas.monitor.report import DriveView, Summary, context, daily_notice, drive_view, summarize
+from nas.monitor.report import context, daily_notice
 
 log = logging.getLogger(__name__)
-
-
-def status_dict(state: NasState) -> dict[str, Any]:
-    """What ``status --json`` prints, as a dict."""
-    return {"host": socket.gethostname(), **state_to_dict(state)}
 
 
 def after_check(cfg: NasConfig, state: NasState, events: Sequence[ev.Event]) -> None:

@@ -20,7 +20,8 @@ from nas.config import NasConfig
 from nas.drives.health import probe_marked
 from nas.drives.inventory import DriveInfo, average_plot_size, inventory
 from nas.drives.listing import list_drives, natural_key, no_drive_reason
-from nas.drives.select import LOCK_WAIT, TARGET_LOCK, choose_target, lock_path, remove_stale_parts
+from nas.drives.locks import LOCK_WAIT, TARGET_LOCK, lock_path
+from nas.drives.select import choose_target, remove_stale_parts
 from nas.drives.smart import cache_key, no_device
 from nas.drives.smart_refresh import smart_for
 from nas.model import (
@@ -110,6 +111,14 @@ def is_dir(path: Path) -> bool:
         return path.is_dir()
     except OSError:
         return False  # a dead mount: nothing to sweep
+
+
+def current_state(cfg: NasConfig, refresh_smart: bool = True, now: float | None = None) -> NasState:
+    """The drives now, as ``status`` sees them: no rotation, nothing stored. Scrapes and views pass
+    ``refresh_smart=False`` and read SMART from the cache that ``check`` keeps fresh."""
+    with Store(cfg.nas.state_dir) as store:
+        return collect(cfg, store, time.time() if now is None else now, store.load_check_state(),
+                       refresh_smart=refresh_smart)
 
 
 def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None, rotate: bool = False,

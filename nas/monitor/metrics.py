@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from common.metrics import Family, gauge
-from nas.monitor.report import DriveView, Summary, summarize
+from common.status import DriveView, Summary, summarize
 
 STATES = ("active", "full", "offline", "missing", "failing")
 # SMART assessment -> 1 healthy, 0.5 warning, 0 failing; unknown is left out.

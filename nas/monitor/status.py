@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
-from typing import Any
 
 from common import units
 from common.ui.tables import text_table
 from common.units import short_size
-from nas.model import FAILING, MISSING, SMART_OK, SMART_STANDBY, DriveStatus, NasState, state_to_dict, totals
+from nas.model import FAILING, MISSING, SMART_OK, SMART_STANDBY, DriveStatus, NasState, status_dict, totals
 
-RECEIVED_SOURCE = "receipts recorded by the receiver"
 HOT_MARK = "HOT"
 
 
@@ -88,9 +85,7 @@ def _totals_lines(state: NasState) -> list[str]:
 
 
 def to_json(state: NasState) -> str:
-    data: dict[str, Any] = {"host": socket.gethostname(), **state_to_dict(state),
-                            "received_24h_source": RECEIVED_SOURCE}
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+    return json.dumps(status_dict(state), indent=2, sort_keys=False) + "\n"
 
 
 def render_temps(state: NasState, limit: int, color: bool = False) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from common.locking import is_locked
 from nas.config import NasConfig
-from nas.drives.select import lock_path
+from nas.drives.locks import lock_path
 from nas.model import MISSING, DriveStatus, NasState, Totals, totals
 from nas.monitor.status import health, temperature
 from nas.receive.receiving import bytes_received
@@ -108,10 +108,9 @@ def snapshot(cfg: NasConfig, state: NasState, store: Store, now: float) -> NasSn
 
 
 def build(cfg: NasConfig, now: float | None = None) -> NasSnapshot:
-    from nas.monitor.check import collect
+    from nas.monitor.check import current_state
 
     now = time.time() if now is None else now
+    state = current_state(cfg, refresh_smart=False, now=now)
     with Store(cfg.nas.state_dir) as store:
-        # As metrics scrapes do: SMART from the cache only (check refreshes it every minute).
-        state = collect(cfg, store, now, store.load_check_state(), refresh_smart=False)
         return snapshot(cfg, state, store, now)

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from common import units
 from common.plotformat.plotgen import make_plot
-from nas import config as nas_config
-from nas.drives.listing import list_drives, plots_on
 from plotter import config as plotter_config
+from plotter.monitor.report import gather
 from plotter.send.history import History
 from plotter.send.progress import Listener
 from plotter.send.runner import send_once
@@ -64,10 +63,10 @@ def run_demo(count: int, keep: bool, listener: Listener | None = None) -> int:
         plots = [make_plot(root / "plotter" / "dst", 18) for _ in range(count)]
         print(f"made {count} real k18 plots with chiapos in {time.monotonic() - started:.1f} s "
               f"({units.size(plots[0].stat().st_size)} each)")
-        plotter_ini, nas_ini = write_configs(root, plots[0].stat().st_size)
+        plotter_ini, _ = write_configs(root, plots[0].stat().st_size)
         cfg = plotter_config.load(plotter_ini)
         result = send_once(cfg, Env(listener=listener))
-        _print_outcome(cfg, nas_config.load(nas_ini), result.sent, result.failed)
+        _print_outcome(cfg, result.sent, result.failed)
         return 0 if result.failed == 0 else 1
     finally:
         if keep:
@@ -76,7 +75,7 @@ def run_demo(count: int, keep: bool, listener: Listener | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def _print_outcome(cfg: plotter_config.PlotterConfig, ncfg: nas_config.NasConfig, sent: int, failed: int) -> None:
+def _print_outcome(cfg: plotter_config.PlotterConfig, sent: int, failed: int) -> None:
     history = History(cfg.plotter.state_dir)
     try:
         rows = sorted(history.recent(100), key=lambda r: r["finished_at"])
@@ -88,10 +87,13 @@ def _print_outcome(cfg: plotter_config.PlotterConfig, ncfg: nas_config.NasConfig
         where = Path(row["path"]).parent.name if row["path"] else "-"
         print(f"  {row['plot'][:40]}…  -> {where}  {row['seconds']:.2f} s  {outcome}")
     print("\nNAS drives:")
-    for drive in list_drives(ncfg):
-        count = len(plots_on(drive.mountpoint))
-        state = "full" if drive.free_bytes < 1.0 * _plot_size(rows) else "has room"
-        print(f"  {drive.name}: {count} plots, {units.size(drive.free_bytes)} free ({state})")
+    # What the NAS itself reports (``drive-manager status --json``), as ``report farm`` reads it.
+    for nas in gather(cfg.nas).nases:
+        for drive in nas.summary.drives if nas.summary else ():
+            state = "full" if drive.free_bytes < 1.0 * _plot_size(rows) else "has room"
+            print(f"  {drive.name}: {drive.plots} plots, {units.size(drive.free_bytes)} free ({state})")
+        if nas.summary is None:
+            print(f"  {nas.name}: {nas.error}")
     left = list(cfg.plotter.plot_dirs[0].glob("*.plot"))
     print(f"\nplots left on the plotter: {len(left)}")
 

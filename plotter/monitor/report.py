@@ -13,7 +13,7 @@ from common.errors import AppError, ConnectError, NotifyError
 from common.notify.base import ONCE, Notice
 from common.notify.dispatch import Notifier
 from common.notify.render import render
-from nas.monitor.report import Summary, summarize
+from common.status import Summary, summarize
 from plotter.config import NasTarget, PlotterConfig
 from plotter.link.session import run_command
 from plotter.monitor.nas_status import NotAStatus, parse_status

@@ -14,9 +14,10 @@ from common.config import read_ini
 from common.notify.base import NEW, ONCE, Notice
 from common.notify.config import NAS_KINDS, NotifyConfig, load_alerting
 from common.notify.dispatch import Notifier
-from nas.monitor.alerts import status_dict, to_notice
+from common.status import summarize
+from nas.model import status_dict
+from nas.monitor.alerts import to_notice
 from nas.monitor.events import Temperature
-from nas.monitor.report import summarize
 from tests.nas.status_data import make_state
 from tests.notify_servers import PASSWORD, USER, HttpCapture, SmtpServer, dead_port, part_text
 
@@ -63,7 +64,8 @@ def plain_notice(kind: str = "nas_unreachable") -> Notice:
 
 
 def test_plain_smtp_gets_both_parts(tmp_path: Path, smtp_plain: SmtpServer) -> None:
-    from nas.monitor.report import daily_notice, summarize
+    from common.status import summarize
+    from nas.monitor.report import daily_notice
     from tests.nas.status_data import STATUS
 
     cfg = notify_cfg(tmp_path, email_section(smtp_plain.port))

@@ -12,7 +12,7 @@ from common.locking import is_locked
 from common.transfer import protocol
 from common.transfer.stream import hash_file
 from nas import config as nas_config
-from nas.drives.select import lock_path
+from nas.drives.locks import lock_path
 from plotter import config as plotter_config
 from plotter.link.session import connect_data
 from plotter.send.runner import send_once

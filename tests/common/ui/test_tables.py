@@ -6,9 +6,10 @@ import io
 
 from common.notify.base import ONCE
 from common.notify.render import render
+from common.status import summarize
 from common.ui.tables import text_table, write_table
 from common.units import short_size, size
-from nas.monitor.report import daily_notice, summarize
+from nas.monitor.report import daily_notice
 from tests.nas.status_data import STATUS
 
 

@@ -17,6 +17,7 @@ from common.metrics import render as render_metrics
 from common.notify.base import NEW
 from common.notify.dedupe import plan
 from common.notify.render import render
+from common.status import summarize
 from nas import config as nas_config
 from nas.drives.health import (
     clear,
@@ -29,13 +30,13 @@ from nas.drives.health import (
     room_contradicts,
 )
 from nas.drives.listing import Drive, list_drives, stat_drive
-from nas.drives.select import Reservation, choose_target, lock_path, reserve_drive
-from nas.model import ACTIVE, FAILING, FULL, NasState, state_to_dict, totals
+from nas.drives.locks import lock_path
+from nas.drives.select import Reservation, choose_target, reserve_drive
+from nas.model import ACTIVE, FAILING, FULL, NasState, state_to_dict, status_dict, totals
 from nas.monitor import events as ev
-from nas.monitor.alerts import status_dict, to_notice
+from nas.monitor.alerts import to_notice
 from nas.monitor.check import run_check
 from nas.monitor.metrics import families
-from nas.monitor.report import summarize
 from nas.monitor.status import render_table
 from nas.state import Store
 from tests.helpers import make_nas

@@ -11,7 +11,8 @@ from common.errors import NoSpaceError
 from common.locking import FileLock
 from nas import config as nas_config
 from nas.drives.listing import OFFLINE_MARKER, Drive
-from nas.drives.select import Reservation, choose_target, lock_path, reserve_drive, total_free
+from nas.drives.locks import lock_path
+from nas.drives.select import Reservation, choose_target, reserve_drive, total_free
 from nas.model import MISSING, OFFLINE
 from nas.monitor.check import run_check
 from nas.monitor.events import DriveBack, DriveChanged, DriveFull, DriveMissing

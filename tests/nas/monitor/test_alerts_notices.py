@@ -11,10 +11,10 @@ import pytest
 from common.notify.base import NEW, RESOLVED
 from common.notify.dedupe import plan
 from common.notify.render import render
-from nas.model import FAILING, MISSING
+from common.status import summarize
+from nas.model import FAILING, MISSING, status_dict
 from nas.monitor import events as ev
-from nas.monitor.alerts import status_dict, to_notice
-from nas.monitor.report import summarize
+from nas.monitor.alerts import to_notice
 from tests.nas.status_data import make_state
 
 STATE = make_state()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from common.locking import FileLock
 from nas import config as nas_config
-from nas.drives.select import lock_path
+from nas.drives.locks import lock_path
 from nas.receive.receiving import ReceiveProgress
 from nas.view import data, render
 from tests.helpers import ROOT, make_nas, run_cli
