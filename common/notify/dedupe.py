@@ -13,6 +13,8 @@ from pathlib import Path
 from common.notify.base import NEW, ONCE, REPEAT, RESOLVED, Notice
 from common.state import connect
 
+DB_NAME = "notify.sqlite"  # in the state dir; the plotter view reads it too
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notices (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, severity TEXT NOT NULL,
@@ -93,7 +95,7 @@ def _resolved(old: Record) -> Notice:
 
 
 class DedupeStore:
-    def __init__(self, state_dir: Path, name: str = "notify.sqlite") -> None:
+    def __init__(self, state_dir: Path, name: str = DB_NAME) -> None:
         self.path = state_dir / name
 
     def load(self) -> dict[str, Record]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 
 from common.cli import add_report_and_metrics, serve_metrics
+from common.metrics import NAS_PORT as METRICS_PORT
 from common.metrics import Family
 from nas.config import NasConfig
 
 COMMANDS = ("report", "metrics")
-METRICS_PORT = 9841
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

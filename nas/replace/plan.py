@@ -3,8 +3,8 @@
 :func:`fewest` and :func:`plan_drive` are pure. :func:`candidates` lists the
 plots of a drive that the ``[replace] match`` rule allows to delete (reading
 at most their 512-byte headers, cached in the state); :func:`delete` removes a
-plan's plots and records each. Only :mod:`nas.drives.select` calls :func:`delete`,
-under the drive's lock, for a real incoming plot.
+plan's plots and records each. Only :mod:`nas.replace.room` calls :func:`delete`, under the
+drive's lock, one plot at a time as a real incoming plot's bytes need its room.
 """
 
 from __future__ import annotations

@@ -24,13 +24,13 @@ from common.cli import (
 )
 from common.config import find_config
 from common.errors import UsageError
+from common.metrics import PLOTTER_PORT as METRICS_PORT
 from common.sentry import start as start_sentry
 from common.statedir import ensure_state_dir
 from plotter import config as plotter_config
 from plotter.cli.log import add_log_parser
 from plotter.cli.plot import add_analyze_parser, add_plot_parsers
 
-METRICS_PORT = 9842
 log = logging.getLogger("plotter.cli.main")
 
 

@@ -1,6 +1,6 @@
-"""The NAS command's life, as text: how it announces its pid, how it is ended, what it says.
-
-Pure: :mod:`plotter.link.session` does the I/O.
+"""The text of the NAS command's life: the pid announcement put before it, the command that ends its
+process group, and the lines logged about it. Only text is made here; :mod:`plotter.link.session`
+runs it and does the waiting.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 
 from plotter.config import NasTarget
 
-CLOSE_WAIT = 10.0  # seconds a receiver gets to exit once its stdin is closed; a receiver exits at once
+CLOSE_WAIT = 10.0  # seconds a NAS command gets to exit once its stdin is closed (our receiver needs far less)
 TERM_WAIT = 5.0  # seconds between SIGTERM and SIGKILL to a NAS command that outlived CLOSE_WAIT
 # sshd starts the login shell as a session (and process group) leader; a child sh prints that
 # shell's pid, so a hung command can be ended with its whole group. Not `$$`: fish refuses it.

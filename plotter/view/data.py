@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import AppError
+from common.notify import dedupe
 from plotter.config import PlotterConfig
 from plotter.plotting.jobdb import JobRow, db_path, opened
 from plotter.plotting.jobs import Observation, read_log
@@ -227,7 +228,7 @@ def transfer_events(finished: Iterable[FinishedLine]) -> list[Event]:
 
 def alert_events(state_dir: Path, limit: int = RECENT) -> list[Event]:
     """Alerts that reached a channel: the dedupe records (``notify.sqlite``), read-only."""
-    path = state_dir / "notify.sqlite"
+    path = state_dir / dedupe.DB_NAME
     if not path.exists():
         return []
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
