@@ -195,5 +195,5 @@ def test_stall_after(tmp_path: Path, value: str | None, seconds: float) -> None:
 
 @pytest.mark.parametrize("value", ["9s", "8d", "0"])
 def test_stall_after_out_of_range(tmp_path: Path, value: str) -> None:
-    with pytest.raises(ConfigError, match=r"\[plotting\] stall_after: must be from 10s to 7d"):
+    with pytest.raises(ConfigError, match=r"\[plotting\] stall_after: .* is out of range: allowed 10s\.\.7d"):
         plotter_config.load(write(tmp_path, f"[plotting]\nstall_after = {value}\n"))
