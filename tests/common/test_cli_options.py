@@ -39,6 +39,7 @@ def test_version(role: str) -> None:
     assert result.returncode == 0 and result.stdout == f"plotyard {VERSION}\n"
 
 
+@pytest.mark.slow
 def test_readme_example_send_once_v_runs(tmp_path: Path, copy_plots: Callable[..., list[Path]]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, None)

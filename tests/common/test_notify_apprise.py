@@ -56,6 +56,7 @@ def test_a_dead_service_is_contained(tmp_path: Path, smtp_plain: SmtpServer) -> 
     assert len(smtp_plain.box.wait(2)) == 2
 
 
+@pytest.mark.slow
 def test_a_hung_service_costs_one_timeout(tmp_path: Path, silent_server: int) -> None:
     cfg = apprise_cfg(tmp_path, f"json://127.0.0.1:{silent_server}/x")
     notifier = Notifier(cfg, host="nas01")

@@ -161,6 +161,7 @@ def test_dead_smtp_does_not_stop_sms_and_push(tmp_path: Path, http_capture: Http
     assert "Connection refused" in failures[0].getMessage() or "ConnectionRefused" in failures[0].getMessage()
 
 
+@pytest.mark.slow
 def test_hanging_servers_time_out(tmp_path: Path, silent_server: int) -> None:
     """Servers that accept the connection and never answer: every channel gives up after its timeout."""
     silent = f"http://127.0.0.1:{silent_server}"

@@ -51,6 +51,7 @@ def send(plotter: PlotterSetup, copy_plots: CopyPlots, index: int) -> tuple[Path
 @pytest.mark.parametrize("damage", [garbage, truncated], ids=["garbage", "truncated"])
 @pytest.mark.parametrize("db", ["plotter/state/plotter.sqlite", "plotter/state/notify.sqlite",
                                 "nas/state/drive-manager.sqlite"])
+@pytest.mark.slow
 def test_corrupt_database_is_set_aside_once(tmp_path: Path, copy_plots: CopyPlots, http_capture: HttpCapture,
                                             db: str, damage: Callable[[Path], None]) -> None:
     nas, plotter = setup(tmp_path, http_capture)

@@ -70,6 +70,7 @@ def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
     return proc.returncode, stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("backend", "executable"), [("chia", "chia"), ("madmax", "chia_plot")])
 def test_plots_are_made_and_moved_to_the_nas(tmp_path: Path, sshd: LocalSshd, standins: dict[str, Path],
                                              backend: str, executable: str) -> None:

@@ -69,6 +69,7 @@ def test_plotter_state_dir(tmp_path: Path, copy_plots: CopyPlots, bad_state_dir:
     assert source.exists() and nas.plots() == []
 
 
+@pytest.mark.slow
 def test_nas_state_dir(tmp_path: Path, copy_plots: CopyPlots, bad_state_dir: tuple[Path, str]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     state_dir, reason = bad_state_dir

@@ -76,6 +76,7 @@ def test_refresh_is_spread_and_every_disk_read_within_the_interval() -> None:
     assert gaps == {INTERVAL}  # each disk again exactly one interval later: the spread stays
 
 
+@pytest.mark.slow
 def test_a_run_reads_its_share_in_parallel(fake_smartctl: FakeSmartctl, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_SMARTCTL_DELAY", "0.3")
@@ -92,6 +93,7 @@ def test_a_run_reads_its_share_in_parallel(fake_smartctl: FakeSmartctl, tmp_path
         assert len(set(calls_per_device(fake_smartctl)) | read_first) == 8  # the next four, not the same
 
 
+@pytest.mark.slow
 def test_no_read_starts_after_the_budget_and_calls_end_by_the_deadline(
         fake_smartctl: FakeSmartctl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_SMARTCTL_DELAY", "0.4")
@@ -130,6 +132,7 @@ def drive_manager(ini: Path, *args: str, delay: float = 0.0) -> subprocess.Compl
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cold_check_of_60_sas_disks_at_2_s_a_call(tmp_path: Path, fake_smartctl: FakeSmartctl) -> None:
     """The issue's setting: cold cache, 60 SAS disks, smartctl 2 s a call. One cron run reads one
     parallel round of 8 disks, 2 calls each (about 4 s); the wall-clock bound is the cron minute's 45 s."""

@@ -8,6 +8,7 @@ import sys
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.nas.conftest import FakeSmartctl, write_plot
@@ -46,6 +47,7 @@ def bodies(mail: EmailMessage) -> tuple[str, str]:
     return part_text(mail, "plain"), part_text(mail, "html")
 
 
+@pytest.mark.slow
 def test_check_alerts_dedupes_resolves_and_rotates(tmp_path: Path, fake_smartctl: FakeSmartctl,
                                                    smtp_plain: SmtpServer) -> None:  # noqa: F811
     box = smtp_plain.box

@@ -97,6 +97,7 @@ def test_a_crowd_larger_than_the_pending_bound_is_crowded_out(listener: socket.s
     assert seconds < 3.0
 
 
+@pytest.mark.slow
 def test_the_token_deadline_covers_all_32_bytes_not_each_recv(listener: socket.socket) -> None:
     stop = threading.Event()
     slow = _connect(listener)
@@ -112,6 +113,7 @@ def test_the_token_deadline_covers_all_32_bytes_not_each_recv(listener: socket.s
     assert 4.5 <= seconds < 6.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("interval", [None, 0.3])
 def test_the_wait_ends_at_its_hard_deadline(listener: socket.socket, interval: float | None) -> None:
     """A silent peer, or one trickling garbage often enough that no single recv times out."""
@@ -131,6 +133,7 @@ def test_the_wait_ends_at_its_hard_deadline(listener: socket.socket, interval: f
     assert 1.5 <= seconds < 3.5
 
 
+@pytest.mark.slow
 def test_wrong_and_closed_connections_are_dropped_at_once(listener: socket.socket,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     results: list[tuple[socket.socket | TransferError, float]] = []

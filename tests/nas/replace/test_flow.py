@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from common.transfer import protocol
 from nas.state import DB_NAME
 from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, run_cli
@@ -89,6 +91,7 @@ def test_send_without_replacement_keeps_everything(tmp_path: Path, copy_plots: C
     assert [p.name for p in plotter.plots()] == [new.name]
 
 
+@pytest.mark.slow
 def test_offer_whose_data_never_comes_deletes_nothing(tmp_path: Path, copy_plots: CopyPlots,
                                                        plot_pool: list[Path]) -> None:
     nas, old = full_nas(tmp_path, copy_plots, incoming=plot_pool[2].stat().st_size)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from common.locking import FileLock
 from nas import config as nas_config
 from nas.drives.locks import lock_path
@@ -56,6 +58,7 @@ while time.monotonic() < end:
 """
 
 
+@pytest.mark.slow
 def test_another_views_probe_is_no_receiver(tmp_path: Path) -> None:
     """Two views at once: neither shows the other's lock probe as a receiver ("reserved, no data
     yet"), while a real holder of a drive's lock still shows."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.helpers import run_cli
 
 
+@pytest.mark.slow
 def test_demo_moves_real_plots_and_rotates_drives() -> None:
     result = run_cli("plotter", "demo", "--plots", "3", timeout=300)
 

@@ -76,6 +76,7 @@ def chia() -> Path:
     return chia_venv() / "bin" / "chia"
 
 
+@pytest.mark.slow
 def test_real_chia_plots_under_the_generated_unit(tmp_path: Path, chia: Path) -> None:
     writable = unit_paths(tmp_path, chia)
     home = f"/home/{UNIT_USER}"  # the user is unknown here: the unit takes /home/<user>
@@ -85,6 +86,7 @@ def test_real_chia_plots_under_the_generated_unit(tmp_path: Path, chia: Path) ->
     assert list((tmp_path / "tmp").glob("plot-k25-*.tmp"))  # it is plotting
 
 
+@pytest.mark.slow
 def test_the_old_units_paths_make_real_chia_fail_on_its_config_lock(tmp_path: Path, chia: Path) -> None:
     writable = unit_paths(tmp_path, chia)
     old = [path for path in writable if not path.startswith("/home/")]  # the unit as it was made before

@@ -51,6 +51,7 @@ def send_fails_naming_the_nas(ini: Path, command: Path, copy_plots: CopyPlots) -
     return result.stderr
 
 
+@pytest.mark.slow
 def test_over_ssh_a_hung_command_and_its_children_get_sigterm(tmp_path: Path, sshd: LocalSshd,
                                                              copy_plots: CopyPlots) -> None:
     got = tmp_path / "got"
@@ -61,6 +62,7 @@ def test_over_ssh_a_hung_command_and_its_children_get_sigterm(tmp_path: Path, ss
     wait_for(lambda: not running("sleep 6174"), 10, "the command's child to end with it")
 
 
+@pytest.mark.slow
 def test_over_ssh_a_command_deaf_to_sigterm_is_killed(tmp_path: Path, sshd: LocalSshd,
                                                      copy_plots: CopyPlots) -> None:
     hang = script(tmp_path, "trap '' TERM\nsleep 6175\n")  # the child inherits the ignored TERM
@@ -68,12 +70,14 @@ def test_over_ssh_a_command_deaf_to_sigterm_is_killed(tmp_path: Path, sshd: Loca
     wait_for(lambda: not running("sleep 6175"), 10, "the command and its child to be killed")
 
 
+@pytest.mark.slow
 def test_locally_a_hung_command_and_its_children_are_ended(tmp_path: Path, copy_plots: CopyPlots) -> None:
     hang = script(tmp_path, "sleep 6173\n")  # a child, not exec: ending the shell alone would leave it
     send_fails_naming_the_nas(plotter_ini(tmp_path, f"transport = local\ncommand = {hang}\n"), hang, copy_plots)
     wait_for(lambda: not running("sleep 6173"), 10, "the command's child to end with it")
 
 
+@pytest.mark.slow
 def test_a_watcher_reports_a_hung_command_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                caplog: pytest.LogCaptureFixture) -> None:
     from plotter import config as plotter_config

@@ -67,6 +67,7 @@ def naming_the_nas(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "nas01" in line]
 
 
+@pytest.mark.slow
 def test_a_silent_nas_is_one_line_without_traceback_within_connect_timeout(
         tmp_path: Path, sshd: LocalSshd, silent: SilentListener, copy_plots: CopyPlots) -> None:
     _, plotter = ssh_plotter(tmp_path, sshd)
@@ -86,6 +87,7 @@ def test_a_silent_nas_is_one_line_without_traceback_within_connect_timeout(
     assert plots[0].exists()
 
 
+@pytest.mark.slow
 def test_send_watch_against_a_silent_nas_says_it_once(
         tmp_path: Path, sshd: LocalSshd, silent: SilentListener, copy_plots: CopyPlots) -> None:
     _, plotter = ssh_plotter(tmp_path, sshd, extra="poll_interval = 0.2\n")

@@ -8,6 +8,7 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.notify.dedupe import DedupeStore
@@ -54,6 +55,7 @@ def metrics(root: Path) -> dict[tuple[str, str], float]:
             for fam in text_string_to_metric_families(text) for s in fam.samples}
 
 
+@pytest.mark.slow
 def test_unreachable_failing_then_resolved(tmp_path: Path, smtp_plain: SmtpServer, http_capture: HttpCapture) -> None:
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text("")

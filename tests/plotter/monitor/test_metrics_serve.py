@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import make_nas, make_plotter, popen_cli, run_cli
@@ -27,6 +28,7 @@ def _scrape(port: int) -> str:
     raise AssertionError(f"nothing answered on port {port}")
 
 
+@pytest.mark.slow
 def test_metrics_serve_reports_the_transfers(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, None)

@@ -22,6 +22,7 @@ from tests.sshd import LocalSshd, sshd_available, start_sshd
 PLOT = 65536
 
 
+@pytest.mark.slow
 def test_farm_report_over_ssh(tmp_path: Path, sshd: LocalSshd, smtp_plain: SmtpServer) -> None:
     nas = make_nas(tmp_path / "nas", drives=2,
                    drive_sections="".join(f"[drive {d}]\nquota = {8 * PLOT}\n" for d in
@@ -89,6 +90,7 @@ def receive_only_sshd(tmp_path: Path) -> Iterator[tuple[LocalSshd, Path]]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_a_receive_only_key_is_unreachable_not_an_empty_nas(
         tmp_path: Path, receive_only_sshd: tuple[LocalSshd, Path], smtp_plain: SmtpServer) -> None:
     server, _ = receive_only_sshd
@@ -121,6 +123,7 @@ def test_a_receive_only_key_is_unreachable_not_an_empty_nas(
     assert "no NAS could be read" in sent.stderr
 
 
+@pytest.mark.slow
 def test_a_nas_answering_other_json_is_unreachable_with_a_reason(tmp_path: Path, sshd: LocalSshd) -> None:
     """Two NAS commands that exit 0 with JSON that is not a status; a third, real NAS is read."""
     nas = make_nas(tmp_path / "nas", drives=1)

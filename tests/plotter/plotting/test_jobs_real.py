@@ -65,6 +65,7 @@ def test_suspend_resume_kill(tmp_path: Path, standins: dict[str, Path], capsys: 
     assert main([*ini, "jobs", "kill", "999"]) == 18
 
 
+@pytest.mark.slow
 def test_a_scheduler_restart_finds_the_job_again(tmp_path: Path, standins: dict[str, Path]) -> None:
     cfg = make_config(tmp_path, standins["chia"], k=19)
     scheduler = subprocess.Popen([sys.executable, "-m", "plotter", "--config", str(cfg.path), "plot"],
@@ -102,6 +103,7 @@ def test_a_reused_pid_is_not_our_job(tmp_path: Path, standins: dict[str, Path]) 
     assert row.state == "failed" and "without an exit status" in (row.reason or "")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="needs root to mount a tmpfs")
 def test_a_dst_that_cannot_hold_another_plot_gets_no_job(tmp_path: Path, standins: dict[str, Path]) -> None:
     dst = tmp_path / "small"

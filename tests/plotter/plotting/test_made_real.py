@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from plotter import config as plotter_config
 from plotter.plotting import made
 from plotter.plotting.backends import command
@@ -103,6 +105,7 @@ def _settled(jobs: list[dict[str, object]], stored: int) -> bool:
         stored == PLOTS and len(jobs) == PLOTS and all(j["state"] == "done" for j in jobs))
 
 
+@pytest.mark.slow
 def test_plots_sent_at_once_are_made_not_failed(tmp_path: Path, standins: dict[str, Path]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     ini = plotter_ini(tmp_path / "plotter", nas.command, standins["chia_plot"])
@@ -119,6 +122,7 @@ def test_plots_sent_at_once_are_made_not_failed(tmp_path: Path, standins: dict[s
     assert list((tmp_path / "plotter" / "dst").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_the_scheduler_stopped_while_the_plot_is_sent(tmp_path: Path, standins: dict[str, Path]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     ini = plotter_ini(tmp_path / "plotter", nas.command, standins["chia_plot"], plotting_poll="0.2", plots=1)
@@ -165,6 +169,7 @@ def start_as_before(ini: Path) -> tuple[int, subprocess.Popen[bytes]]:
     return job_id, proc
 
 
+@pytest.mark.slow
 def test_a_plot_gone_before_its_parent_looked_is_found_in_the_senders_history(
         tmp_path: Path, standins: dict[str, Path]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)

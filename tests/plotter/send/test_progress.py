@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from plotter.send.progress import Snapshot, TransferProgress, measure
 from tests.helpers import (
     ROOT,
@@ -73,6 +75,7 @@ def running_now(plotter: PlotterSetup) -> list[dict[str, object]]:
     return running
 
 
+@pytest.mark.slow
 def test_status_json_shows_a_running_transfer(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas, plotter, (plot,) = slow_setup(tmp_path, copy_plots)
     size = plot.stat().st_size
@@ -108,6 +111,7 @@ def read_pty(fd: int, proc: subprocess.Popen[bytes], timeout: float) -> bytes:
     return out
 
 
+@pytest.mark.slow
 def test_a_terminal_gets_a_live_bar_and_a_pipe_does_not(tmp_path: Path, copy_plots: CopyPlots) -> None:
     _, plotter, (plot,) = slow_setup(tmp_path, copy_plots)
     primary, secondary = pty.openpty()
@@ -129,6 +133,7 @@ def test_a_terminal_gets_a_live_bar_and_a_pipe_does_not(tmp_path: Path, copy_plo
     assert result.returncode == 0 and "\x1b[" not in result.stderr and "sent plot-" in result.stderr
 
 
+@pytest.mark.slow
 def test_first_ctrl_c_finishes_the_transfer_and_starts_no_other(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas, plotter, _ = slow_setup(tmp_path, copy_plots, count=2)
     watcher = popen_cli("plotter", "--config", str(plotter.ini), "send", "--watch")
@@ -140,6 +145,7 @@ def test_first_ctrl_c_finishes_the_transfer_and_starts_no_other(tmp_path: Path, 
     assert len(nas.plots()) == 1 and len(plotter.plots()) == 1  # one finished, the other not started
 
 
+@pytest.mark.slow
 def test_second_ctrl_c_aborts_and_keeps_the_source(tmp_path: Path, copy_plots: CopyPlots) -> None:
     # 16 s a plot: the abort comes long before the stream could end, however loaded the machine.
     nas, plotter, (plot,) = slow_setup(tmp_path, copy_plots, bwlimit="250kB")
@@ -155,6 +161,7 @@ def test_second_ctrl_c_aborts_and_keeps_the_source(tmp_path: Path, copy_plots: C
     wait_for(lambda: nas.parts() == [], 30, "the NAS to drop its .part")
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_transfer_then_exits_0(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas, plotter, (plot,) = slow_setup(tmp_path, copy_plots)
     watcher = popen_cli("plotter", "--config", str(plotter.ini), "send", "--watch")

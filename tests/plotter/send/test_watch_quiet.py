@@ -9,11 +9,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import make_nas, make_plotter, popen_cli, read_stderr_until, run_cli
 
 CopyPlots = Callable[..., list[Path]]
 
 
+@pytest.mark.slow
 def test_a_nas_down_then_back_is_two_lines_not_one_per_poll(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, None, extra_plotter="poll_interval = 0.1\n")

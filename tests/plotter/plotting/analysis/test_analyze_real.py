@@ -58,6 +58,7 @@ def analyze(cfg: PlotterConfig, *options: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_json_counts_and_times_per_backend_job_and_tmp_dir(plotted: tuple[PlotterConfig, list[JobRow]]) -> None:
     cfg, found = plotted
     groups = {(g["backend"], g["job"], g["tmp_dir"]): g for g in json.loads(analyze(cfg, "--json"))}
