@@ -12,7 +12,7 @@ from common.notify.base import NEW, RESOLVED
 from common.notify.dedupe import plan
 from common.notify.render import render
 from common.status import summarize
-from nas.model import FAILING, MISSING, status_dict
+from nas.model import DriveState, status_dict
 from nas.monitor import events as ev
 from nas.monitor.alerts import to_notice
 from tests.nas.status_data import make_state
@@ -26,10 +26,10 @@ EVENTS: list[ev.Event] = [
     ev.AllFull(full=1, offline=1, replacing=True), ev.AllFull(full=0),
     ev.CapacityLow(plots_left=3, limit=10, days_to_full=0.1), ev.CapacityLow(3, 10, None, replaceable=2),
     ev.Temperature(D2, 57, 50), ev.SmartFailing(D2),
-    ev.BadSectors(D2, "reallocated", 0, 8), ev.DriveMissing(replace(D1, state=MISSING)),
+    ev.BadSectors(D2, "reallocated", 0, 8), ev.DriveMissing(replace(D1, state=DriveState.MISSING)),
     ev.PlotsDropped(D1, 163, 120), ev.DriveBack(D1), ev.NoPlots(hours=13, last_receipt=time.time() - 13 * 3600),
     ev.NoPlots(hours=13, last_receipt=None),
-    ev.DriveFailing(replace(D1, state=FAILING, reason="create: Read-only file system")),
+    ev.DriveFailing(replace(D1, state=DriveState.FAILING, reason="create: Read-only file system")),
     ev.DriveHealthy(D1), ev.AllFull(full=1, failing=1),
 ]
 
@@ -54,7 +54,7 @@ def test_drive_changed_short_text_has_the_new_drive() -> None:
 
 
 def test_drive_back_closes_drive_missing_without_a_second_message() -> None:
-    missing = to_notice(ev.DriveMissing(replace(D1, state=MISSING)), SUMMARY)
+    missing = to_notice(ev.DriveMissing(replace(D1, state=DriveState.MISSING)), SUMMARY)
     stored = {s.record.key: s.record for s in plan([missing], lambda k: True, {}, 0, 86400)}
     back = to_notice(ev.DriveBack(D1), SUMMARY)
     sends = plan([back], lambda k: True, stored, 60, 86400)
