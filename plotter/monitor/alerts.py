@@ -16,8 +16,8 @@ from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterAlerts, PlotterConfig
 from plotter.monitor.metrics import DirUsage, dir_usage, families
-from plotter.send.history import History
-from plotter.send.resend import DIFFERS, OK, VERIFIED, differs_notice
+from plotter.send.history import History, TransferResult
+from plotter.send.resend import differs_notice
 from plotter.send.sender import Env
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,8 @@ def evaluate(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]], this_ro
     """
     notices = failing(alerts, recent) + dir_critical(alerts, usage)
     notices += [unreachable_notice(name, reason) for name, reason in sorted(unreachable.items())]
-    notices += [sent_notice(t) for t in this_round if t["result"] == "ok"]
-    notices += [differs_notice(t) for t in this_round if t["result"] == DIFFERS]
+    notices += [sent_notice(t) for t in this_round if t["result"] == TransferResult.OK]
+    notices += [differs_notice(t) for t in this_round if t["result"] == TransferResult.DIFFERS]
     tried = set(unreachable) | {t["nas"] for t in this_round if t["nas"]}
 
     def evaluated(key: str) -> bool:
@@ -71,7 +71,8 @@ def evaluate(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]], this_ro
 
 def failing(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]]) -> list[Notice]:
     """Standing while the last ``failed_transfers`` transfers all failed."""
-    if len(recent) < alerts.failed_transfers or any(t["result"] in (OK, VERIFIED) for t in recent):
+    stored = (TransferResult.OK, TransferResult.VERIFIED)
+    if len(recent) < alerts.failed_transfers or any(t["result"] in stored for t in recent):
         return []
     last = recent[0]
     return [Notice(

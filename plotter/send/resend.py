@@ -21,21 +21,20 @@ from common.notify.base import Notice
 from common.transfer.stream import hash_file
 from plotter.link.client import Have
 from plotter.send.discover import Seen
+from plotter.send.history import TransferResult
 
 log = logging.getLogger(__name__)
 
-OK, VERIFIED, FAILED, BUSY, DIFFERS = "ok", "verified", "failed", "busy", "differs"
-UNREACHABLE = "unreachable"  # no NAS could be asked: never attempted, not a failed transfer
 VERIFIED_NOTE = "already on the NAS, verified"
 
 
-def result_of(exc: AppError) -> str:
+def result_of(exc: AppError) -> TransferResult:
     """How a failed transfer counts: busy (retry later), differs (a person must look), failed. Pure."""
     if isinstance(exc, PlotBusyError) or (isinstance(exc, RemoteError) and exc.code == "busy"):
-        return BUSY
+        return TransferResult.BUSY
     if isinstance(exc, PlotDiffersError):
-        return DIFFERS
-    return FAILED
+        return TransferResult.DIFFERS
+    return TransferResult.FAILED
 
 
 def no_room(exc: AppError) -> bool:

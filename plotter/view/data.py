@@ -25,6 +25,7 @@ from plotter.plotting.phase import FINAL_MAJOR, Phase
 from plotter.plotting.process import byhand
 from plotter.plotting.process.byhand import BY_HAND, HandJob
 from plotter.plotting.stall import Stall, stall_of
+from plotter.send.history import TransferResult
 from plotter.view import nascache
 from plotter.view.schedule import ScheduleLine, build_state, schedule_line, scheduler_running
 
@@ -175,7 +176,7 @@ def transfer_lines(running: Iterable[Mapping[str, Any]]) -> list[TransferLine]:
 
 def finished_lines(recent: Iterable[Mapping[str, Any]]) -> list[FinishedLine]:
     return [FinishedLine(t["plot"], t["nas"], t["drive"] or t["path"], float(t["mb_per_s"]), float(t["seconds"]),
-                         t["result"] == "ok", t["error"], float(t["finished_at"])) for t in recent]
+                         t["result"] == TransferResult.OK, t["error"], float(t["finished_at"])) for t in recent]
 
 
 def dir_lines(cfg: PlotterConfig, jobs: Iterable[JobLine], waiting: Iterable[Mapping[str, Any]]) -> list[DirLine]:

@@ -21,7 +21,7 @@ from plotter.plotting.backends import command
 from plotter.plotting.jobdb import JobRow, opened
 from plotter.plotting.loop import Scheduler
 from plotter.plotting.process import procs
-from plotter.send.history import History, Transfer
+from plotter.send.history import History, Transfer, TransferResult
 from plotter.send.history import db_path as history_path
 from tests.helpers import ROOT, make_nas, run_cli, wait_for
 from tests.plotter.plotting.conftest import FARMER, POOL
@@ -204,11 +204,11 @@ def test_the_history_counts_only_a_stored_plot_of_that_id_since_the_job_started(
     assert made.sent(tmp_path, "madmax", plot_id, 100.0) is None
     assert not history_path(tmp_path).exists()  # looking creates no history
     history = History(tmp_path)
-    for result, at in (("ok", 50.0), ("failed", 150.0)):  # before the job; a failed transfer
+    for result, at in ((TransferResult.OK, 50.0), (TransferResult.FAILED, 150.0)):  # before the job; a failed transfer
         history.record(Transfer(name, 3_000_000, "nas01", "/d", None, 1.0, 3.0, None, result, None, at))
     history.record(Transfer(f"plot-k18-2026-12-06-22-31-{secrets.token_hex(32)}.plot", 5, "nas01", "/d", None, 1.0,
-                            3.0, None, "ok", None, 150.0))  # another plot
+                            3.0, None, TransferResult.OK, None, 150.0))  # another plot
     assert made.sent(tmp_path, "madmax", plot_id, 100.0) is None
-    history.record(Transfer(name, 3_000_000, "nas02", "/d", None, 1.0, 3.0, None, "verified", None, 160.0))
+    history.record(Transfer(name, 3_000_000, "nas02", "/d", None, 1.0, 3.0, None, TransferResult.VERIFIED, None, 160.0))
     history.close()
     assert made.sent(tmp_path, "madmax", plot_id, 100.0) == made.Made(name, 3_000_000, "nas02")
