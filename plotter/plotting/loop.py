@@ -23,7 +23,7 @@ from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterConfig
 from plotter.plotting import jobs, stall
-from plotter.plotting.jobdb import JobDB, JobRow, opened
+from plotter.plotting.jobdb import JobDB, JobRow, JobState, opened
 from plotter.plotting.phase import START
 from plotter.plotting.process import byhand
 from plotter.plotting.schedule import Decision, Running, State, decide
@@ -82,7 +82,7 @@ class Scheduler:
     def _stalled(self, row: JobRow, obs: jobs.Observation, now: float) -> list[Notice]:
         """A running job that made no progress for ``stall_after``: a standing plot_stalled alert,
         resolved once it moves again or ends (every such key is evaluated each pass)."""
-        if row.state == "suspended":
+        if row.state == JobState.SUSPENDED:
             return []
         found = stall.stall_of(row, obs.plot_id, jobs.read_log(row), now, self.cfg.plotting.settings.stall_after)
         return [] if found is None else [stalled_notice(row, found)]

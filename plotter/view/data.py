@@ -13,12 +13,13 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from common.errors import AppError
 from plotter.config import PlotterConfig
-from plotter.plotting.jobdb import JobRow, db_path, opened
+from plotter.plotting.jobdb import JobRow, JobState, db_path, opened
 from plotter.plotting.jobs import Observation, read_log
 from plotter.plotting.jobs import observe as observe_job
 from plotter.plotting.phase import FINAL_MAJOR, Phase
@@ -36,6 +37,21 @@ PHASE_WEIGHTS = (0.42, 0.20, 0.33, 0.05)
 MINORS = 7
 
 Observe = Callable[[JobRow], Observation]
+
+
+class LineState(StrEnum):
+    """A job as the view shows it: its recorded :class:`JobState`, or what the view sees first."""
+
+    STARTING = JobState.STARTING.value
+    RUNNING = JobState.RUNNING.value
+    SUSPENDED = JobState.SUSPENDED.value
+    DONE = JobState.DONE.value
+    FAILED = JobState.FAILED.value
+    ENDED = "ended"  # the process is gone; the next scheduling pass records how
+    STALLED = "stalled"  # running, but no progress for stall_after (plotter.plotting.stall)
+
+
+LIVE_LINES = (LineState.STARTING, LineState.RUNNING, LineState.SUSPENDED, LineState.STALLED)
 
 
 def phase_fraction(phase: Phase) -> float:
@@ -59,7 +75,7 @@ class JobLine:
     elapsed: float
     tmp_dir: str | None
     dst_dir: str
-    state: str  # starting, running, suspended, done, failed; "ended" while not yet recorded; "stalled"
+    state: LineState
     reason: str | None = None
     stalled_since: float | None = None  # a running job that made no progress since (plotter.plotting.stall)
 
@@ -69,7 +85,7 @@ class JobLine:
 
     @property
     def live(self) -> bool:
-        return self.state in ("starting", "running", "suspended", "stalled")
+        return self.state in LIVE_LINES
 
     @property
     def fraction(self) -> float:
@@ -137,12 +153,12 @@ class Snapshot:
 
 
 def job_line(row: JobRow, obs: Observation | None, now: float, stalled: Stall | None = None) -> JobLine:
-    phase, state, reason = row.current_phase, row.state, row.reason
+    phase, state, reason = row.current_phase, LineState(row.state), row.reason
     if obs is not None:
         phase = max(phase, obs.phase)
-        state = state if obs.alive else "ended"
-    if stalled is not None and state == "running":
-        state, reason = "stalled", stalled.reason
+        state = state if obs.alive else LineState.ENDED
+    if stalled is not None and state == LineState.RUNNING:
+        state, reason = LineState.STALLED, stalled.reason
     end = row.ended_at if row.ended_at is not None else now
     return JobLine(row.id, row.job, row.backend, row.k, row.pid, phase, end - row.started_at, row.tmp_dir,
                    row.dst_dir, state, reason, None if stalled is None else stalled.since)
@@ -165,7 +181,7 @@ def hand_line(job: HandJob, now: float) -> JobLine:
     spec = job.spec
     return JobLine(-job.pid, BY_HAND, spec.backend, spec.k, job.pid, job.phase, now - job.started_at,
                    None if spec.tmp_dir is None else str(spec.tmp_dir), str(spec.dst_dir),
-                   "suspended" if job.suspended else "running")
+                   LineState.SUSPENDED if job.suspended else LineState.RUNNING)
 
 
 def transfer_lines(running: Iterable[Mapping[str, Any]]) -> list[TransferLine]:
@@ -213,10 +229,10 @@ def _room(path: Path) -> tuple[int | None, int | None]:
 def job_events(rows: Iterable[JobRow]) -> list[Event]:
     out = []
     for r in rows:
-        if r.state == "done" and r.ended_at is not None:
+        if r.state == JobState.DONE and r.ended_at is not None:
             name = Path(r.plot_path).name if r.plot_path else "?"
             out.append(Event(r.ended_at, "made", f"job {r.id} ({r.job}) made {name}"))
-        elif r.state == "failed" and r.ended_at is not None:
+        elif r.state == JobState.FAILED and r.ended_at is not None:
             out.append(Event(r.ended_at, "failed", f"job {r.id} ({r.job}) failed: {r.reason or '?'}"))
     return out
 
@@ -272,7 +288,7 @@ def build(cfg: PlotterConfig, now: float | None = None, observe: Observe = obser
             live = {r: observe(r) for r in rows if r.live}
             by_hand = byhand.outside(db, cfg.plotting.dirs)
             line = schedule_line(cfg, build_state(cfg, db, live, now, by_hand), scheduler_running(cfg))
-        stalls = {r: found for r, obs in live.items() if obs.alive and r.state == "running"
+        stalls = {r: found for r, obs in live.items() if obs.alive and r.state == JobState.RUNNING
                   and (found := stall_of(r, obs.plot_id, read_log(r), now, cfg.plotting.settings.stall_after))}
         return {"jobs": tuple(job_lines(rows, live, now, by_hand, stalls=stalls)), "rows": rows, "schedule": line}
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 import time
 
 from common.ui.viewtext import Line, Section, bar, cells, clip, clip_left, compose, duration, size
-from plotter.view.data import DirLine, Event, FinishedLine, JobLine, Snapshot, TransferLine
+from plotter.view.data import DirLine, Event, FinishedLine, JobLine, LineState, Snapshot, TransferLine
 from plotter.view.nascache import NasLine
 from plotter.view.schedule import ScheduleLine
 
 WIDE = 120
 KEYS = "q quit  ↑↓/j/k select  s suspend  r resume  K kill  ? help"
-STATE_STYLES = {"running": "green", "starting": "green", "suspended": "yellow", "failed": "red", "done": "dim",
-                "stalled": "red",
-                "ended": "yellow"}
+STATE_STYLES = {LineState.RUNNING: "green", LineState.STARTING: "green", LineState.SUSPENDED: "yellow",
+                LineState.FAILED: "red", LineState.DONE: "dim", LineState.STALLED: "red", LineState.ENDED: "yellow"}
 
 
 def clock(at: float) -> str:

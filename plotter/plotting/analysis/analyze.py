@@ -35,7 +35,7 @@ from typing import Any
 from common.ui.viewtext import duration
 from plotter.plotting import logs
 from plotter.plotting.analysis.timings import PHASES, Timing, timings
-from plotter.plotting.jobdb import JobRow
+from plotter.plotting.jobdb import JobRow, JobState
 
 MADE, FAILED, UNFINISHED = "made", "failed", "unfinished"
 CSV_FIELDS = ("backend", "job", "tmp_dir", "plot", "k", "phase1", "phase2", "phase3", "phase4", "total",
@@ -64,9 +64,9 @@ class PlotRecord:
         return (self.backend, self.job, self.tmp_dir)
 
 
-def result_of_state(state: str) -> str:
+def result_of_state(state: JobState) -> str:
     """A job row's state as a plot result: only ``done`` made a plot."""
-    return {"done": MADE, "failed": FAILED}.get(state, UNFINISHED)
+    return {JobState.DONE: MADE, JobState.FAILED: FAILED}.get(state, UNFINISHED)
 
 
 def job_records(row: JobRow, lines: Sequence[str]) -> list[PlotRecord]:

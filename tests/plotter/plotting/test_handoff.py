@@ -7,7 +7,7 @@ from pathlib import Path
 from common.notify.base import NEW, ONCE, Notice
 from common.notify.render import render
 from common.plotformat.plotfile import parse_name
-from plotter.plotting.jobdb import finished_plots, opened
+from plotter.plotting.jobdb import JobState, finished_plots, opened
 from plotter.plotting.space import backpressure
 from plotter.send.discover import Seen, split_finished
 
@@ -18,7 +18,7 @@ def test_a_plot_made_by_a_job_that_exited_0_skips_min_plot_age(tmp_path: Path) -
     plot = tmp_path / NAME
     with opened(tmp_path) as db:
         db.insert(job="a", backend="chia", k=18, compression=0, dst_dir=str(tmp_path), log="x", status_file="y",
-                  started_at=1.0, state="done", returncode=0, ended_at=2e9, plot_path=str(plot))
+                  started_at=1.0, state=JobState.DONE, returncode=0, ended_at=2e9, plot_path=str(plot))
     seen = [Seen(plot, 100, 1000.0, parse_name(NAME))]
     made = finished_plots(tmp_path)
     assert made == {plot}

@@ -18,7 +18,7 @@ from pathlib import Path
 from plotter import config as plotter_config
 from plotter.plotting import made
 from plotter.plotting.backends import command
-from plotter.plotting.jobdb import JobRow, opened
+from plotter.plotting.jobdb import JobRow, JobState, opened
 from plotter.plotting.loop import Scheduler
 from plotter.plotting.process import procs
 from plotter.send.history import History, Transfer, TransferResult
@@ -154,14 +154,14 @@ def start_as_before(ini: Path) -> tuple[int, subprocess.Popen[bytes]]:
     with opened(cfg.plotter.state_dir) as db:
         job_id = db.insert(job=job.name, backend=job.backend, k=job.k, compression=0, tmp_dir=str(job.tmp_dirs[0]),
                            dst_dir=str(job.dst_dirs[0]), log=str(log), status_file=str(status),
-                           started_at=time.time(), state="starting")
+                           started_at=time.time(), state=JobState.STARTING)
         with open(log, "wb") as out:
             proc = subprocess.Popen([sys.executable, "-m", "plotter.plotting.process.runjob", "--status", str(status),
                                      "--", *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True, cwd=ROOT, env=PACED)
         found = procs.stat(proc.pid)
         assert found is not None
-        db.update(job_id, pid=proc.pid, proc_start=found.start, state="running")
+        db.update(job_id, pid=proc.pid, proc_start=found.start, state=JobState.RUNNING)
     return job_id, proc
 
 

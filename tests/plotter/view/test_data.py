@@ -91,7 +91,7 @@ def test_a_plotter_without_jobs_builds_a_snapshot_and_alerts_are_read_back(tmp_p
 def test_the_screen_fits_and_keeps_the_selected_job_in_sight() -> None:
     now = time.time()
     jobs = tuple(data.JobLine(i, "a", "chia", 32, 1000 + i, Phase(1, i % 7), 60.0 * i, "/mnt/nvme0", "/mnt/dst0",
-                              "running") for i in range(1, 31))
+                              data.LineState.RUNNING) for i in range(1, 31))
     snap = data.Snapshot(now, "plotter1", jobs=jobs, events=tuple(data.Event(now, "made", f"e{i}") for i in range(9)))
     for width, height in ((80, 24), (160, 50)):
         lines = render.screen(snap, width, height, selected=25)
@@ -112,14 +112,14 @@ def test_other_commands_do_not_load_textual() -> None:
 
 def test_the_view_waits_out_retry_delay_like_the_scheduler(tmp_path: Path) -> None:
     """The view decides on the scheduler's own pass state: a job that just failed waits retry_delay."""
-    from plotter.plotting.jobdb import opened
+    from plotter.plotting.jobdb import JobState, opened
 
     cfg = config(tmp_path, job="retry_delay = 10m")
     now = time.time()
     with opened(cfg.plotter.state_dir) as db:
         db.insert(job="a", backend="chia", k=18, compression=0, tmp_dir=str(tmp_path / "t0"),
                   dst_dir=str(cfg.plotter.plot_dirs[0]), log="", status_file="", started_at=now - 60,
-                  state="failed", ended_at=now - 30, returncode=1)
+                  state=JobState.FAILED, ended_at=now - 30, returncode=1)
     line = data.build(cfg, now=now).schedule
     assert line is not None and line.start is None
     assert line.waits[0][0] == "a" and line.waits[0][1].startswith("retry_delay")
