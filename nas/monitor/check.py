@@ -16,6 +16,7 @@ from pathlib import Path
 
 from common.errors import LockBusyError
 from common.locking import FileLock, is_locked
+from common.notify.base import Severity
 from nas.config import NasConfig
 from nas.drives.health import probe_marked
 from nas.drives.inventory import DriveInfo, average_plot_size, inventory
@@ -76,7 +77,7 @@ def _log_events(events: list[Event], before: list[Event]) -> None:
     known = {e.key for e in before if e.standing}
     for event in events:
         news = not event.standing or event.key not in known
-        level = logging.DEBUG if not news else logging.INFO if event.severity == "info" else logging.WARNING
+        level = logging.DEBUG if not news else logging.INFO if event.severity == Severity.INFO else logging.WARNING
         log.log(level, "%s", event.title)
 
 

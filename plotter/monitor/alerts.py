@@ -11,7 +11,7 @@ from typing import Any
 
 from common.errors import AppError
 from common.metrics import write_textfile
-from common.notify.base import Notice
+from common.notify.base import Notice, Severity
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterAlerts, PlotterConfig
@@ -76,7 +76,7 @@ def failing(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]]) -> list[
         return []
     last = recent[0]
     return [Notice(
-        kind="transfer_failing", key="transfer_failing", severity="critical",
+        kind="transfer_failing", key="transfer_failing", severity=Severity.CRITICAL,
         title=f"{len(recent)} plot transfers in a row failed",
         text=f"last: {last['plot']} -> {last['nas'] or '?'}: {last['error']}",
         context={"failures": list(recent), "count": len(recent)},
@@ -85,7 +85,7 @@ def failing(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]]) -> list[
 
 def dir_critical(alerts: PlotterAlerts, usage: Sequence[DirUsage]) -> list[Notice]:
     return [Notice(
-        kind="dir_critical", key=f"dir_critical:{u.dir}", severity="critical",
+        kind="dir_critical", key=f"dir_critical:{u.dir}", severity=Severity.CRITICAL,
         title=f"plot dir {u.dir} is {u.percent_used:.0f}% full",
         text=f"{u.free_bytes / 1e9:.0f} GB free of {u.total_bytes / 1e9:.0f} GB "
              f"(limit {alerts.dir_critical_percent:.0f}%)",
@@ -95,13 +95,13 @@ def dir_critical(alerts: PlotterAlerts, usage: Sequence[DirUsage]) -> list[Notic
 
 
 def unreachable_notice(name: str, reason: str) -> Notice:
-    return Notice(kind="nas_unreachable", key=f"nas_unreachable:{name}", severity="critical",
+    return Notice(kind="nas_unreachable", key=f"nas_unreachable:{name}", severity=Severity.CRITICAL,
                   title=f"NAS {name} is unreachable", text=reason,
                   context={"nas": name, "reason": reason})
 
 
 def sent_notice(transfer: Mapping[str, Any]) -> Notice:
-    return Notice(kind="plot_sent", key=f"plot_sent:{transfer['plot']}", severity="info", standing=False,
+    return Notice(kind="plot_sent", key=f"plot_sent:{transfer['plot']}", severity=Severity.INFO, standing=False,
                   title=f"plot sent to {transfer['nas']}",
                   text=f"{transfer['plot']} ({transfer['bytes'] / 1e9:.1f} GB, {transfer['mb_per_s']:.0f} MB/s)",
                   context={"transfer": dict(transfer)})

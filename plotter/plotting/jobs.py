@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import PlotJobError
-from common.notify.base import Notice
+from common.notify.base import Notice, Severity
 from plotter.plotting import logs, made
 from plotter.plotting.backends import JobSpec, keyless
 from plotter.plotting.backends import get as get_backend
@@ -168,7 +168,7 @@ def describe(returncode: object, status: dict[str, object], error_line: str | No
 
 
 def failed_notice(row: JobRow, reason: str, removed: int) -> Notice:
-    return Notice(kind="plot_failed", key=f"plot_failed:{row.id}", severity="warning", standing=False,
+    return Notice(kind="plot_failed", key=f"plot_failed:{row.id}", severity=Severity.WARNING, standing=False,
                   title=f"plot job {row.id} ({row.job}) failed", text=f"{reason}; log {row.log}",
                   context={"id": row.id, "job": row.job, "backend": row.backend, "k": row.k, "reason": reason,
                            "log": row.log, "tmp_dir": row.tmp_dir, "dst_dir": row.dst_dir, "removed": removed})

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from common.errors import AppError
 from common.locking import FileLock
-from common.notify.base import Notice
+from common.notify.base import Notice, Severity
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterConfig
@@ -109,7 +109,7 @@ class Scheduler:
 
     def _alert(self, notices: list[Notice], paused: str | None, now: float) -> None:
         if paused is not None:
-            notices.append(Notice(kind="plotting_paused", key="plotting_paused", severity="warning",
+            notices.append(Notice(kind="plotting_paused", key="plotting_paused", severity=Severity.WARNING,
                                   title="plotting is paused", text=paused, context={"reason": paused}))
         if not self.cfg.alerting.notify.configured:
             return
@@ -126,7 +126,7 @@ def _evaluated(key: str) -> bool:
 
 def stalled_notice(row: JobRow, found: stall.Stall) -> Notice:
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(found.since))
-    return Notice(kind="plot_stalled", key=f"plot_stalled:{row.id}", severity="warning", standing=True,
+    return Notice(kind="plot_stalled", key=f"plot_stalled:{row.id}", severity=Severity.WARNING, standing=True,
                   title=f"plot job {row.id} ({row.job}) is stalled", text=f"{found.reason}; log {row.log}",
                   context={"id": row.id, "job": row.job, "backend": row.backend, "k": row.k, "reason": found.reason,
                            "since": since, "directory": None if found.directory is None else str(found.directory),

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from common.errors import AppError, NoSpaceError, PlotBusyError, PlotDiffersError, RemoteError, TransferError
-from common.notify.base import Notice
+from common.notify.base import Notice, Severity
 from common.transfer.stream import hash_file
 from plotter.link.client import Have
 from plotter.send.discover import Seen
@@ -87,7 +87,7 @@ def differs_notice(transfer: Mapping[str, Any]) -> Notice:
     """The alert for a plot whose NAS copy differs: routed and rendered like transfer_failing,
     at once (not after N failures), once per plot within the repeat interval."""
     return Notice(
-        kind="transfer_failing", key=f"transfer_failing:differs:{transfer['plot']}", severity="critical",
+        kind="transfer_failing", key=f"transfer_failing:differs:{transfer['plot']}", severity=Severity.CRITICAL,
         standing=False, title=f"{transfer['plot']}: the NAS holds a different copy",
         text=f"{transfer['plot']} -> {transfer['nas'] or '?'}: {transfer['error']}",
         context={"failures": [dict(transfer)], "count": 1},

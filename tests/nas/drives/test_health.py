@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from common.errors import DiskWriteError, DriveFailingError, NoSpaceError, TransferError
 from common.locking import FileLock, is_locked
 from common.metrics import render as render_metrics
-from common.notify.base import NEW
+from common.notify.base import SendMode
 from common.notify.dedupe import plan
 from common.notify.render import render
 from common.status import summarize
@@ -220,7 +220,7 @@ def test_recovery_closes_the_failing_alert_with_one_message() -> None:
     summary = summarize(status_dict(now))
     (failing,) = [e for e in ev.diff(None, now, ALERTS) if isinstance(e, ev.DriveFailing)]
     notice = to_notice(failing, summary)
-    message = render(notice, NEW, "nas01")
+    message = render(notice, SendMode.NEW, "nas01")
     assert RO in message.text and RO in message.short and message.html is not None and RO in message.html
     record = plan([notice], lambda key: True, {}, T0, 0)[0].record
     healthy = to_notice(ev.DriveHealthy(replace(now.drives[0], state=DriveState.ACTIVE)), summary)

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from common.notify.base import NEW, RESOLVED
+from common.notify.base import SendMode
 from common.notify.dedupe import plan
 from common.notify.render import render
 from common.status import summarize
@@ -39,7 +39,7 @@ def test_every_event_renders(event: ev.Event, caplog: pytest.LogCaptureFixture) 
     notice = to_notice(event, SUMMARY)
     assert (notice.kind, notice.key, notice.standing) == (event.kind, event.key, event.standing)
     with caplog.at_level(logging.ERROR):
-        message = render(notice, NEW, "nas01")
+        message = render(notice, SendMode.NEW, "nas01")
     assert not caplog.records, caplog.text  # no template fell back to plain text
     assert event.title in message.text and message.subject == f"[nas01] {event.title}"
     assert message.short.startswith(f"nas01: {event.title}") and len(message.short) <= 300
@@ -47,7 +47,7 @@ def test_every_event_renders(event: ev.Event, caplog: pytest.LogCaptureFixture) 
 
 
 def test_drive_changed_short_text_has_the_new_drive() -> None:
-    short = render(to_notice(ev.DriveChanged(old=D1, new=D2), SUMMARY), NEW, "nas01").short
+    short = render(to_notice(ev.DriveChanged(old=D1, new=D2), SUMMARY), SendMode.NEW, "nas01").short
     assert "previous: drive1 (163 plots)" in short
     assert "/mnt/e1/drive2 (/dev/sdc, 18.0 TB, room for 82 plots, serial ZR5A5678, 41 °C, SMART PASS)" in short
     assert "2.7 days" in short
@@ -59,4 +59,4 @@ def test_drive_back_closes_drive_missing_without_a_second_message() -> None:
     back = to_notice(ev.DriveBack(D1), SUMMARY)
     sends = plan([back], lambda k: True, stored, 60, 86400)
     assert [(s.notice.kind, s.mode, s.silent) for s in sends] == [("drive_back", "once", False),
-                                                                  ("drive_missing", RESOLVED, True)]
+                                                                  ("drive_missing", SendMode.RESOLVED, True)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common.notify.base import NEW, ONCE, Notice
+from common.notify.base import Notice, SendMode
 from common.notify.render import render
 from common.plotformat.plotfile import parse_name
 from plotter.plotting.jobdb import JobState, finished_plots, opened
@@ -34,10 +34,10 @@ def test_plotting_alerts_render() -> None:
                     text="exit code 2; log /l", context={"id": 3, "job": "a", "backend": "chia", "k": 32,
                                                          "reason": "exit code 2", "log": "/l", "tmp_dir": "/t",
                                                          "dst_dir": "/d", "removed": 4})
-    message = render(failed, ONCE, "plotter1")
+    message = render(failed, SendMode.ONCE, "plotter1")
     assert "failed: exit code 2" in message.text and "4 temp file(s) removed" in message.html
     reason = backpressure(9, 8)
     assert reason is not None
     paused = Notice(kind="plotting_paused", key="plotting_paused", title="plotting is paused", text=reason,
                     context={"reason": reason})
-    assert "9 finished plots wait to be sent" in render(paused, NEW, "plotter1").text
+    assert "9 finished plots wait to be sent" in render(paused, SendMode.NEW, "plotter1").text

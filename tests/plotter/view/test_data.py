@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from common.errors import ConnectError
+from common.notify.base import Severity
 from common.notify.dedupe import DedupeStore, Record
 from plotter import config as plotter_config
 from plotter.config import NasTarget, PlotterConfig
@@ -79,8 +80,8 @@ def test_the_nas_cache_keeps_the_last_status_when_the_nas_goes(tmp_path: Path) -
 
 def test_a_plotter_without_jobs_builds_a_snapshot_and_alerts_are_read_back(tmp_path: Path) -> None:
     cfg = config(tmp_path)
-    DedupeStore(cfg.plotter.state_dir).save([Record("k", "plot_failed", "plot job 3 (a) failed", "warning", False,
-                                                    False, 100.0, 100.0)])
+    DedupeStore(cfg.plotter.state_dir).save([Record("k", "plot_failed", "plot job 3 (a) failed", Severity.WARNING,
+                                                    False, False, 100.0, 100.0)])
     snap = data.build(cfg)
     assert snap.problems == () and snap.transfers == () and snap.jobs == ()
     assert [e.text for e in snap.events] == ["plot_failed: plot job 3 (a) failed"]
