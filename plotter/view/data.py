@@ -13,7 +13,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from plotter.plotting.process.byhand import BY_HAND, HandJob
 from plotter.plotting.stall import Stall, stall_of
 from plotter.send.history import TransferResult
 from plotter.view import nascache
+from plotter.view.kinds import LIVE_LINES, EventKind, LineState
 from plotter.view.schedule import ScheduleLine, build_state, schedule_line, scheduler_running
 
 ENDED_SHOWN = 5  # ended jobs listed after the live ones
@@ -37,21 +37,6 @@ PHASE_WEIGHTS = (0.42, 0.20, 0.33, 0.05)
 MINORS = 7
 
 Observe = Callable[[JobRow], Observation]
-
-
-class LineState(StrEnum):
-    """A job as the view shows it: its recorded :class:`JobState`, or what the view sees first."""
-
-    STARTING = JobState.STARTING.value
-    RUNNING = JobState.RUNNING.value
-    SUSPENDED = JobState.SUSPENDED.value
-    DONE = JobState.DONE.value
-    FAILED = JobState.FAILED.value
-    ENDED = "ended"  # the process is gone; the next scheduling pass records how
-    STALLED = "stalled"  # running, but no progress for stall_after (plotter.plotting.stall)
-
-
-LIVE_LINES = (LineState.STARTING, LineState.RUNNING, LineState.SUSPENDED, LineState.STALLED)
 
 
 def phase_fraction(phase: Phase) -> float:
@@ -133,7 +118,7 @@ class DirLine:
 @dataclass(frozen=True)
 class Event:
     at: float
-    kind: str  # made, failed, sent, send failed, alert
+    kind: EventKind
     text: str
 
 
@@ -231,15 +216,16 @@ def job_events(rows: Iterable[JobRow]) -> list[Event]:
     for r in rows:
         if r.state == JobState.DONE and r.ended_at is not None:
             name = Path(r.plot_path).name if r.plot_path else "?"
-            out.append(Event(r.ended_at, "made", f"job {r.id} ({r.job}) made {name}"))
+            out.append(Event(r.ended_at, EventKind.MADE, f"job {r.id} ({r.job}) made {name}"))
         elif r.state == JobState.FAILED and r.ended_at is not None:
-            out.append(Event(r.ended_at, "failed", f"job {r.id} ({r.job}) failed: {r.reason or '?'}"))
+            out.append(Event(r.ended_at, EventKind.FAILED, f"job {r.id} ({r.job}) failed: {r.reason or '?'}"))
     return out
 
 
 def transfer_events(finished: Iterable[FinishedLine]) -> list[Event]:
-    return [Event(f.finished_at, "sent", f"to {f.nas}:{Path(f.drive or '-').name} at {f.mb_per_s:.1f} MB/s: {f.plot}")
-            if f.ok else Event(f.finished_at, "send failed", f"{f.plot}: {f.error or '?'}") for f in finished]
+    return [Event(f.finished_at, EventKind.SENT,
+                  f"to {f.nas}:{Path(f.drive or '-').name} at {f.mb_per_s:.1f} MB/s: {f.plot}")
+            if f.ok else Event(f.finished_at, EventKind.SEND_FAILED, f"{f.plot}: {f.error or '?'}") for f in finished]
 
 
 def alert_events(state_dir: Path, limit: int = RECENT) -> list[Event]:
@@ -253,7 +239,7 @@ def alert_events(state_dir: Path, limit: int = RECENT) -> list[Event]:
                             (limit,)).fetchall()
     finally:
         conn.close()
-    return [Event(float(at), "alert", f"{kind}: {title}") for kind, title, at in rows]
+    return [Event(float(at), EventKind.ALERT, f"{kind}: {title}") for kind, title, at in rows]
 
 
 def merged(events: Iterable[Event], limit: int = RECENT) -> tuple[Event, ...]:

@@ -15,6 +15,7 @@ from plotter.plotting.loop import measure_rooms
 from plotter.plotting.phase import Phase
 from plotter.plotting.schedule import State
 from plotter.view import data, nascache, render
+from plotter.view.kinds import EventKind, LineState
 from plotter.view.schedule import next_start, schedule_line
 from tests.helpers import make_nas, make_plotter
 from tests.plotter.plotting.conftest import FARMER, POOL
@@ -92,8 +93,9 @@ def test_a_plotter_without_jobs_builds_a_snapshot_and_alerts_are_read_back(tmp_p
 def test_the_screen_fits_and_keeps_the_selected_job_in_sight() -> None:
     now = time.time()
     jobs = tuple(data.JobLine(i, "a", "chia", 32, 1000 + i, Phase(1, i % 7), 60.0 * i, "/mnt/nvme0", "/mnt/dst0",
-                              data.LineState.RUNNING) for i in range(1, 31))
-    snap = data.Snapshot(now, "plotter1", jobs=jobs, events=tuple(data.Event(now, "made", f"e{i}") for i in range(9)))
+                              LineState.RUNNING) for i in range(1, 31))
+    events = tuple(data.Event(now, EventKind.MADE, f"e{i}") for i in range(9))
+    snap = data.Snapshot(now, "plotter1", jobs=jobs, events=events)
     for width, height in ((80, 24), (160, 50)):
         lines = render.screen(snap, width, height, selected=25)
         assert len(lines) <= height and all(len(text) <= width for text, _ in lines)
