@@ -18,7 +18,7 @@ import warnings
 from dataclasses import replace
 from typing import Any
 
-from nas.model import SMART_OK, SMART_STANDBY, SMART_UNKNOWN, SmartInfo, unknown_smart
+from nas.model import SmartInfo, SmartStatus, unknown_smart
 from nas.settings import SmartSettings
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def read_smart(smartctl: str | None, device: str, smart_type: str | None, now: f
     except Exception as exc:  # pySMART parses whatever a disk says; a bad answer is not a crash
         return unknown_smart(device, f"cannot read SMART ({type(exc).__name__}: {exc})")
     if recorder.standby is not None:
-        return SmartInfo(device=device, status=SMART_STANDBY, reason=f"in {recorder.standby} mode")
+        return SmartInfo(device=device, status=SmartStatus.STANDBY, reason=f"in {recorder.standby} mode")
     output, status = recorder.main_answer()
     if dev is None:
         return unknown_smart(device, problem(output, status))
@@ -127,12 +127,12 @@ def read_smart(smartctl: str | None, device: str, smart_type: str | None, now: f
 def _from_device(device: str, dev: Any, kind: str | None, output: list[str], status: int, now: float) -> SmartInfo:
     if dev.model is None and dev.serial is None:
         return unknown_smart(device, problem(output, status))
-    info = SmartInfo(device=device, status=SMART_OK, read_at=now, model=dev.model, serial=dev.serial,
+    info = SmartInfo(device=device, status=SmartStatus.OK, read_at=now, model=dev.model, serial=dev.serial,
                      capacity=_capacity(dev), interface=kind, temperature=_temperature(dev),
                      health=dev.assessment)
     info = _with_counters(info, dev)
     if not dev.smart_capable or not dev.smart_enabled:
-        return replace(info, status=SMART_UNKNOWN, reason="SMART not available or not enabled on the device")
+        return replace(info, status=SmartStatus.UNKNOWN, reason="SMART not available or not enabled on the device")
     return info
 
 

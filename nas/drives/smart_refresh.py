@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from nas.drives.smart import Disk, cache_key, find_smartctl, read_smart
-from nas.model import SMART_OK, SmartInfo, unknown_smart
+from nas.model import SmartInfo, SmartStatus, unknown_smart
 from nas.settings import SmartSettings
 from nas.state import Store
 
@@ -78,7 +78,7 @@ def read_many(settings: SmartSettings, disks: Sequence[Disk], now: float) -> dic
 
 def merge(previous: SmartInfo | None, fresh: SmartInfo) -> SmartInfo:
     """Keep the last values when the disk sleeps or cannot be read now, marked as such."""
-    if fresh.status == SMART_OK or previous is None or not previous.has_values:
+    if fresh.status == SmartStatus.OK or previous is None or not previous.has_values:
         return fresh
     return replace(previous, status=fresh.status, reason=fresh.reason)
 
@@ -95,7 +95,7 @@ def smart_for(store: Store, settings: SmartSettings, disks: Sequence[Disk], now:
         merged = merge(result.get(key), info)
         store.put_smart(key, now, merged)
         result[key] = merged
-        if merged.status != SMART_OK:
+        if merged.status != SmartStatus.OK:
             log.debug("SMART of %s: %s (%s)", key, merged.status, merged.reason)
     missing = {cache_key(*d): unknown_smart(d[0], "not read yet") for d in disks if cache_key(*d) not in result}
     return {**result, **missing}

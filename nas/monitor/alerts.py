@@ -17,7 +17,7 @@ from typing import Any
 
 from common.errors import AppError, NotifyError
 from common.metrics import write_textfile
-from common.notify.base import ONCE, Notice
+from common.notify.base import Notice, SendMode
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from common.notify.render import human_size, render
@@ -96,7 +96,7 @@ def daily(cfg: NasConfig, state: NasState, print_it: bool, send: bool) -> int:
     notice = daily_notice(summarize(status_dict(state)))
     notifier = Notifier(cfg.alerting.notify)
     if print_it or not send:
-        sys.stdout.write(render(notice, ONCE, notifier.host).text)
-    if send and not notifier.deliver(notice, ONCE):
+        sys.stdout.write(render(notice, SendMode.ONCE, notifier.host).text)
+    if send and not notifier.deliver(notice, SendMode.ONCE):
         raise NotifyError("the daily report reached no channel (see [notify] daily_report and the log above)")
     return 0

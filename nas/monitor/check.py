@@ -16,6 +16,7 @@ from pathlib import Path
 
 from common.errors import LockBusyError
 from common.locking import FileLock, is_locked
+from common.notify.base import Severity
 from nas.config import NasConfig
 from nas.drives.health import probe_marked
 from nas.drives.inventory import DriveInfo, average_plot_size, inventory
@@ -24,18 +25,7 @@ from nas.drives.locks import LOCK_WAIT, TARGET_LOCK, lock_path
 from nas.drives.select import choose_target, remove_stale_parts
 from nas.drives.smart import cache_key, no_device
 from nas.drives.smart_refresh import smart_for
-from nas.model import (
-    ACTIVE,
-    FAILING,
-    FULL,
-    MISSING,
-    OFFLINE,
-    SMART_UNKNOWN,
-    DriveStatus,
-    NasState,
-    SmartInfo,
-    with_status,
-)
+from nas.model import DriveState, DriveStatus, NasState, SmartInfo, SmartStatus, with_status
 from nas.monitor.events import Event, diff
 from nas.replace.plan import candidates
 from nas.state import Store
@@ -71,7 +61,7 @@ def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[
 
 
 def present(state: NasState | None) -> bool:
-    return state is not None and any(d.state != MISSING for d in state.drives)
+    return state is not None and any(d.state != DriveState.MISSING for d in state.drives)
 
 
 def _log_no_drive(cfg: NasConfig, previous: NasState | None, state: NasState) -> None:
@@ -87,7 +77,7 @@ def _log_events(events: list[Event], before: list[Event]) -> None:
     known = {e.key for e in before if e.standing}
     for event in events:
         news = not event.standing or event.key not in known
-        level = logging.DEBUG if not news else logging.INFO if event.severity == "info" else logging.WARNING
+        level = logging.DEBUG if not news else logging.INFO if event.severity == Severity.INFO else logging.WARNING
         log.log(level, "%s", event.title)
 
 
@@ -173,11 +163,11 @@ def _status(cfg: NasConfig, info: DriveInfo, smart: dict[str, SmartInfo], plot_s
     usable = max(0, drive.free_bytes - cfg.nas.reserve)
     plots_free = usable // plot_size if plot_size else None
     if drive.failing is not None:  # broken outranks "offline": it still needs someone's attention
-        state, plots_free = FAILING, 0
+        state, plots_free = DriveState.FAILING, 0
     elif drive.offline:
-        state = OFFLINE
+        state = DriveState.OFFLINE
     else:
-        state = FULL if (plots_free == 0 if plots_free is not None else usable == 0) else ACTIVE
+        state = DriveState.FULL if (plots_free == 0 if plots_free is not None else usable == 0) else DriveState.ACTIVE
     reading = smart.get(cache_key(info.device, info.smart_type)) if info.device else None
     status = DriveStatus(mountpoint=str(drive.mountpoint), name=drive.name, device=info.device,
                          total_bytes=drive.total_bytes, free_bytes=drive.free_bytes, plots=info.plots,
@@ -193,7 +183,7 @@ def _unknown_as_last(status: DriveStatus, info: DriveInfo, last: DriveStatus | N
         return status
     if not info.listed:
         status = replace(status, plots=last.plots, plot_bytes=last.plot_bytes)
-    if status.total_bytes == 0 and status.state == FAILING:
+    if status.total_bytes == 0 and status.state == DriveState.FAILING:
         status = replace(status, total_bytes=last.total_bytes, free_bytes=last.free_bytes)
     return status
 
@@ -208,15 +198,15 @@ def _missing(cfg: NasConfig, previous: NasState | None, present: set[str]) -> li
 
 def _never_seen(mountpoint: Path, device: str | None) -> DriveStatus:
     return DriveStatus(mountpoint=str(mountpoint), name=mountpoint.name, device=device, total_bytes=0,
-                       free_bytes=0, plots=0, plot_bytes=0, state=MISSING, plots_free=None,
-                       smart=SmartInfo(device=device, status=SMART_UNKNOWN, reason="drive missing"))
+                       free_bytes=0, plots=0, plot_bytes=0, state=DriveState.MISSING, plots_free=None,
+                       smart=SmartInfo(device=device, status=SmartStatus.UNKNOWN, reason="drive missing"))
 
 
 def _as_missing(last: DriveStatus) -> DriveStatus:
-    smart = with_status(last.smart, SMART_UNKNOWN, "drive missing")
+    smart = with_status(last.smart, SmartStatus.UNKNOWN, "drive missing")
     return DriveStatus(mountpoint=last.mountpoint, name=last.name, device=last.device,
                        total_bytes=last.total_bytes, free_bytes=last.free_bytes, plots=last.plots,
-                       plot_bytes=last.plot_bytes, state=MISSING, plots_free=None, smart=smart)
+                       plot_bytes=last.plot_bytes, state=DriveState.MISSING, plots_free=None, smart=smart)
 
 
 def forget(store: Store, mountpoint: str) -> bool:

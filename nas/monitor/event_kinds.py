@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from common.notify.base import Severity
 from nas.model import DriveStatus, SmartInfo
 
 
@@ -12,7 +13,7 @@ from nas.model import DriveStatus, SmartInfo
 class Event:
     kind: ClassVar[str] = ""
     standing: ClassVar[bool] = False
-    severity: ClassVar[str] = "info"  # info | warning | critical
+    severity: ClassVar[Severity] = Severity.INFO  # info | warning | critical
 
     @property
     def key(self) -> str:
@@ -60,7 +61,7 @@ class DriveFull(Event):
 class AllFull(Event):
     kind: ClassVar[str] = "all_full"
     standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "critical"
+    severity: ClassVar[Severity] = Severity.CRITICAL
     full: int
     offline: int = 0
     missing: int = 0
@@ -84,7 +85,7 @@ class AllFull(Event):
 class CapacityLow(Event):
     kind: ClassVar[str] = "capacity_low"
     standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "warning"
+    severity: ClassVar[Severity] = Severity.WARNING
     plots_left: int
     limit: int
     days_to_full: float | None
@@ -100,7 +101,7 @@ class CapacityLow(Event):
 class Temperature(Event):
     kind: ClassVar[str] = "temperature"
     standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "warning"
+    severity: ClassVar[Severity] = Severity.WARNING
     drive: DriveStatus
     temperature: int
     limit: int
@@ -118,7 +119,7 @@ class Temperature(Event):
 class SmartFailing(Event):
     kind: ClassVar[str] = "smart_failing"
     standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "critical"
+    severity: ClassVar[Severity] = Severity.CRITICAL
     drive: DriveStatus
 
     @property
@@ -133,7 +134,7 @@ class SmartFailing(Event):
 @dataclass(frozen=True)
 class BadSectors(Event):
     kind: ClassVar[str] = "smart_failing"
-    severity: ClassVar[str] = "critical"
+    severity: ClassVar[Severity] = Severity.CRITICAL
     drive: DriveStatus
     counter: str
     before: int
@@ -152,7 +153,7 @@ class BadSectors(Event):
 class DriveMissing(Event):
     kind: ClassVar[str] = "drive_missing"
     standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "critical"
+    severity: ClassVar[Severity] = Severity.CRITICAL
     drive: DriveStatus  # as last seen
 
     @property
@@ -167,7 +168,7 @@ class DriveMissing(Event):
 @dataclass(frozen=True)
 class PlotsDropped(Event):
     kind: ClassVar[str] = "drive_missing"
-    severity: ClassVar[str] = "critical"
+    severity: ClassVar[Severity] = Severity.CRITICAL
     drive: DriveStatus
     before: int
     after: int
@@ -199,7 +200,7 @@ class DriveBack(Event):
 class NoPlots(Event):
     kind: ClassVar[str] = "no_plots"
     standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "warning"
+    severity: ClassVar[Severity] = Severity.WARNING
     hours: float
     last_receipt: float | None
 
@@ -212,7 +213,7 @@ class NoPlots(Event):
 class DriveFailing(Event):
     kind: ClassVar[str] = "drive_failing"
     standing: ClassVar[bool] = True
-    severity: ClassVar[str] = "critical"
+    severity: ClassVar[Severity] = Severity.CRITICAL
     drive: DriveStatus
 
     @property

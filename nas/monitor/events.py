@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from nas.model import ACTIVE, FAILING, FULL, MISSING, OFFLINE, SMART_OK, DriveStatus, NasState, totals
+from nas.model import DriveState, DriveStatus, NasState, SmartStatus, totals
 from nas.monitor.event_kinds import (
     AllFull,
     BadSectors,
@@ -73,14 +73,14 @@ def _edges(prev: NasState, cur: NasState) -> list[Event]:
 
 
 def _drive_edges(before: DriveStatus, now: DriveStatus) -> list[Event]:
-    if now.state == MISSING:
+    if now.state == DriveState.MISSING:
         return []
-    if before.state == MISSING:
+    if before.state == DriveState.MISSING:
         return [DriveBack(now)]
     events: list[Event] = []
-    if before.state == FAILING and now.state != FAILING:
+    if before.state == DriveState.FAILING and now.state != DriveState.FAILING:
         events.append(DriveHealthy(now))
-    if before.state == ACTIVE and now.state == FULL:
+    if before.state == DriveState.ACTIVE and now.state == DriveState.FULL:
         events.append(DriveFull(now))
     if before.plots - now.replaced > now.plots:
         events.append(PlotsDropped(now, before.plots, now.plots))
@@ -98,7 +98,7 @@ def _counter_edges(before: DriveStatus, now: DriveStatus) -> list[Event]:
 
 def no_room(state: NasState) -> bool:
     """No drive can take a plot, and replacement (if on) has nothing left to delete."""
-    return not any(d.state == ACTIVE for d in state.drives) and not state.replaceable
+    return not any(d.state == DriveState.ACTIVE for d in state.drives) and not state.replaceable
 
 
 def _levels(cur: NasState, alerts: AlertSettings) -> list[Event]:
@@ -117,8 +117,8 @@ def _levels(cur: NasState, alerts: AlertSettings) -> list[Event]:
 
 def _all_full(cur: NasState) -> AllFull:
     count = Counter(d.state for d in cur.drives)
-    return AllFull(full=count[FULL], offline=count[OFFLINE], missing=count[MISSING],
-                   replacing=cur.replaceable is not None, failing=count[FAILING])
+    return AllFull(full=count[DriveState.FULL], offline=count[DriveState.OFFLINE], missing=count[DriveState.MISSING],
+                   replacing=cur.replaceable is not None, failing=count[DriveState.FAILING])
 
 
 def _capacity_low(cur: NasState, limit: int) -> CapacityLow | None:
@@ -133,12 +133,12 @@ def _capacity_low(cur: NasState, limit: int) -> CapacityLow | None:
 
 
 def _drive_levels(drive: DriveStatus, alerts: AlertSettings) -> list[Event]:
-    if drive.state == MISSING:
+    if drive.state == DriveState.MISSING:
         return [DriveMissing(drive)]
     smart, events = drive.smart, list[Event]()
-    if drive.state == FAILING:
+    if drive.state == DriveState.FAILING:
         events.append(DriveFailing(drive))
-    if smart.status != SMART_OK:
+    if smart.status != SmartStatus.OK:
         return events  # asleep or unreadable: no SMART figures to judge
     if alerts.temperature_limit and smart.temperature is not None and smart.temperature > alerts.temperature_limit:
         events.append(Temperature(drive, smart.temperature, alerts.temperature_limit))
@@ -160,7 +160,7 @@ def evaluated(state: NasState, key: str) -> bool:
     if kind == "drive_missing":
         return drive is not None
     if kind == "drive_failing":
-        return drive is not None and drive.state != MISSING  # a failing drive that vanished: not judged
-    if drive is None or drive.state == MISSING or drive.smart.status != SMART_OK:
+        return drive is not None and drive.state != DriveState.MISSING  # a failing drive that vanished: not judged
+    if drive is None or drive.state == DriveState.MISSING or drive.smart.status != SmartStatus.OK:
         return False
     return kind in ("temperature", "smart_failing")

@@ -7,8 +7,9 @@ from typing import Any
 
 from common.metrics import Family, gauge
 from common.status import DriveView, Summary, summarize
+from nas.model import DriveState
 
-STATES = ("active", "full", "offline", "missing", "failing")
+STATES = tuple(DriveState)
 # SMART assessment -> 1 healthy, 0.5 warning, 0 failing; unknown is left out.
 HEALTH = {"PASS": 1.0, "PASSED": 1.0, "OK": 1.0, "WARN": 0.5, "FAIL": 0.0, "FAILED": 0.0}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from common.notify.base import Notice
+from common.notify.base import Notice, Severity
 from common.status import Summary
 
 
@@ -22,4 +22,4 @@ def daily_notice(summary: Summary) -> Notice:
     text = (f"{summary.plots} plots on {summary.drive_count} drives, {got} received in 24 h, "
             f"{until} until full ({days} days)")
     return Notice(kind="daily_report", key=f"daily_report:{day}", title=f"Daily report {day}", text=text,
-                  severity="info", standing=False, context=context(summary))
+                  severity=Severity.INFO, standing=False, context=context(summary))

@@ -7,7 +7,7 @@ import json
 from common import units
 from common.ui.tables import text_table
 from common.units import short_size
-from nas.model import FAILING, MISSING, SMART_OK, SMART_STANDBY, DriveStatus, NasState, status_dict, totals
+from nas.model import DriveState, DriveStatus, NasState, SmartStatus, status_dict, totals
 
 HOT_MARK = "HOT"
 
@@ -17,14 +17,14 @@ size = short_size  # decimal, as df -H (see common.units)
 
 def temperature(drive: DriveStatus) -> str:
     value = drive.smart.temperature
-    return "-" if value is None or drive.state == MISSING else f"{value}C"
+    return "-" if value is None or drive.state == DriveState.MISSING else f"{value}C"
 
 
 def health(drive: DriveStatus) -> str:
     smart = drive.smart
-    if smart.status == SMART_STANDBY:
+    if smart.status == SmartStatus.STANDBY:
         return f"{smart.health or '?'} (asleep)"
-    if smart.status != SMART_OK:
+    if smart.status != SmartStatus.OK:
         return "unknown"
     return smart.health or "?"
 
@@ -55,11 +55,11 @@ def render_table(state: NasState) -> str:
 def render_notes(state: NasState) -> str:
     """What ``status`` prints below the drive table: totals, failing drives, SMART notes."""
     lines = ["", *_totals_lines(state)]
-    failing = [f"  {d.name}: {d.reason}" for d in state.drives if d.state == FAILING]
+    failing = [f"  {d.name}: {d.reason}" for d in state.drives if d.state == DriveState.FAILING]
     if failing:
         lines += ["", "Failing drives (no plot goes to them; `drive online NAME` once fixed):", *failing]
     notes = [f"  {d.name}: SMART {d.smart.status}: {d.smart.reason}" for d in state.drives
-             if d.smart.status != SMART_OK and d.smart.reason and d.state != MISSING]
+             if d.smart.status != SmartStatus.OK and d.smart.reason and d.state != DriveState.MISSING]
     if notes:
         lines += ["", "SMART notes:", *notes]
     return "\n".join(lines) + "\n"
@@ -73,7 +73,7 @@ def _target_text(state: NasState) -> str:
 
 def _totals_lines(state: NasState) -> list[str]:
     t = totals(state)
-    missing = sum(1 for d in state.drives if d.state == MISSING)
+    missing = sum(1 for d in state.drives if d.state == DriveState.MISSING)
     until = "?" if t.plots_until_full is None else str(t.plots_until_full)
     days = "?" if t.days_to_full is None else f"{t.days_to_full:.1f}"
     return [
@@ -89,14 +89,14 @@ def to_json(state: NasState) -> str:
 
 
 def render_temps(state: NasState, limit: int, color: bool = False) -> str:
-    present = [d for d in state.drives if d.state != MISSING]
+    present = [d for d in state.drives if d.state != DriveState.MISSING]
     if not present:
         return "no drives\n"
     rows = [["NAME", "DEVICE", "SERIAL", "TEMP", ""]]
     for drive in present:
         value = drive.smart.temperature
-        hot = bool(limit) and value is not None and value > limit and drive.smart.status == SMART_OK
-        note = HOT_MARK if hot else ("asleep" if drive.smart.status == SMART_STANDBY else "")
+        hot = bool(limit) and value is not None and value > limit and drive.smart.status == SmartStatus.OK
+        note = HOT_MARK if hot else ("asleep" if drive.smart.status == SmartStatus.STANDBY else "")
         rows.append([drive.name, drive.device or "-", drive.smart.serial or "-", temperature(drive), note])
     lines = text_table(rows, right={3})
     if color:

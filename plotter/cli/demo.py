@@ -18,7 +18,7 @@ from common import units
 from common.plotformat.plotgen import make_plot
 from plotter import config as plotter_config
 from plotter.monitor.report import gather
-from plotter.send.history import History
+from plotter.send.history import History, TransferResult
 from plotter.send.progress import Listener
 from plotter.send.runner import send_once
 from plotter.send.sender import Env
@@ -83,7 +83,7 @@ def _print_outcome(cfg: plotter_config.PlotterConfig, sent: int, failed: int) ->
         history.close()
     print(f"\nsent {sent}, failed {failed}:")
     for row in rows:
-        outcome = f"{row['mb_per_s']:.0f} MB/s" if row["result"] == "ok" else f"FAILED {row['error']}"
+        outcome = f"{row['mb_per_s']:.0f} MB/s" if row["result"] == TransferResult.OK else f"FAILED {row['error']}"
         where = Path(row["path"]).parent.name if row["path"] else "-"
         print(f"  {row['plot'][:40]}…  -> {where}  {row['seconds']:.2f} s  {outcome}")
     print("\nNAS drives:")

@@ -94,6 +94,7 @@ def _row(db: JobDB, job_id: int) -> JobRow:
 def _view(row: JobRow, stall_after: float, now: float | None = None) -> dict[str, Any]:
     """One job as shown; a live job's phase is read from its log now, and whether it is stalled."""
     from plotter.plotting import jobs, stall
+    from plotter.plotting.jobdb import JobState
 
     now = time.time() if now is None else now
     phase, plot_id, reason, stalled_since = row.phase, row.plot_id, row.reason, None
@@ -102,7 +103,7 @@ def _view(row: JobRow, stall_after: float, now: float | None = None) -> dict[str
         phase, plot_id = str(obs.phase), obs.plot_id or plot_id
         if not obs.alive:  # the state stays one of running|suspended|done|failed: the next pass records it
             reason = "ended; the next scheduling pass records how"
-        elif row.state != "suspended" and (found := stall.stall_of(row, plot_id, jobs.read_log(row), now,
+        elif row.state != JobState.SUSPENDED and (found := stall.stall_of(row, plot_id, jobs.read_log(row), now,
                                                                    stall_after)):
             reason, stalled_since = f"stalled: {found.reason}", _iso(found.since)
     end = row.ended_at if row.ended_at is not None else now
@@ -117,6 +118,7 @@ def _view(row: JobRow, stall_after: float, now: float | None = None) -> dict[str
 
 def _by_hand(cfg: PlotterConfig, db: JobDB, now: float | None = None) -> list[dict[str, Any]]:
     """Plotters this scheduler did not start, as rows: no id, so suspend/resume/kill do not take them."""
+    from plotter.plotting.jobdb import JobState
     from plotter.plotting.process import byhand
 
     now = time.time() if now is None else now
@@ -124,7 +126,7 @@ def _by_hand(cfg: PlotterConfig, db: JobDB, now: float | None = None) -> list[di
         "id": None, "job": byhand.BY_HAND, "backend": job.spec.backend, "k": job.spec.k, "pid": job.pid,
         "phase": str(job.phase), "started_at": _iso(job.started_at), "elapsed": round(now - job.started_at, 1),
         "tmp_dir": _text(job.spec.tmp_dir), "dst_dir": str(job.spec.dst_dir), "plot": job.plot_id,
-        "state": "suspended" if job.suspended else "running", "reason": None,
+        "state": JobState.SUSPENDED if job.suspended else JobState.RUNNING, "reason": None,
         "log": _text(job.log), "by_hand": True, "stalled_since": None,
     } for job in byhand.outside(db, cfg.plotting.dirs)]
 

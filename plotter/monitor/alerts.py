@@ -11,13 +11,13 @@ from typing import Any
 
 from common.errors import AppError
 from common.metrics import write_textfile
-from common.notify.base import Notice
+from common.notify.base import Notice, Severity
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterAlerts, PlotterConfig
 from plotter.monitor.metrics import DirUsage, dir_usage, families
-from plotter.send.history import History
-from plotter.send.resend import DIFFERS, OK, VERIFIED, differs_notice
+from plotter.send.history import History, TransferResult
+from plotter.send.resend import differs_notice
 from plotter.send.sender import Env
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,8 @@ def evaluate(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]], this_ro
     """
     notices = failing(alerts, recent) + dir_critical(alerts, usage)
     notices += [unreachable_notice(name, reason) for name, reason in sorted(unreachable.items())]
-    notices += [sent_notice(t) for t in this_round if t["result"] == "ok"]
-    notices += [differs_notice(t) for t in this_round if t["result"] == DIFFERS]
+    notices += [sent_notice(t) for t in this_round if t["result"] == TransferResult.OK]
+    notices += [differs_notice(t) for t in this_round if t["result"] == TransferResult.DIFFERS]
     tried = set(unreachable) | {t["nas"] for t in this_round if t["nas"]}
 
     def evaluated(key: str) -> bool:
@@ -71,11 +71,12 @@ def evaluate(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]], this_ro
 
 def failing(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]]) -> list[Notice]:
     """Standing while the last ``failed_transfers`` transfers all failed."""
-    if len(recent) < alerts.failed_transfers or any(t["result"] in (OK, VERIFIED) for t in recent):
+    stored = (TransferResult.OK, TransferResult.VERIFIED)
+    if len(recent) < alerts.failed_transfers or any(t["result"] in stored for t in recent):
         return []
     last = recent[0]
     return [Notice(
-        kind="transfer_failing", key="transfer_failing", severity="critical",
+        kind="transfer_failing", key="transfer_failing", severity=Severity.CRITICAL,
         title=f"{len(recent)} plot transfers in a row failed",
         text=f"last: {last['plot']} -> {last['nas'] or '?'}: {last['error']}",
         context={"failures": list(recent), "count": len(recent)},
@@ -84,7 +85,7 @@ def failing(alerts: PlotterAlerts, recent: Sequence[Mapping[str, Any]]) -> list[
 
 def dir_critical(alerts: PlotterAlerts, usage: Sequence[DirUsage]) -> list[Notice]:
     return [Notice(
-        kind="dir_critical", key=f"dir_critical:{u.dir}", severity="critical",
+        kind="dir_critical", key=f"dir_critical:{u.dir}", severity=Severity.CRITICAL,
         title=f"plot dir {u.dir} is {u.percent_used:.0f}% full",
         text=f"{u.free_bytes / 1e9:.0f} GB free of {u.total_bytes / 1e9:.0f} GB "
              f"(limit {alerts.dir_critical_percent:.0f}%)",
@@ -94,13 +95,13 @@ def dir_critical(alerts: PlotterAlerts, usage: Sequence[DirUsage]) -> list[Notic
 
 
 def unreachable_notice(name: str, reason: str) -> Notice:
-    return Notice(kind="nas_unreachable", key=f"nas_unreachable:{name}", severity="critical",
+    return Notice(kind="nas_unreachable", key=f"nas_unreachable:{name}", severity=Severity.CRITICAL,
                   title=f"NAS {name} is unreachable", text=reason,
                   context={"nas": name, "reason": reason})
 
 
 def sent_notice(transfer: Mapping[str, Any]) -> Notice:
-    return Notice(kind="plot_sent", key=f"plot_sent:{transfer['plot']}", severity="info", standing=False,
+    return Notice(kind="plot_sent", key=f"plot_sent:{transfer['plot']}", severity=Severity.INFO, standing=False,
                   title=f"plot sent to {transfer['nas']}",
                   text=f"{transfer['plot']} ({transfer['bytes'] / 1e9:.1f} GB, {transfer['mb_per_s']:.0f} MB/s)",
                   context={"transfer": dict(transfer)})

@@ -10,7 +10,10 @@ from pathlib import Path
 from common.metrics import Family, counter, gauge
 from plotter.config import PlotterConfig
 from plotter.send.discover import check_headers, list_dirs
-from plotter.send.history import History
+from plotter.send.history import History, TransferResult
+
+# The results the history records (busy and unreachable are not transfers), in the metrics' order.
+_COUNTED = (TransferResult.OK, TransferResult.FAILED, TransferResult.VERIFIED, TransferResult.DIFFERS)
 
 
 @dataclass(frozen=True)
@@ -54,15 +57,15 @@ def transfer_totals(history: History) -> dict[str, Totals]:
 def last_target(history: History) -> tuple[str, str, float] | None:
     """(nas, drive, MB/s) of the last successful transfer: where plots are going now."""
     row = history.conn.execute(
-        "SELECT nas, drive, mb_per_s FROM transfers WHERE result = 'ok' ORDER BY finished_at DESC, id DESC LIMIT 1"
-    ).fetchone()
+        "SELECT nas, drive, mb_per_s FROM transfers WHERE result = ? ORDER BY finished_at DESC, id DESC LIMIT 1",
+        (TransferResult.OK,)).fetchone()
     return None if row is None else (row["nas"] or "", row["drive"] or "", row["mb_per_s"])
 
 
 def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage]) -> list[Family]:
     totals = transfer_totals(history)
     # verified: a resend found the plot on the NAS; differs: the NAS holds another file of that name.
-    results = [(r, totals.get(r, Totals(0, 0, 0.0, None))) for r in ("ok", "failed", "verified", "differs")]
+    results = [(r, totals.get(r, Totals(0, 0, 0.0, None))) for r in _COUNTED]
     target = last_target(history)
     checked = check_headers(list_dirs(cfg.plotter.plot_dirs).seen)
     waiting = len(checked.good) + len(checked.unfinished)  # a plot left alone is not waiting

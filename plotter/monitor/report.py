@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from common.errors import AppError, ConnectError, NotifyError
-from common.notify.base import ONCE, Notice
+from common.notify.base import Notice, SendMode, Severity
 from common.notify.dispatch import Notifier
 from common.notify.render import render
 from common.status import Summary, summarize
@@ -106,7 +106,8 @@ def farm_notice(farm: Farm, made: Made | None = None) -> Notice:
     if made is not None:
         text += f"; this plotter made {made.plots} plots in 24 h ({made.failed} failed)"
     return Notice(kind="farm_report", key=f"farm_report:{day}", title=f"Farm report {day}", text=text,
-                  severity="warning" if down else "info", standing=False, context={"farm": farm, "made": made})
+                  severity=Severity.WARNING if down else Severity.INFO, standing=False,
+                  context={"farm": farm, "made": made})
 
 
 def _made(cfg: PlotterConfig) -> Made | None:
@@ -128,8 +129,8 @@ def run(cfg: PlotterConfig, print_it: bool, send: bool) -> int:
     notice = farm_notice(farm, _made(cfg))
     notifier = Notifier(cfg.alerting.notify)
     if print_it or not send:
-        print(render(notice, ONCE, notifier.host).text, end="", flush=True)
-    if send and not notifier.deliver(notice, ONCE):
+        print(render(notice, SendMode.ONCE, notifier.host).text, end="", flush=True)
+    if send and not notifier.deliver(notice, SendMode.ONCE):
         raise NotifyError("the farm report reached no channel (see [notify] farm_report and the log above)")
     if not farm.reached:
         raise ConnectError(f"no NAS could be read ({len(farm.nases)} unreachable; the report says why)")

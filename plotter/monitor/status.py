@@ -9,7 +9,7 @@ from common import units
 from common.locking import is_locked
 from plotter.config import PlotterConfig
 from plotter.send.discover import check_headers, list_dirs, open_for_writing, split_finished
-from plotter.send.history import History
+from plotter.send.history import History, TransferResult
 from plotter.send.progress import read_published
 from plotter.send.sender import plot_lock
 
@@ -60,9 +60,9 @@ def _running_line(p: dict[str, Any]) -> str:
 
 
 def outcome_text(transfer: dict[str, Any]) -> str:
-    if transfer["result"] == "ok":
+    if transfer["result"] == TransferResult.OK:
         return f"{transfer['mb_per_s']:7.1f} MB/s"
-    if transfer["result"] == "verified":
+    if transfer["result"] == TransferResult.VERIFIED:
         return "already on the NAS, verified"
     return f"FAILED: {transfer['error']}"
 

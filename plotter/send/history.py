@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,18 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value REAL NOT NULL);
 """
 
 
+class TransferResult(StrEnum):
+    """How one attempt to send a plot ended; the values are those in the ``transfers`` table, the
+    JSON and the metrics' ``result`` label. Only ok, verified, failed and differs are recorded."""
+
+    OK = "ok"  # sent and stored; the source deleted
+    VERIFIED = "verified"  # the NAS already held the same plot; the source deleted
+    FAILED = "failed"  # not stored; the source kept
+    DIFFERS = "differs"  # the NAS holds another file under this name; kept, a person must look
+    BUSY = "busy"  # the NAS is receiving this name from another sender; kept, retried next run
+    UNREACHABLE = "unreachable"  # no NAS could be asked: never attempted, not a failed transfer
+
+
 @dataclass(frozen=True)
 class Transfer:
     plot: str
@@ -34,7 +47,7 @@ class Transfer:
     seconds: float
     mb_per_s: float
     hash: str | None
-    result: str  # "ok" or "failed"
+    result: TransferResult
     error: str | None
     finished_at: float
 

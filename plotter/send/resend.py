@@ -17,25 +17,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from common.errors import AppError, NoSpaceError, PlotBusyError, PlotDiffersError, RemoteError, TransferError
-from common.notify.base import Notice
+from common.notify.base import Notice, Severity
 from common.transfer.stream import hash_file
 from plotter.link.client import Have
 from plotter.send.discover import Seen
+from plotter.send.history import TransferResult
 
 log = logging.getLogger(__name__)
 
-OK, VERIFIED, FAILED, BUSY, DIFFERS = "ok", "verified", "failed", "busy", "differs"
-UNREACHABLE = "unreachable"  # no NAS could be asked: never attempted, not a failed transfer
 VERIFIED_NOTE = "already on the NAS, verified"
 
 
-def result_of(exc: AppError) -> str:
+def result_of(exc: AppError) -> TransferResult:
     """How a failed transfer counts: busy (retry later), differs (a person must look), failed. Pure."""
     if isinstance(exc, PlotBusyError) or (isinstance(exc, RemoteError) and exc.code == "busy"):
-        return BUSY
+        return TransferResult.BUSY
     if isinstance(exc, PlotDiffersError):
-        return DIFFERS
-    return FAILED
+        return TransferResult.DIFFERS
+    return TransferResult.FAILED
 
 
 def no_room(exc: AppError) -> bool:
@@ -88,7 +87,7 @@ def differs_notice(transfer: Mapping[str, Any]) -> Notice:
     """The alert for a plot whose NAS copy differs: routed and rendered like transfer_failing,
     at once (not after N failures), once per plot within the repeat interval."""
     return Notice(
-        kind="transfer_failing", key=f"transfer_failing:differs:{transfer['plot']}", severity="critical",
+        kind="transfer_failing", key=f"transfer_failing:differs:{transfer['plot']}", severity=Severity.CRITICAL,
         standing=False, title=f"{transfer['plot']}: the NAS holds a different copy",
         text=f"{transfer['plot']} -> {transfer['nas'] or '?'}: {transfer['error']}",
         context={"failures": [dict(transfer)], "count": 1},

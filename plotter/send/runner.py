@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -19,9 +20,8 @@ from common.errors import (
 )
 from plotter.config import PlotterConfig
 from plotter.plotting.jobdb import finished_plots as finished_plots_of_jobs
-from plotter.send import resend
 from plotter.send.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
-from plotter.send.history import History
+from plotter.send.history import History, TransferResult
 from plotter.send.progress import Listener
 from plotter.send.sender import Env, send_plot
 
@@ -105,24 +105,24 @@ def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> R
             log.debug("nothing to send")
             return RunResult(0, 0, 0)
 
-        def one(same_name: list[Seen]) -> list[str]:
-            results = []
+        def one(same_name: list[Seen]) -> list[TransferResult | None]:  # None: skipped
+            results: list[TransferResult | None] = []
             for item in same_name:  # one after the other: a second link of a sent plot meets "have"
                 if stop is not None and stop.is_set():
-                    results.append("skipped")
+                    results.append(None)
                     continue
                 transfer = send_plot(cfg, item, env, history)
-                results.append("skipped" if transfer is None else transfer.result)
+                results.append(None if transfer is None else transfer.result)
             return results
 
         with ThreadPoolExecutor(max_workers=cfg.plotter.max_parallel, thread_name_prefix="send") as pool:
-            results = [r for group in pool.map(one, by_name(plots)) for r in group]
+            count = Counter(r for group in pool.map(one, by_name(plots)) for r in group)
     finally:
         history.set_last_run(time.time())
         history.close()
-    return RunResult(results.count(resend.OK), results.count(resend.FAILED) + results.count(resend.DIFFERS),
-                     results.count("skipped"), results.count(resend.VERIFIED), results.count(resend.BUSY),
-                     results.count(resend.DIFFERS), results.count(resend.UNREACHABLE))
+    return RunResult(count[TransferResult.OK], count[TransferResult.FAILED] + count[TransferResult.DIFFERS],
+                     count[None], count[TransferResult.VERIFIED], count[TransferResult.BUSY],
+                     count[TransferResult.DIFFERS], count[TransferResult.UNREACHABLE])
 
 
 def by_name(plots: list[Seen]) -> list[list[Seen]]:

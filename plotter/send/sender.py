@@ -29,7 +29,7 @@ from plotter.link.client import Have, NasClient, Stored
 from plotter.link.session import Session, connect_data, open_session
 from plotter.send import farm, resend
 from plotter.send.discover import Seen
-from plotter.send.history import History, Transfer
+from plotter.send.history import History, Transfer, TransferResult
 from plotter.send.progress import Listener, Snapshot, TransferProgress
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
         raise  # a file the config names is missing: no NAS will do, the run ends (exit 3)
     except ConnectError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
         log.debug("%s: kept on the plotter, no NAS reachable for it: %s", item.path.name, exc.message)
-        return _transfer_row(item, None, None, None, None, start, exc.message, resend.UNREACHABLE), False
+        return _transfer_row(item, None, None, None, None, start, exc.message, TransferResult.UNREACHABLE), False
     except AppError as exc:  # no room anywhere, the name busy at its referee, a NAS too old
         return _failed(history, item, None, None, start, exc), False
     if isinstance(route, farm.Found):  # already on a NAS: compared now that the sessions are closed
@@ -168,13 +168,13 @@ def _verify_held(history: History, item: Seen, nas: str, held: Have, start: floa
     if digest is None:
         return None  # another sender of this plot dir deleted it meanwhile
     return _record(history, item, nas, str(Path(held.path).parent), held.path, digest, start, None,
-                   resend.VERIFIED)
+                   TransferResult.VERIFIED)
 
 
 def _failed(history: History, item: Seen, nas: str | None, drive: str | None, start: float,
             exc: AppError, again: bool = False) -> Transfer:
     result = resend.result_of(exc)
-    if result == resend.BUSY:  # not a failure, not recorded: the next run finds it on the NAS
+    if result == TransferResult.BUSY:  # not a failure, not recorded: the next run finds it on the NAS
         log.warning("%s: not sent, kept on the plotter for the next run: %s", item.path.name, exc.message)
         return _transfer_row(item, nas, drive, None, None, start, exc.message, result)
     if again:
@@ -244,19 +244,19 @@ def _open(target: NasTarget, env: Env) -> NasClient:
 
 
 def _record(history: History, item: Seen, nas: str | None, drive: str | None, path: str | None,
-            digest: str | None, start: float, error: str | None, result: str | None = None) -> Transfer:
+            digest: str | None, start: float, error: str | None, result: TransferResult | None = None) -> Transfer:
     transfer = _transfer_row(item, nas, drive, path, digest, start, error, result)
     history.record(transfer)
     return transfer
 
 
 def _transfer_row(item: Seen, nas: str | None, drive: str | None, path: str | None, digest: str | None,
-                  start: float, error: str | None, result: str | None) -> Transfer:
+                  start: float, error: str | None, result: TransferResult | None) -> Transfer:
     seconds = time.monotonic() - start
-    result = result or (resend.FAILED if error else resend.OK)
+    result = result or (TransferResult.FAILED if error else TransferResult.OK)
     return Transfer(
         plot=item.path.name, bytes=item.size, nas=nas, drive=drive, path=path, seconds=seconds,
-        mb_per_s=item.size / 1e6 / seconds if result == resend.OK and seconds > 0 else 0.0,
+        mb_per_s=item.size / 1e6 / seconds if result == TransferResult.OK and seconds > 0 else 0.0,
         hash=digest, result=result, error=error, finished_at=time.time(),
     )
 

@@ -29,15 +29,24 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from statistics import fmean
 from typing import Any
 
 from common.ui.viewtext import duration
 from plotter.plotting import logs
 from plotter.plotting.analysis.timings import PHASES, Timing, timings
-from plotter.plotting.jobdb import JobRow
+from plotter.plotting.jobdb import JobRow, JobState
 
-MADE, FAILED, UNFINISHED = "made", "failed", "unfinished"
+
+class PlotResult(StrEnum):
+    """What became of one plot (see the module doc); the values are those in the JSON and the CSV."""
+
+    MADE = "made"
+    FAILED = "failed"
+    UNFINISHED = "unfinished"
+
+
 CSV_FIELDS = ("backend", "job", "tmp_dir", "plot", "k", "phase1", "phase2", "phase3", "phase4", "total",
               "started_at", "result")
 TABLE_COLUMNS = ("backend", "job", "tmp_dir", "made", "failed", "unfinished", "total mean", "min", "max",
@@ -57,16 +66,16 @@ class PlotRecord:
     phases: tuple[float | None, float | None, float | None, float | None]
     total: float | None
     started_at: float | None
-    result: str
+    result: PlotResult
 
     @property
     def key(self) -> GroupKey:
         return (self.backend, self.job, self.tmp_dir)
 
 
-def result_of_state(state: str) -> str:
+def result_of_state(state: JobState) -> PlotResult:
     """A job row's state as a plot result: only ``done`` made a plot."""
-    return {"done": MADE, "failed": FAILED}.get(state, UNFINISHED)
+    return {JobState.DONE: PlotResult.MADE, JobState.FAILED: PlotResult.FAILED}.get(state, PlotResult.UNFINISHED)
 
 
 def job_records(row: JobRow, lines: Sequence[str]) -> list[PlotRecord]:
@@ -92,7 +101,8 @@ def log_records(lines: Sequence[str]) -> list[PlotRecord]:
     return [PlotRecord(backend=fmt.name, job=None, tmp_dir=None, plot=plot if len(found) == 1 else None,
                        k=int(k_match.group(1)) if k_match else None, phases=_phases(t), total=t.total,
                        started_at=None,
-                       result=MADE if t.total is not None or (i == len(found) - 1 and reached_end) else UNFINISHED)
+                       result=PlotResult.MADE if t.total is not None or (i == len(found) - 1 and reached_end)
+                       else PlotResult.UNFINISHED)
             for i, t in enumerate(found)]
 
 
@@ -114,12 +124,12 @@ def _sort_key(key: GroupKey) -> tuple[str, str, str]:
 
 
 def _summary(key: GroupKey, records: Sequence[PlotRecord]) -> dict[str, Any]:
-    made = [r for r in records if r.result == MADE]
+    made = [r for r in records if r.result == PlotResult.MADE]
     totals = [r.total for r in made if r.total is not None]
     summary: dict[str, Any] = {
         "backend": key[0], "job": key[1], "tmp_dir": key[2], "made": len(made),
-        "failed": sum(1 for r in records if r.result == FAILED),
-        "unfinished": sum(1 for r in records if r.result == UNFINISHED),
+        "failed": sum(1 for r in records if r.result == PlotResult.FAILED),
+        "unfinished": sum(1 for r in records if r.result == PlotResult.UNFINISHED),
         "total_mean": _mean(totals), "total_min": min(totals, default=None), "total_max": max(totals, default=None),
     }
     for number in PHASES:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from common.notify.base import ONCE
+from common.notify.base import SendMode
 from common.notify.render import render
 from common.status import summarize
 from common.ui.tables import text_table, write_table
@@ -36,7 +36,7 @@ def test_sizes_are_decimal_everywhere() -> None:
 def test_the_mail_drive_table_stays_aligned_with_long_device_names() -> None:
     status = {**STATUS, "drives": [{**d, "device": dev} for d, dev in
                                    zip(STATUS["drives"], ["/dev/nvme0n1", "/dev/loop10"], strict=False)]}
-    text = render(daily_notice(summarize(status)), ONCE, "nas01").text
+    text = render(daily_notice(summarize(status)), SendMode.ONCE, "nas01").text
     table = [line for line in text.splitlines()
              if ("Device" in line and "Serial" in line) or ("ZR5A" in line and "/dev/" in line)]  # header, rows
     assert len(table) == 3

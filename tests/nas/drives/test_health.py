@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from common.errors import DiskWriteError, DriveFailingError, NoSpaceError, TransferError
 from common.locking import FileLock, is_locked
 from common.metrics import render as render_metrics
-from common.notify.base import NEW
+from common.notify.base import SendMode
 from common.notify.dedupe import plan
 from common.notify.render import render
 from common.status import summarize
@@ -32,7 +32,7 @@ from nas.drives.health import (
 from nas.drives.listing import Drive, list_drives, stat_drive
 from nas.drives.locks import lock_path
 from nas.drives.select import Reservation, choose_target, reserve_drive
-from nas.model import ACTIVE, FAILING, FULL, NasState, state_to_dict, status_dict, totals
+from nas.model import DriveState, NasState, state_to_dict, status_dict, totals
 from nas.monitor import events as ev
 from nas.monitor.alerts import to_notice
 from nas.monitor.check import run_check
@@ -127,10 +127,10 @@ def test_check_probes_marked_drives_and_clears_those_that_write(tmp_path: Path) 
         state1, events1 = run_check(cfg, T0)
     finally:
         busy.release()
-    assert [(d.state, d.reason) for d in state1.drives] == [(FAILING, RO), (ACTIVE, None)]
+    assert [(d.state, d.reason) for d in state1.drives] == [(DriveState.FAILING, RO), (DriveState.ACTIVE, None)]
     assert state1.target == str(d2) and any(isinstance(e, ev.DriveFailing) for e in events1)
     state2, events2 = run_check(cfg, T0 + 60)
-    assert [d.state for d in state2.drives] == [ACTIVE, ACTIVE]
+    assert [d.state for d in state2.drives] == [DriveState.ACTIVE, DriveState.ACTIVE]
     assert [type(e) for e in events2 if isinstance(e, (ev.DriveFailing, ev.DriveHealthy))] == [ev.DriveHealthy]
     assert list(d1.iterdir()) == []  # the probe file is gone
 
@@ -195,8 +195,8 @@ def test_enospc_with_plenty_of_room_marks_the_drive(tmp_path: Path) -> None:
 # -- events, notices, status and metrics: pure ------------------------------------------------------
 
 def failing_state() -> NasState:
-    return state(drive("d1", state=FAILING, plots_free=0, reason=RO), drive("d2", state=FULL, plots_free=0),
-                 target=None)
+    return state(drive("d1", state=DriveState.FAILING, plots_free=0, reason=RO),
+                 drive("d2", state=DriveState.FULL, plots_free=0), target=None)
 
 
 def test_a_failing_drive_is_a_standing_alert_and_its_recovery_an_edge() -> None:
@@ -220,10 +220,10 @@ def test_recovery_closes_the_failing_alert_with_one_message() -> None:
     summary = summarize(status_dict(now))
     (failing,) = [e for e in ev.diff(None, now, ALERTS) if isinstance(e, ev.DriveFailing)]
     notice = to_notice(failing, summary)
-    message = render(notice, NEW, "nas01")
+    message = render(notice, SendMode.NEW, "nas01")
     assert RO in message.text and RO in message.short and message.html is not None and RO in message.html
     record = plan([notice], lambda key: True, {}, T0, 0)[0].record
-    healthy = to_notice(ev.DriveHealthy(replace(now.drives[0], state=ACTIVE)), summary)
+    healthy = to_notice(ev.DriveHealthy(replace(now.drives[0], state=DriveState.ACTIVE)), summary)
     sends = plan([healthy], lambda key: True, {record.key: record}, T0 + 60, 0)
     assert [(s.notice.kind, s.silent) for s in sends] == [("drive_back", False), ("drive_failing", True)]
 

@@ -13,7 +13,7 @@ from nas import config as nas_config
 from nas.drives.listing import OFFLINE_MARKER, Drive
 from nas.drives.locks import lock_path
 from nas.drives.select import Reservation, choose_target, reserve_drive, total_free
-from nas.model import MISSING, OFFLINE
+from nas.model import DriveState
 from nas.monitor.check import run_check
 from nas.monitor.events import DriveBack, DriveChanged, DriveFull, DriveMissing
 from nas.state import Store
@@ -130,7 +130,7 @@ def test_drive_offline_and_online_commands(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert total_free(cfg)[0] == free_before - S  # drive1 had room for one plot; now none counts
     state, events = run_check(cfg, T0 + 60)
-    assert state.target == str(mount(cfg, 1)) and state.drives[0].state == OFFLINE
+    assert state.target == str(mount(cfg, 1)) and state.drives[0].state == DriveState.OFFLINE
     assert any(isinstance(e, DriveChanged) for e in events)
     for _ in range(2):
         res = reserve_drive(cfg, S, wait=0)
@@ -145,7 +145,7 @@ def test_offline_marker_file(tmp_path: Path) -> None:
     cfg = three_drives(tmp_path)
     (mount(cfg, 0) / OFFLINE_MARKER).touch()
     state, _ = run_check(cfg, T0)
-    assert state.drives[0].state == OFFLINE and state.target == str(mount(cfg, 1))
+    assert state.drives[0].state == DriveState.OFFLINE and state.target == str(mount(cfg, 1))
     assert run_cli("nas", "--config", str(cfg.path), "drive", "online", "drive1").returncode == 0
     assert not (mount(cfg, 0) / OFFLINE_MARKER).exists()
 
@@ -162,7 +162,7 @@ def test_vanished_drive_is_missing_then_back(tmp_path: Path) -> None:
     away = mount(cfg, 0).with_name("away")
     mount(cfg, 0).rename(away)
     state, events = run_check(cfg, T0 + 60)
-    assert state.drives[0].state == MISSING and state.target == str(mount(cfg, 1))
+    assert state.drives[0].state == DriveState.MISSING and state.target == str(mount(cfg, 1))
     assert [e.drive.name for e in events if isinstance(e, DriveMissing)] == ["drive1"]
     assert state.drives[0].plots == 1  # as last seen, not counted in the totals
     away.rename(mount(cfg, 0))
@@ -177,7 +177,7 @@ def test_forget_a_removed_drive(tmp_path: Path) -> None:
     cfg = nas_config.load(nas.ini)
     run_check(cfg, T0)
     drives[1].rmdir()
-    assert any(d.state == MISSING for d in run_check(cfg, T0 + 60)[0].drives)
+    assert any(d.state == DriveState.MISSING for d in run_check(cfg, T0 + 60)[0].drives)
     result = run_cli("nas", "--config", str(cfg.path), "drive", "forget", "drive2")
     assert result.returncode == 0, result.stderr
     state, events = run_check(cfg, T0 + 120)

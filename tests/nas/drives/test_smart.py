@@ -9,7 +9,7 @@ import pytest
 
 from nas.drives.smart import cache_key, find_smartctl, problem, read_smart
 from nas.drives.smart_refresh import smart_for
-from nas.model import SMART_OK, SMART_STANDBY, SMART_UNKNOWN
+from nas.model import SmartStatus
 from nas.settings import SmartSettings
 from nas.state import Store
 from tests.nas.conftest import SMART_DATA, FakeSmartctl
@@ -19,7 +19,7 @@ NOW = 1_800_000_000.0
 
 def test_ata_hdd(fake_smartctl: FakeSmartctl) -> None:
     info = read_smart(str(fake_smartctl.path), "/dev/sdau", "ata", NOW)
-    assert (info.status, info.model, info.serial) == (SMART_OK, "OOS12000G", "00008AXB")
+    assert (info.status, info.model, info.serial) == (SmartStatus.OK, "OOS12000G", "00008AXB")
     assert (info.temperature, info.health, info.power_on_hours) == (38, "PASS", 252)
     assert (info.reallocated, info.pending, info.offline_uncorrectable) == (0, 0, 0)
     assert info.capacity == 12_000_138_625_024 and info.read_at == NOW
@@ -46,13 +46,13 @@ def test_nvme_media_errors_and_wear(fake_smartctl: FakeSmartctl) -> None:
 
 def test_device_without_smart_is_unknown_with_reason(fake_smartctl: FakeSmartctl) -> None:
     info = read_smart(str(fake_smartctl.path), "/dev/sda", None, NOW)
-    assert info.status == SMART_UNKNOWN and "not available" in (info.reason or "")
+    assert info.status == SmartStatus.UNKNOWN and "not available" in (info.reason or "")
     assert info.model == "MR9361-16i" and info.temperature is None  # it reports 0 C: no sensor
 
 
 def test_absent_device_is_unknown_with_smartctls_reason(fake_smartctl: FakeSmartctl) -> None:
     info = read_smart(str(fake_smartctl.path), "/dev/sdq", None, NOW)
-    assert info.status == SMART_UNKNOWN and info.reason == "Smartctl open device: /dev/sdq failed: No such device"
+    assert info.status == SmartStatus.UNKNOWN and info.reason == "Smartctl open device: /dev/sdq failed: No such device"
 
 
 def test_every_call_passes_standby_guard(fake_smartctl: FakeSmartctl) -> None:
@@ -65,7 +65,7 @@ def test_every_call_passes_standby_guard(fake_smartctl: FakeSmartctl) -> None:
 def test_sleeping_disk_is_not_woken(fake_smartctl: FakeSmartctl) -> None:
     fake_smartctl.sleep("/dev/sdc")
     info = read_smart(str(fake_smartctl.path), "/dev/sdc", "scsi", NOW)
-    assert info.status == SMART_STANDBY and info.reason == "in STANDBY mode"
+    assert info.status == SmartStatus.STANDBY and info.reason == "in STANDBY mode"
     assert fake_smartctl.woken() == []
     assert len(fake_smartctl.calls()) == 1  # nothing more was asked once it said it sleeps
 
@@ -73,7 +73,7 @@ def test_sleeping_disk_is_not_woken(fake_smartctl: FakeSmartctl) -> None:
 def test_missing_smartctl_is_unknown(tmp_path: Path) -> None:
     assert find_smartctl(SmartSettings(smartctl=tmp_path / "nope")) is None
     info = read_smart(None, "/dev/sda", None, NOW)
-    assert info.status == SMART_UNKNOWN and "smartctl not found" in (info.reason or "")
+    assert info.status == SmartStatus.UNKNOWN and "smartctl not found" in (info.reason or "")
 
 
 def test_cache_rereads_only_after_interval(fake_smartctl: FakeSmartctl, tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_standby_keeps_last_reading_marked(fake_smartctl: FakeSmartctl, tmp_path
         fake_smartctl.sleep("/dev/sdau")
         asleep = smart_for(store, settings, disks, NOW + 120)[key]
         stored = store.smart_all()[key]
-    assert asleep.status == SMART_STANDBY and asleep.read_at == awake.read_at == NOW
+    assert asleep.status == SmartStatus.STANDBY and asleep.read_at == awake.read_at == NOW
     assert (asleep.serial, asleep.temperature) == ("00008AXB", 38)
     assert stored == (NOW + 120, asleep)
     assert fake_smartctl.woken() == []
@@ -108,7 +108,7 @@ def test_standby_keeps_last_reading_marked(fake_smartctl: FakeSmartctl, tmp_path
 def test_never_read_disk_is_unknown_without_refresh(tmp_path: Path) -> None:
     with Store(tmp_path / "state") as store:
         result = smart_for(store, SmartSettings(), [("/dev/sdx", None)], NOW, refresh=False)
-    assert result["/dev/sdx"].status == SMART_UNKNOWN and result["/dev/sdx"].reason == "not read yet"
+    assert result["/dev/sdx"].status == SmartStatus.UNKNOWN and result["/dev/sdx"].reason == "not read yet"
 
 
 SAS_ALL = (SMART_DATA / "sas_hdd" / "_-d_scsi_--all__dev_sdc").read_text().splitlines()
@@ -132,4 +132,4 @@ def test_reasons_from_the_real_smartctl() -> None:
     absent = read_smart(smartctl, "/dev/plotyard-absent", "scsi", NOW)
     assert absent.reason == "Smartctl open device: /dev/plotyard-absent failed: No such device"
     untyped = read_smart(smartctl, "/dev/null", None, NOW)
-    assert (untyped.status, untyped.reason) == (SMART_UNKNOWN, "/dev/null: Unable to detect device type")
+    assert (untyped.status, untyped.reason) == (SmartStatus.UNKNOWN, "/dev/null: Unable to detect device type")

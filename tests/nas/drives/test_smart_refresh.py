@@ -17,7 +17,7 @@ import pytest
 from common.locking import FileLock
 from nas.drives.smart import cache_key, read_smart
 from nas.drives.smart_refresh import CHECK_PERIOD, Cache, due_now, per_run, smart_for
-from nas.model import SMART_OK, SMART_UNKNOWN, SmartInfo
+from nas.model import SmartInfo, SmartStatus
 from nas.monitor.check import LOCK_NAME
 from nas.settings import SmartSettings
 from nas.state import Store
@@ -47,7 +47,7 @@ def calls_per_device(fake: FakeSmartctl) -> Counter[str]:
 ])
 def test_smartctl_calls_per_disk(fake_smartctl: FakeSmartctl, device: str, kind: str | None, calls: int) -> None:
     info = read_smart(str(fake_smartctl.path), device, kind, NOW)
-    assert info.status == SMART_OK and info.power_on_hours
+    assert info.status == SmartStatus.OK and info.power_on_hours
     assert calls_per_device(fake_smartctl) == {device: calls}, fake_smartctl.calls()
 
 
@@ -69,7 +69,7 @@ def test_refresh_is_spread_and_every_disk_read_within_the_interval() -> None:
         chosen = due_now(cache, disks, settings, now)
         assert len(chosen) <= 8
         for disk in chosen:
-            cache[cache_key(*disk)] = (now, SmartInfo(device=disk[0], status=SMART_OK))
+            cache[cache_key(*disk)] = (now, SmartInfo(device=disk[0], status=SmartStatus.OK))
             reads[cache_key(*disk)].append(now)
     assert max(times[0] for times in reads.values()) - NOW < INTERVAL  # the cold cache is filled in 8 runs
     gaps = {later - earlier for times in reads.values() for earlier, later in pairwise(times)}
@@ -87,7 +87,7 @@ def test_a_run_reads_its_share_in_parallel(fake_smartctl: FakeSmartctl, tmp_path
         read_first = set(calls_per_device(fake_smartctl))
         assert len(read_first) == 4 and set(calls_per_device(fake_smartctl).values()) == {2}
         assert 2 <= most_at_once(fake_smartctl.spans()) <= 4
-        assert sorted(i.status for i in first.values()) == [SMART_OK] * 4 + [SMART_UNKNOWN] * 8
+        assert sorted(i.status for i in first.values()) == [SmartStatus.OK] * 4 + [SmartStatus.UNKNOWN] * 8
         fake_smartctl.forget_calls()
         smart_for(store, settings, disks, NOW + CHECK_PERIOD)
         assert len(set(calls_per_device(fake_smartctl)) | read_first) == 8  # the next four, not the same
@@ -102,14 +102,14 @@ def test_no_read_starts_after_the_budget_and_calls_end_by_the_deadline(
     disks = sas_disks(fake_smartctl, 6)
     with Store(tmp_path / "state") as store:
         first = smart_for(store, settings, disks, NOW)
-        assert [i.status for i in first.values()].count(SMART_OK) == 2  # one round; the rest not started
+        assert [i.status for i in first.values()].count(SmartStatus.OK) == 2  # one round; the rest not started
         assert sorted(first[cache_key(*d)].reason or "" for d in disks)[2:] == ["not read yet"] * 4
         monkeypatch.setenv("FAKE_SMARTCTL_DELAY", "3")
         monkeypatch.setattr("nas.drives.smart_refresh.HARD_BUDGET", 1.0)
         start = time.monotonic()
         second = smart_for(store, settings, disks, NOW + 60)
         assert time.monotonic() - start < 2.9  # the 3 s calls were cut at the deadline
-    late = [i.reason for i in second.values() if i.status == SMART_UNKNOWN and i.reason != "not read yet"]
+    late = [i.reason for i in second.values() if i.status == SmartStatus.UNKNOWN and i.reason != "not read yet"]
     assert late == ["smartctl did not answer within 1 s"] * 2
 
 

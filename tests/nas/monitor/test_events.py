@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from nas.model import ACTIVE, FULL, MISSING, OFFLINE, SMART_OK, SMART_STANDBY, DriveStatus, NasState, SmartInfo
+from nas.model import DriveState, DriveStatus, NasState, SmartInfo, SmartStatus
 from nas.monitor.events import (
     AllFull,
     BadSectors,
@@ -28,12 +28,13 @@ ALERTS = AlertSettings(low_water_plots=5, temperature_limit=50, no_plot_hours=6)
 
 
 def smart(**values: object) -> SmartInfo:
-    base = SmartInfo(device="/dev/sdb", status=SMART_OK, read_at=T0, model="M", serial="S1", temperature=35,
+    base = SmartInfo(device="/dev/sdb", status=SmartStatus.OK, read_at=T0, model="M", serial="S1", temperature=35,
                      health="PASS", reallocated=0, pending=0, offline_uncorrectable=0)
     return replace(base, **values)  # type: ignore[arg-type]
 
 
-def drive(name: str, state: str = ACTIVE, plots: int = 10, plots_free: int | None = 20, **kw: object) -> DriveStatus:
+def drive(name: str, state: DriveState = DriveState.ACTIVE, plots: int = 10, plots_free: int | None = 20,
+          **kw: object) -> DriveStatus:
     base = DriveStatus(mountpoint=f"/mnt/{name}", name=name, device="/dev/sdb", total_bytes=100, free_bytes=50,
                        plots=plots, plot_bytes=plots * 10, state=state, plots_free=plots_free, smart=smart())
     return replace(base, **kw)  # type: ignore[arg-type]
@@ -56,14 +57,14 @@ def test_quiet_state_gives_no_events() -> None:
 
 
 def test_first_check_reports_levels_but_no_edges() -> None:
-    now = state(drive("d1", state=FULL, plots_free=0), drive("d2", state=MISSING), target=None)
+    now = state(drive("d1", state=DriveState.FULL, plots_free=0), drive("d2", state=DriveState.MISSING), target=None)
     assert kinds(diff(None, now, ALERTS)) == [AllFull, DriveMissing]
 
 
 def test_receive_drive_changed_carries_old_new_and_smart() -> None:
     before = state(drive("d1"), drive("d2"), target="/mnt/d1")
     hot = smart(temperature=41, serial="S2")
-    after = state(drive("d1", state=FULL, plots_free=0), drive("d2", smart=hot), target="/mnt/d2")
+    after = state(drive("d1", state=DriveState.FULL, plots_free=0), drive("d2", smart=hot), target="/mnt/d2")
     events = diff(before, after, ALERTS)
     changed = next(e for e in events if isinstance(e, DriveChanged))
     assert changed.old is not None and changed.old.name == "d1" and changed.new.name == "d2"
@@ -73,23 +74,24 @@ def test_receive_drive_changed_carries_old_new_and_smart() -> None:
 
 
 def test_drive_full_is_an_edge() -> None:
-    full = state(drive("d1", state=FULL, plots_free=0), drive("d2"))
+    full = state(drive("d1", state=DriveState.FULL, plots_free=0), drive("d2"))
     events = diff(state(drive("d1"), drive("d2")), full, ALERTS)
     assert kinds(events) == [DriveFull] and events[0].key == "drive_full:/mnt/d1"
     assert diff(full, full, ALERTS) == []
 
 
 def test_all_full_is_standing_and_replaces_capacity_low() -> None:
-    full = state(drive("d1", state=FULL, plots_free=0), drive("d2", state=OFFLINE))
+    full = state(drive("d1", state=DriveState.FULL, plots_free=0), drive("d2", state=DriveState.OFFLINE))
     events = diff(full, full, ALERTS)
     assert kinds(events) == [AllFull] and events[0].standing and events[0].key == "all_full"
 
 
 def test_all_full_title_counts_offline_and_missing_drives() -> None:
-    full = [drive(f"d{i}", state=FULL, plots_free=0) for i in range(10)]
+    full = [drive(f"d{i}", state=DriveState.FULL, plots_free=0) for i in range(10)]
     titles = [diff(None, state(*drives), ALERTS)[0].title for drives in (
-        full, [*full, drive("o1", state=OFFLINE), drive("o2", state=OFFLINE)],
-        [*full[:9], drive("o1", state=OFFLINE), drive("gone", state=MISSING)], [drive("gone", state=MISSING)], [])]
+        full, [*full, drive("o1", state=DriveState.OFFLINE), drive("o2", state=DriveState.OFFLINE)],
+        [*full[:9], drive("o1", state=DriveState.OFFLINE), drive("gone", state=DriveState.MISSING)],
+        [drive("gone", state=DriveState.MISSING)], [])]
     assert titles == ["All 10 drives are full: no plot can be received",
                       "No drive can receive plots (10 full, 2 offline): no plot can be received",
                       "No drive can receive plots (9 full, 1 offline, 1 missing): no plot can be received",
@@ -99,14 +101,14 @@ def test_all_full_title_counts_offline_and_missing_drives() -> None:
 
 def test_capacity_low_is_not_resolved_by_all_full() -> None:
     """Capacity getting worse is not "resolved": while all is full, capacity_low is not judged."""
-    low = state(drive("d1", plots_free=3), drive("d2", state=FULL, plots_free=0))
-    full = state(drive("d1", state=FULL, plots_free=0), drive("d2", state=FULL, plots_free=0))
+    low = state(drive("d1", plots_free=3), drive("d2", state=DriveState.FULL, plots_free=0))
+    full = state(drive("d1", state=DriveState.FULL, plots_free=0), drive("d2", state=DriveState.FULL, plots_free=0))
     assert evaluated(low, "capacity_low") and not evaluated(full, "capacity_low")
     assert evaluated(full, "all_full")
 
 
 def test_replacement_with_plots_left_is_not_all_full() -> None:
-    full = [drive("d1", state=FULL, plots_free=0), drive("d2", state=FULL, plots_free=0)]
+    full = [drive("d1", state=DriveState.FULL, plots_free=0), drive("d2", state=DriveState.FULL, plots_free=0)]
     replotting = replace(state(*full), replaceable=40)
     assert diff(replotting, replotting, ALERTS) == []  # receiving goes on, by replacing plots
     assert evaluated(replotting, "capacity_low")
@@ -124,7 +126,7 @@ def test_capacity_low_at_the_low_water_mark() -> None:
 
 
 def test_capacity_low_ignores_offline_and_can_be_off() -> None:
-    now = state(drive("d1", plots_free=50, state=OFFLINE), drive("d2", plots_free=1))
+    now = state(drive("d1", plots_free=50, state=DriveState.OFFLINE), drive("d2", plots_free=1))
     assert kinds(diff(None, now, ALERTS)) == [CapacityLow]
     assert diff(None, now, replace(ALERTS, low_water_plots=0)) == []
 
@@ -134,7 +136,7 @@ def test_temperature_above_limit_only_for_current_readings() -> None:
     (event,) = diff(None, state(hot), ALERTS)
     assert isinstance(event, Temperature) and event.key == "temperature:/mnt/d1" and event.temperature == 51
     assert diff(None, state(drive("d1", smart=smart(temperature=50))), ALERTS) == []
-    asleep = drive("d1", smart=smart(temperature=51, status=SMART_STANDBY))
+    asleep = drive("d1", smart=smart(temperature=51, status=SmartStatus.STANDBY))
     assert diff(None, state(asleep), ALERTS) == []
 
 
@@ -168,7 +170,7 @@ def test_nvme_media_errors_and_sas_grown_defects_count_too() -> None:
 
 def test_missing_then_back() -> None:
     here = state(drive("d1"), drive("d2"))
-    gone = state(drive("d1"), drive("d2", state=MISSING, plots_free=None))
+    gone = state(drive("d1"), drive("d2", state=DriveState.MISSING, plots_free=None))
     events = diff(here, gone, ALERTS)
     assert kinds(events) == [DriveMissing] and events[0].key == "drive_missing:/mnt/d2" and events[0].standing
     assert kinds(diff(gone, gone, ALERTS)) == [DriveMissing]
@@ -197,7 +199,7 @@ def test_no_plots_for_hours() -> None:
 
 def test_every_event_has_a_kind_key_severity_and_title() -> None:
     sample: list[Event] = diff(None, state(drive("d1", smart=smart(health="FAIL", temperature=60)),
-                                           drive("d2", state=MISSING), time=T0 + 86400), ALERTS)
+                                           drive("d2", state=DriveState.MISSING), time=T0 + 86400), ALERTS)
     assert len(sample) == 4
     for event in sample:
         assert event.kind and event.key.startswith(event.kind) and event.title
@@ -205,7 +207,8 @@ def test_every_event_has_a_kind_key_severity_and_title() -> None:
 
 
 def test_evaluated_says_which_conditions_a_check_judged() -> None:
-    now = state(drive("d1"), drive("d2", smart=smart(status=SMART_STANDBY)), drive("d3", state=MISSING))
+    now = state(drive("d1"), drive("d2", smart=smart(status=SmartStatus.STANDBY)),
+                drive("d3", state=DriveState.MISSING))
     assert evaluated(now, "all_full") and evaluated(now, "no_plots")
     assert evaluated(now, "temperature:/mnt/d1") and not evaluated(now, "temperature:/mnt/d2")
     assert evaluated(now, "drive_missing:/mnt/d3") and not evaluated(now, "drive_missing:/mnt/gone")

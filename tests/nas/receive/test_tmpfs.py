@@ -11,7 +11,7 @@ import pytest
 from common.errors import NoSpaceError
 from nas import config as nas_config
 from nas.drives.select import reserve_drive
-from nas.model import ACTIVE, FULL, MISSING
+from nas.model import DriveState
 from nas.monitor.check import run_check
 from nas.monitor.events import DriveBack, DriveChanged, DriveFull, DriveMissing
 from tests.nas.conftest import replace_for, unmount, v1_header, write_plot
@@ -51,7 +51,7 @@ def test_fill_rotate_unmount_and_come_back(tmp_path: Path, tmpfs: Mount) -> None
     assert state.target == str(drive1) and state.drives[0].plots_free == 1
     write_plot(drive1, S)
     state, events = run_check(cfg, T0 + 60)
-    assert [d.state for d in state.drives] == [FULL, ACTIVE] and state.target == str(drive2)
+    assert [d.state for d in state.drives] == [DriveState.FULL, DriveState.ACTIVE] and state.target == str(drive2)
     assert {type(e) for e in events} == {DriveChanged, DriveFull}
     res = reserve_drive(cfg, 2 * S, wait=0)
     assert res.drive.mountpoint == drive2
@@ -62,12 +62,12 @@ def test_fill_rotate_unmount_and_come_back(tmp_path: Path, tmpfs: Mount) -> None
 
     unmount(drive1)
     state, events = run_check(cfg, T0 + 120)
-    assert state.drives[0].state == MISSING and any(isinstance(e, DriveMissing) for e in events)
+    assert state.drives[0].state == DriveState.MISSING and any(isinstance(e, DriveMissing) for e in events)
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={2 * S + S // 2}", "tmpfs", str(drive1)], check=True,
                    timeout=30)
     try:
         state, events = run_check(cfg, T0 + 180)
-        assert state.drives[0].state == ACTIVE and any(isinstance(e, DriveBack) for e in events)
+        assert state.drives[0].state == DriveState.ACTIVE and any(isinstance(e, DriveBack) for e in events)
     finally:
         unmount(drive1)
 

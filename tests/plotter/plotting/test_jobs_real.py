@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from plotter.cli.main import main
-from plotter.plotting.jobdb import JobRow, opened
+from plotter.plotting.jobdb import JobRow, JobState, opened
 from plotter.plotting.loop import Scheduler
 from plotter.plotting.process import procs
 from tests.plotter.plotting.scheduling import make_config, rows, run_until, wait_for
@@ -94,7 +94,7 @@ def test_a_reused_pid_is_not_our_job(tmp_path: Path, standins: dict[str, Path]) 
     with opened(cfg.plotter.state_dir) as db:
         job_id = db.insert(job="a", backend="chia", k=18, compression=0, tmp_dir=str(tmp_path / "t0"),
                            dst_dir=str(tmp_path / "dst"), log=str(tmp_path / "none.log"),
-                           status_file=str(tmp_path / "none.status"), started_at=1.0, state="running",
+                           status_file=str(tmp_path / "none.status"), started_at=1.0, state=JobState.RUNNING,
                            pid=os.getpid(), proc_start=me.start - 1)  # our pid, another process's start time
     assert main(["--config", str(cfg.path), "jobs", "suspend", str(job_id)]) == 18
     assert _state(os.getpid()) != "T"

@@ -20,7 +20,8 @@ from common.errors import (
 from common.plotformat.plotfile import parse_name
 from plotter.link.client import Have
 from plotter.send.discover import Seen
-from plotter.send.resend import BUSY, DIFFERS, FAILED, differ, differs_notice, no_room, result_of
+from plotter.send.history import TransferResult
+from plotter.send.resend import differ, differs_notice, no_room, result_of
 from plotter.send.runner import RunResult, by_name, run_error
 
 NAME = "plot-k32-2024-01-01-00-00-" + "ab" * 32 + ".plot"
@@ -45,11 +46,11 @@ def test_differ(have: Have, local_hash: str | None, expected: str | None) -> Non
 
 
 def test_result_of() -> None:
-    assert result_of(RemoteError("x is being received", "busy")) == BUSY
-    assert result_of(PlotBusyError("x")) == BUSY
-    assert result_of(PlotDiffersError("the copies differ")) == DIFFERS
-    assert result_of(RemoteError("exists", "exists")) == FAILED
-    assert result_of(TransferError("broken")) == FAILED
+    assert result_of(RemoteError("x is being received", "busy")) == TransferResult.BUSY
+    assert result_of(PlotBusyError("x")) == TransferResult.BUSY
+    assert result_of(PlotDiffersError("the copies differ")) == TransferResult.DIFFERS
+    assert result_of(RemoteError("exists", "exists")) == TransferResult.FAILED
+    assert result_of(TransferError("broken")) == TransferResult.FAILED
     assert no_room(RemoteError("no drive can take 1 bytes", "no_space")) and no_room(NoSpaceError("full"))
     assert not no_room(RemoteError("exists", "exists"))
 

@@ -10,10 +10,8 @@ import pytest
 
 from plotter.plotting.analysis.analyze import (
     CSV_FIELDS,
-    FAILED,
-    MADE,
-    UNFINISHED,
     PlotRecord,
+    PlotResult,
     job_records,
     log_records,
     render,
@@ -23,6 +21,8 @@ from plotter.plotting.analysis.analyze import (
 )
 from plotter.plotting.jobdb import JobRow
 from tests.plotter.plotting.analysis.test_timings import CHIA
+
+MADE, FAILED, UNFINISHED = PlotResult.MADE, PlotResult.FAILED, PlotResult.UNFINISHED  # short names for the tables below
 
 PLOT_ID = "ab" * 32
 
@@ -39,7 +39,7 @@ def job_row(**changes: Any) -> JobRow:
     return JobRow(**values)
 
 
-def record(result: str = MADE, total: float | None = 100.0, job: str | None = "fast", tmp: str | None = "/t0",
+def record(result: PlotResult = MADE, total: float | None = 100.0, job: str | None = "fast", tmp: str | None = "/t0",
            phases: tuple[float | None, ...] = (40.0, 20.0, 30.0, 10.0), backend: str = "chia") -> PlotRecord:
     one, two, three, four = phases
     return PlotRecord(backend=backend, job=job, tmp_dir=tmp, plot=None, k=32, phases=(one, two, three, four),
