@@ -149,7 +149,11 @@ def _drive_from_dict(data: dict[str, Any]) -> DriveStatus:
 
 def smart_from_dict(data: dict[str, Any]) -> SmartInfo:
     known = {f.name for f in fields(SmartInfo)} - {"status"}
-    return SmartInfo(status=SmartStatus(data["status"]), **{k: v for k, v in data.items() if k in known})
+    values = {k: v for k, v in data.items() if k in known}
+    if data["status"] not in SmartStatus.__members__.values():  # a cache written by another version
+        values["reason"] = f"cached SMART status {str(data['status'])[:40]!r} not understood"
+        return SmartInfo(status=SmartStatus.UNKNOWN, **values)
+    return SmartInfo(status=SmartStatus(data["status"]), **values)
 
 
 def smart_to_dict(info: SmartInfo) -> dict[str, Any]:

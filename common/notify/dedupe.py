@@ -104,7 +104,7 @@ class DedupeStore:
             rows = conn.execute("SELECT * FROM notices").fetchall()
         finally:
             conn.close()
-        return {row["key"]: Record(row["key"], row["kind"], row["title"], Severity(row["severity"]),
+        return {row["key"]: Record(row["key"], row["kind"], row["title"], _severity(row["severity"]),
                                    bool(row["standing"]), bool(row["active"]), row["since"], row["last_sent"])
                 for row in rows}
 
@@ -121,3 +121,9 @@ class DedupeStore:
                     conn.execute("DELETE FROM notices WHERE active = 0 AND last_sent < ?", (forget_before,))
         finally:
             conn.close()
+
+
+def _severity(value: str) -> Severity:
+    """A record written by another version may carry a severity this one does not know: it is
+    still a record (its key keeps the alert from repeating), so it is read as a warning."""
+    return Severity(value) if value in Severity.__members__.values() else Severity.WARNING

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from common.notify.base import Notice, SendMode
+from common.notify.base import Notice, SendMode, Severity
 from common.notify.config import NotifyConfig
 from common.notify.dedupe import DedupeStore, Record, plan
 from common.notify.dispatch import Notifier
@@ -121,3 +122,14 @@ def test_undelivered_is_retried_next_run(tmp_path: Path, smtp_plain: SmtpServer)
     up = notify_cfg(tmp_path, email_section(smtp_plain.port))
     assert [s.mode for s in Notifier(up, host="nas01").process([hot()], everything, store, now=60)] == [SendMode.NEW]
     assert len(smtp_plain.box.wait(1)) == 1
+
+
+def test_a_record_of_another_versions_severity_still_holds_its_alert_back(tmp_path: Path) -> None:
+    store = DedupeStore(tmp_path)
+    store.save([Record("hot:sda", "hot", "sda is hot", Severity.CRITICAL, True, True, 10.0, 10.0)])
+    conn = sqlite3.connect(store.path)
+    with conn:
+        conn.execute("UPDATE notices SET severity = 'dire'")
+    conn.close()
+    loaded = store.load()["hot:sda"]
+    assert loaded.severity is Severity.WARNING and loaded.active and loaded.last_sent == 10.0

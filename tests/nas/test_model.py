@@ -32,3 +32,11 @@ def test_an_unknown_stored_state_is_refused_not_carried() -> None:
     raw["drives"][0]["state"] = "ful"
     with pytest.raises(ValueError):
         state_from_dict(raw)
+
+
+def test_a_cached_smart_status_of_another_version_reads_as_unknown_with_a_reason() -> None:
+    raw = smart_to_dict(make_state().drives[0].smart)
+    raw["status"] = "sleeping"
+    loaded = smart_from_dict(raw)
+    assert loaded.status is SmartStatus.UNKNOWN and loaded.reason is not None and "'sleeping'" in loaded.reason
+    assert loaded.serial == raw["serial"]
