@@ -47,13 +47,13 @@ setup(
             "mypy>=1.10",
             "ruff>=0.5",
             "types-paramiko",
-            "chia_rs==0.53.0",  # real PoS2 plots for the tests (common.plotgen.make_pos2_plot)
+            "chia_rs==0.53.0",  # real PoS2 plots for the tests (common.plotformat.plotgen.make_pos2_plot)
         ],
     },
     entry_points={
         "console_scripts": [
-            "plot-manager=plotter.cli:main",
-            "drive-manager=nas.cli:main",
+            "plot-manager=plotter.cli.main:main",
+            "drive-manager=nas.cli.main:main",
         ],
     },
 )

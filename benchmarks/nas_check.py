@@ -37,12 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nas import config as nas_config  # noqa: E402
-from nas.check import collect, run_check  # noqa: E402
-from nas.commands import run  # noqa: E402
-from nas.model import SMART_OK, SmartInfo  # noqa: E402
-from nas.smart import cache_key  # noqa: E402
+from nas.cli.commands import run  # noqa: E402
+from nas.drives.smart import cache_key  # noqa: E402
+from nas.model import SmartInfo, SmartStatus  # noqa: E402
+from nas.monitor.check import collect, run_check  # noqa: E402
+from nas.monitor.status import to_json  # noqa: E402
 from nas.state import Store  # noqa: E402
-from nas.status import to_json  # noqa: E402
 
 FAKE_SMARTCTL = ROOT / "tests" / "nas" / "fake_smartctl.py"
 SMART_DATA = ROOT / "tests" / "data" / "smart"
@@ -75,7 +75,7 @@ def warm_smart_cache(cfg: nas_config.NasConfig) -> None:
     now = time.time()
     with Store(cfg.nas.state_dir) as store:
         for i, override in enumerate(cfg.drives):
-            info = SmartInfo(device=override.device, status=SMART_OK, read_at=now, model="ST18000NM000J",
+            info = SmartInfo(device=override.device, status=SmartStatus.OK, read_at=now, model="ST18000NM000J",
                              serial=f"ZR{i:06d}", capacity=18_000_207_937_536, interface="sat",
                              temperature=30 + i % 15, health="PASS", power_on_hours=12000,
                              reallocated=0, pending=0, offline_uncorrectable=0)

@@ -3,7 +3,7 @@
 A drive full of old "plots" (files with plot names, ``[replace] match = k = 32``) and a
 little free space receives one plot that needs several of them gone. Three ways, each
 on a fresh filesystem, the plot streamed over a local socket into the real receive loop
-(:func:`common.sink.receive_to_fd`, O_DIRECT where the filesystem allows):
+(:func:`common.transfer.sink.receive_to_fd`, O_DIRECT where the filesystem allows):
 
     upfront   the old way: delete every planned plot, then preallocate the whole plot
     stepwise  just in time, preallocating what is free now and extending after each deletion
@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.sink import open_for_receive, receive_to_fd
+from common.transfer.sink import open_for_receive, receive_to_fd
 from nas import config as nas_config
-from nas.drives import part_path
-from nas.receiver import fallocate
-from nas.select import reserve_drive
+from nas.drives.listing import part_path
+from nas.drives.select import reserve_drive
+from nas.receive.receiver import fallocate
 
 MIB = 2**20
 MODES = ("upfront", "stepwise", "none")

@@ -32,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.confvalues import PB, parse_size
-from common.plotgen import make_plot
-from common.stream import hash_file
+from common.plotformat.plotgen import make_plot
+from common.transfer.stream import hash_file
 from tests.sshd import free_port, is_listening, start_sshd
 
 TIMEOUT = 900
@@ -141,7 +141,7 @@ def run_rsync(source: Path, dest: Path, work: Path) -> Path:
 
 def run_ours(source: Path, dest: Path, work: Path) -> Path:
     from plotter import config as plotter_config
-    from plotter.runner import send_once
+    from plotter.send.runner import send_once
 
     drive, dst = dest / "drive1", work / "plotter-dst"
     drive.mkdir(exist_ok=True)

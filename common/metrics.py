@@ -19,6 +19,10 @@ from typing import Any
 
 from common.config import Section
 
+# The default ports of ``metrics serve``, one per role: the example configs, the units and the CLI use these.
+NAS_PORT = 9841
+PLOTTER_PORT = 9842
+
 
 @dataclass(frozen=True)
 class MetricsConfig:

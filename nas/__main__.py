@@ -1,5 +1,5 @@
 import sys
 
-from nas.cli import main
+from nas.cli.main import main
 
 sys.exit(main())

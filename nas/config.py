@@ -8,6 +8,7 @@ from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
 from common.confvalues import GIB, HOUR, KIB, PB
+from common.metrics import NAS_PORT
 from common.notify.config import ALERTING_SECTIONS, NAS_KINDS, Alerting, example, load_alerting
 from nas import settings as nas_settings
 from nas.settings import AlertSettings, ReplaceSettings, SmartSettings
@@ -50,7 +51,7 @@ buffer_size = 8MiB
 # offline = false
 # At most this many bytes of plots on this drive (for a disk shared with other data).
 # quota = 2TiB
-""" + nas_settings.EXAMPLE + example(NAS_KINDS, 9841)
+""" + nas_settings.EXAMPLE + example(NAS_KINDS, NAS_PORT)
 
 
 @dataclass(frozen=True)

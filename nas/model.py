@@ -6,12 +6,30 @@ one compares against) and printed by ``status --json``.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import asdict, dataclass, fields, replace
+from enum import StrEnum
 from typing import Any
 
-ACTIVE, FULL, OFFLINE, MISSING, FAILING = "active", "full", "offline", "missing", "failing"
-DRIVE_STATES = (ACTIVE, FULL, OFFLINE, MISSING, FAILING)
-SMART_OK, SMART_STANDBY, SMART_UNKNOWN = "ok", "standby", "unknown"
+
+class DriveState(StrEnum):
+    """A drive's state; the values are what ``status --json``, the stored state and the metrics carry."""
+
+    ACTIVE = "active"
+    FULL = "full"
+    OFFLINE = "offline"
+    MISSING = "missing"
+    FAILING = "failing"
+
+
+class SmartStatus(StrEnum):
+    """How fresh a SMART reading is (see :class:`SmartInfo`); the values are those in the JSON."""
+
+    OK = "ok"
+    STANDBY = "standby"
+    UNKNOWN = "unknown"
+
+
 BAD_COUNTERS = ("reallocated", "pending", "offline_uncorrectable", "grown_defects", "media_errors")
 
 
@@ -22,7 +40,7 @@ class SmartInfo:
     unknown (``reason`` says why; any values are from an earlier reading)."""
 
     device: str | None
-    status: str
+    status: SmartStatus
     reason: str | None = None
     read_at: float | None = None
     model: str | None = None
@@ -48,7 +66,7 @@ class SmartInfo:
 
 
 def unknown_smart(device: str | None, reason: str) -> SmartInfo:
-    return SmartInfo(device=device, status=SMART_UNKNOWN, reason=reason)
+    return SmartInfo(device=device, status=SmartStatus.UNKNOWN, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -60,11 +78,11 @@ class DriveStatus:
     free_bytes: int  # as statvfs (and quota) says; the reserve is not subtracted
     plots: int
     plot_bytes: int
-    state: str  # one of DRIVE_STATES
+    state: DriveState
     plots_free: int | None  # how many more plots fit; None while no plot size is known
     smart: SmartInfo
     replaced: int = 0  # plots deleted by replacement since the previous check
-    reason: str | None = None  # why the drive is failing (state FAILING)
+    reason: str | None = None  # why the drive is failing (state failing)
 
 
 @dataclass(frozen=True)
@@ -97,8 +115,8 @@ class Totals:
 
 
 def totals(state: NasState) -> Totals:
-    present = [d for d in state.drives if d.state != MISSING]
-    receiving = [d for d in present if d.state not in (OFFLINE, FAILING)]
+    present = [d for d in state.drives if d.state != DriveState.MISSING]
+    receiving = [d for d in present if d.state not in (DriveState.OFFLINE, DriveState.FAILING)]
     known = [d.plots_free for d in receiving if d.plots_free is not None]
     until_full = sum(known) if state.plot_size is not None else None
     days = until_full / state.received_24h if until_full is not None and state.received_24h else None
@@ -124,18 +142,33 @@ def state_from_dict(data: dict[str, Any]) -> NasState:
 
 
 def _drive_from_dict(data: dict[str, Any]) -> DriveStatus:
-    known = {f.name for f in fields(DriveStatus)} - {"smart"}
-    return DriveStatus(smart=smart_from_dict(data["smart"]), **{k: v for k, v in data.items() if k in known})
+    known = {f.name for f in fields(DriveStatus)} - {"smart", "state"}
+    return DriveStatus(smart=smart_from_dict(data["smart"]), state=DriveState(data["state"]),
+                       **{k: v for k, v in data.items() if k in known})
 
 
 def smart_from_dict(data: dict[str, Any]) -> SmartInfo:
-    known = {f.name for f in fields(SmartInfo)}
-    return SmartInfo(**{k: v for k, v in data.items() if k in known})
+    known = {f.name for f in fields(SmartInfo)} - {"status"}
+    values = {k: v for k, v in data.items() if k in known}
+    if data["status"] not in SmartStatus.__members__.values():  # a cache written by another version
+        values["reason"] = f"cached SMART status {str(data['status'])[:40]!r} not understood"
+        return SmartInfo(status=SmartStatus.UNKNOWN, **values)
+    return SmartInfo(status=SmartStatus(data["status"]), **values)
 
 
 def smart_to_dict(info: SmartInfo) -> dict[str, Any]:
     return asdict(info)
 
 
-def with_status(info: SmartInfo, status: str, reason: str | None) -> SmartInfo:
+def with_status(info: SmartInfo, status: SmartStatus, reason: str | None) -> SmartInfo:
     return replace(info, status=status, reason=reason)
+
+
+RECEIVED_SOURCE = "receipts recorded by the receiver"
+
+
+def status_dict(state: NasState) -> dict[str, Any]:
+    """What ``drive-manager status --json`` prints, as a dict: the one builder of the NAS status that
+    crosses to the plotter (``report farm``) and feeds the metrics, alerts and reports. It is read by
+    :mod:`common.status`."""
+    return {"host": socket.gethostname(), **state_to_dict(state), "received_24h_source": RECEIVED_SOURCE}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from common.config import Section
 from common.confvalues import DAY
-from nas.replace_rules import SYNTAX, Rule, parse_rule
+from nas.replace.rules import SYNTAX, Rule, parse_rule
 
 
 @dataclass(frozen=True)

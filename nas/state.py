@@ -112,6 +112,11 @@ class Store:
     def offline(self) -> frozenset[Path]:
         return frozenset(Path(r["mountpoint"]) for r in self.conn.execute("SELECT mountpoint FROM offline"))
 
+    def failing(self) -> dict[Path, str]:
+        """Drives marked failing by a receiver (see :mod:`nas.drives.health`) -> why."""
+        return {Path(r["mountpoint"]): str(r["reason"])
+                for r in self.conn.execute("SELECT mountpoint, reason FROM failing")}
+
     def set_offline(self, mountpoint: Path, offline: bool) -> None:
         if offline:
             self.conn.execute("INSERT OR IGNORE INTO offline VALUES (?, ?)", (str(mountpoint), time.time()))

@@ -1,5 +1,5 @@
 import sys
 
-from plotter.cli import main
+from plotter.cli.main import main
 
 sys.exit(main())

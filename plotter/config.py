@@ -8,6 +8,7 @@ from pathlib import Path
 
 from common.config import Section, check_sections, read_ini, sections_with_prefix
 from common.confvalues import DAY, GB, HOUR, KB, MINUTE
+from common.metrics import PLOTTER_PORT
 from common.notify.config import ALERTING_SECTIONS, PLOTTER_KINDS, Alerting, example, load_alerting
 from plotter.plotting.config import EXAMPLE as PLOTTING_EXAMPLE
 from plotter.plotting.config import PlottingConfig, load_plotting
@@ -55,7 +56,7 @@ connect_timeout = 15
 """
 
 EXAMPLE += PLOTTING_EXAMPLE
-EXAMPLE += example(PLOTTER_KINDS, 9842)
+EXAMPLE += example(PLOTTER_KINDS, PLOTTER_PORT)
 
 
 @dataclass(frozen=True)

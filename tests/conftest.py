@@ -16,7 +16,7 @@ import pytest
 # command the tests run. Set before any plotter module is imported; it is read once, at import.
 os.environ["PLOTYARD_TEST_SIZES"] = "1"
 
-from common.plotgen import make_plot, make_pos2_plot
+from common.plotformat.plotgen import make_plot, make_pos2_plot
 from tests.chiacli import ChiaRoot, init_root
 from tests.sshd import LocalSshd, sshd_available, start_sshd
 
@@ -76,10 +76,10 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSshd]:
 @pytest.fixture(autouse=True)
 def no_standin_plotter_left() -> Iterator[None]:
     """Plot jobs a test left running end with it: the scheduler counts every plotter on the
-    machine (see plotter.plotting.byhand), so a leftover would hold the next test's jobs back.
+    machine (see plotter.plotting.process.byhand), so a leftover would hold the next test's jobs back.
     Only stand-ins (run by this interpreter) are ended, never a real plotter of this machine."""
     yield
-    from plotter.plotting import byhand, procs
+    from plotter.plotting.process import byhand, procs
 
     mine = os.getpgid(0)
     for job in byhand.find(set()):

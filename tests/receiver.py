@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import protocol
+from common.transfer import protocol
 from tests.helpers import ROOT
 
 READ_TIMEOUT = 30.0

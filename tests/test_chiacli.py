@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.chiacli import ChiaRoot
 
 
+@pytest.mark.slow
 def test_chia_root_is_initialised(chia_root: ChiaRoot) -> None:
     assert (chia_root.root / "config" / "config.yaml").is_file()
     done = chia_root.run("version")

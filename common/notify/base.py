@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
-SEVERITIES = ("info", "warning", "critical")
 
-# How a notice is being sent this time.
-NEW, REPEAT, RESOLVED, ONCE = "new", "repeat", "resolved", "once"
+class Severity(StrEnum):
+    """How urgent a notice is; the value is stored in the dedupe table and is the templates' CSS class."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class SendMode(StrEnum):
+    """How a notice is being sent this time; the templates see the value as ``mode``."""
+
+    NEW = "new"  # a standing condition, first seen (again)
+    REPEAT = "repeat"  # still standing after ``repeat``: a reminder
+    RESOLVED = "resolved"  # a standing condition that cleared
+    ONCE = "once"  # an event
 
 
 @dataclass(frozen=True)
@@ -30,7 +43,7 @@ class Notice:
     key: str
     title: str
     text: str
-    severity: str = "warning"
+    severity: Severity = Severity.WARNING
     standing: bool = True
     context: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     # An event that ends a standing condition and says so itself (e.g. "drive back"

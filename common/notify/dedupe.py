@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from common.notify.base import NEW, ONCE, REPEAT, RESOLVED, Notice
+from common.notify.base import Notice, SendMode, Severity
 from common.state import connect
+
+DB_NAME = "notify.sqlite"  # in the state dir; the plotter view reads it too
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notices (
@@ -26,7 +28,7 @@ class Record:
     key: str
     kind: str
     title: str
-    severity: str
+    severity: Severity
     standing: bool
     active: bool
     since: float  # when the condition was first seen
@@ -36,7 +38,7 @@ class Record:
 @dataclass(frozen=True)
 class Send:
     notice: Notice
-    mode: str  # NEW, REPEAT, RESOLVED or ONCE
+    mode: SendMode
     record: Record  # to store once the notice reached a channel
     silent: bool = False  # only the record changes: another notice in this run says it
 
@@ -57,22 +59,22 @@ def plan(notices: Sequence[Notice], evaluated: Callable[[str], bool], stored: Ma
         old = stored.get(notice.key)
         mode = _mode(notice, old, now, repeat)
         if mode is not None:
-            since = old.since if old is not None and old.active and mode == REPEAT else now
+            since = old.since if old is not None and old.active and mode == SendMode.REPEAT else now
             sends.append(Send(notice, mode, _record(notice, since, now)))
     for old in stored.values():
         if old.standing and old.active and old.key not in current and evaluated(old.key):
-            sends.append(Send(_resolved(old), RESOLVED, replace(old, active=False, last_sent=now),
+            sends.append(Send(_resolved(old), SendMode.RESOLVED, replace(old, active=False, last_sent=now),
                               silent=old.key in told))
     return sends
 
 
-def _mode(notice: Notice, old: Record | None, now: float, repeat: float) -> str | None:
+def _mode(notice: Notice, old: Record | None, now: float, repeat: float) -> SendMode | None:
     due = old is not None and repeat > 0 and now - old.last_sent >= repeat
     if not notice.standing:
-        return ONCE if notice.transition or old is None or due or repeat <= 0 else None
+        return SendMode.ONCE if notice.transition or old is None or due or repeat <= 0 else None
     if old is None or not old.active:
-        return NEW
-    return REPEAT if due else None
+        return SendMode.NEW
+    return SendMode.REPEAT if due else None
 
 
 def _unique(notices: Iterable[Notice]) -> list[Notice]:
@@ -89,11 +91,11 @@ def _record(notice: Notice, since: float, now: float) -> Record:
 
 def _resolved(old: Record) -> Notice:
     return Notice(kind=old.kind, key=old.key, title=f"Resolved: {old.title}", text=old.title,
-                  severity="info", standing=False, context={"since": old.since, "condition": old.title})
+                  severity=Severity.INFO, standing=False, context={"since": old.since, "condition": old.title})
 
 
 class DedupeStore:
-    def __init__(self, state_dir: Path, name: str = "notify.sqlite") -> None:
+    def __init__(self, state_dir: Path, name: str = DB_NAME) -> None:
         self.path = state_dir / name
 
     def load(self) -> dict[str, Record]:
@@ -102,8 +104,9 @@ class DedupeStore:
             rows = conn.execute("SELECT * FROM notices").fetchall()
         finally:
             conn.close()
-        return {row["key"]: Record(row["key"], row["kind"], row["title"], row["severity"], bool(row["standing"]),
-                                   bool(row["active"]), row["since"], row["last_sent"]) for row in rows}
+        return {row["key"]: Record(row["key"], row["kind"], row["title"], _severity(row["severity"]),
+                                   bool(row["standing"]), bool(row["active"]), row["since"], row["last_sent"])
+                for row in rows}
 
     def save(self, records: Iterable[Record], forget_before: float | None = None) -> None:
         """Store ``records``; closed conditions and events last sent before ``forget_before`` are dropped."""
@@ -118,3 +121,9 @@ class DedupeStore:
                     conn.execute("DELETE FROM notices WHERE active = 0 AND last_sent < ?", (forget_before,))
         finally:
             conn.close()
+
+
+def _severity(value: str) -> Severity:
+    """A record written by another version may carry a severity this one does not know: it is
+    still a record (its key keeps the alert from repeating), so it is read as a warning."""
+    return Severity(value) if value in Severity.__members__.values() else Severity.WARNING

@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from common.notify.base import Channel, Notice
+from common.notify.base import Channel, Notice, SendMode
 from common.notify.config import NotifyConfig
 from common.notify.dedupe import DedupeStore, Send, plan
 from common.notify.render import render
@@ -49,7 +49,7 @@ class Notifier:
         self._channels: dict[str, Channel] = dict(channels or {})
         self.broken: dict[str, str] = {}
 
-    def deliver(self, notice: Notice, mode: str, now: float | None = None) -> list[str]:
+    def deliver(self, notice: Notice, mode: SendMode, now: float | None = None) -> list[str]:
         """Send one notice on its routes; the names of the channels it reached."""
         routes = [name for name in self.cfg.channels_for(notice.kind) if name not in self.broken]
         if not routes:

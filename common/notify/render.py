@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from common.assets import asset_dir
 from common.errors import AssetError
-from common.notify.base import REPEAT, RESOLVED, Message, Notice
-from common.tables import text_table
+from common.notify.base import Message, Notice, SendMode
+from common.ui.tables import text_table
 from common.units import size
 
 if TYPE_CHECKING:
@@ -53,11 +53,11 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(notice: Notice, mode: str, host: str, now: float | None = None) -> Message:
+def render(notice: Notice, mode: SendMode, host: str, now: float | None = None) -> Message:
     """Both email bodies from the kind's templates; falls back to the notice's own text."""
     now = time.time() if now is None else now
-    name = "resolved" if mode == RESOLVED else notice.kind
-    subject = f"[{host}] {'Reminder: ' if mode == REPEAT else ''}{notice.title}"
+    name = "resolved" if mode == SendMode.RESOLVED else notice.kind
+    subject = f"[{host}] {'Reminder: ' if mode == SendMode.REPEAT else ''}{notice.title}"
     context: dict[str, Any] = {**notice.context, "notice": notice, "mode": mode, "host": host, "now": now,
                                "subject": subject}
     text_template, html_template = load(f"{name}.txt.j2"), load(f"{name}.html.j2")
@@ -81,8 +81,8 @@ def load(name: str) -> jinja2.Template:
         raise AssetError(f"template {exc.filename or name} line {exc.lineno}: {exc.message}") from None
 
 
-def short_text(host: str, notice: Notice, mode: str) -> str:
-    prefix = "Reminder: " if mode == REPEAT else ""
+def short_text(host: str, notice: Notice, mode: SendMode) -> str:
+    prefix = "Reminder: " if mode == SendMode.REPEAT else ""
     body = f"{host}: {prefix}{notice.title}"
     if notice.text and notice.text != notice.title:
         body += f" - {notice.text}"

@@ -29,8 +29,8 @@ PoS2 (``.plot2``, chia_rs): k + 2 bits per entry, 2^k entries per plot: chia_rs 
 from __future__ import annotations
 
 from common.errors import PlotContentError
-from common.plotfile import PlotName, parse_name
 from common.plotformat.chiapos import CHECKPOINT1_INTERVAL, ENTRIES_PER_PARK, c3_park_bytes, park_bytes
+from common.plotformat.plotfile import PlotName, parse_name
 
 V1_LOW, V1_HIGH = 0.75, 1.00  # of the full-table layout; real plots sit at 0.83-0.88
 POS2_LOW, POS2_HIGH = 0.85, 1.15  # of 2^k * (k + 2) / 8; real plots sit at 0.98-1.00

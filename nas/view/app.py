@@ -6,8 +6,8 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
-from common.viewapp import LiveView
-from common.viewtext import Line
+from common.ui.viewapp import LiveView
+from common.ui.viewtext import Line
 from nas.config import NasConfig
 from nas.view import data, render
 

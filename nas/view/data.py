@@ -13,11 +13,11 @@ from pathlib import Path
 
 from common.locking import is_locked
 from nas.config import NasConfig
-from nas.model import MISSING, DriveStatus, NasState, Totals, totals
-from nas.receiving import bytes_received
-from nas.select import lock_path
+from nas.drives.locks import lock_path
+from nas.model import DriveState, DriveStatus, NasState, Totals, totals
+from nas.monitor.status import health, temperature
+from nas.receive.receiving import bytes_received
 from nas.state import Store
-from nas.status import health, temperature
 
 RECENT = 8
 
@@ -98,7 +98,7 @@ def receipts(store: Store, limit: int = RECENT) -> list[Receipt]:
 
 def snapshot(cfg: NasConfig, state: NasState, store: Store, now: float) -> NasSnapshot:
     state_dir = cfg.nas.state_dir
-    busy = {d.mountpoint: d.state != MISSING and is_locked(lock_path(state_dir, Path(d.mountpoint)))
+    busy = {d.mountpoint: d.state != DriveState.MISSING and is_locked(lock_path(state_dir, Path(d.mountpoint)))
             for d in state.drives}
     parts = [p for d in state.drives if busy[d.mountpoint] for p in parts_on(Path(d.mountpoint), state_dir)]
     return NasSnapshot(now, socket.gethostname(), tuple(drive_line(d, state.target, busy[d.mountpoint])
@@ -108,10 +108,9 @@ def snapshot(cfg: NasConfig, state: NasState, store: Store, now: float) -> NasSn
 
 
 def build(cfg: NasConfig, now: float | None = None) -> NasSnapshot:
-    from nas.check import collect
+    from nas.monitor.check import current_state
 
     now = time.time() if now is None else now
+    state = current_state(cfg, refresh_smart=False, now=now)
     with Store(cfg.nas.state_dir) as store:
-        # As metrics scrapes do: SMART from the cache only (check refreshes it every minute).
-        state = collect(cfg, store, now, store.load_check_state(), refresh_smart=False)
         return snapshot(cfg, state, store, now)

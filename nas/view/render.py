@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from common.viewtext import Line, Section, bar, cells, clip, compose, duration, size
+from common.ui.viewtext import Line, Section, bar, cells, clip, compose, duration, size
 from nas.view.data import DriveLine, NasSnapshot, Part, Receipt
 
 WIDE = 120

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from pathlib import Path
 
 from common.state import connect
@@ -29,8 +30,21 @@ CREATE TABLE IF NOT EXISTS plot_jobs (
 CREATE INDEX IF NOT EXISTS plot_jobs_state ON plot_jobs(state);
 CREATE TABLE IF NOT EXISTS plotting_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
 """
-LIVE = ("starting", "running", "suspended")
-ENDED = ("done", "failed")
+
+
+class JobState(StrEnum):
+    """A plot job's state; the values are those in the ``state`` column and in ``jobs --json``."""
+
+    STARTING = "starting"  # a row exists, the process not yet
+    RUNNING = "running"
+    SUSPENDED = "suspended"  # stopped by ``jobs suspend``
+    DONE = "done"  # exited 0 and made its plot
+    FAILED = "failed"
+
+
+LIVE = (JobState.STARTING, JobState.RUNNING, JobState.SUSPENDED)
+ENDED = (JobState.DONE, JobState.FAILED)
+_LIVE_SQL = f"state IN ({', '.join('?' for _ in LIVE)})"
 
 
 @dataclass(frozen=True)
@@ -48,7 +62,7 @@ class JobRow:
     pid: int | None
     proc_start: int | None
     started_at: float
-    state: str
+    state: JobState
     phase: str
     plot_id: str | None
     plot_path: str | None
@@ -82,19 +96,24 @@ class JobDB:
     def close(self) -> None:
         self.conn.close()
 
-    def insert(self, **values: object) -> int:
+    def insert(self, *, state: JobState, **values: object) -> int:
+        values = {**values, "state": state}
         names = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         cursor = self.conn.execute(f"INSERT INTO plot_jobs ({names}) VALUES ({marks})", tuple(values.values()))
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def update(self, job_id: int, only_if_live: bool = False, **values: object) -> bool:
+    def update(self, job_id: int, only_if_live: bool = False, *, state: JobState | None = None,
+               **values: object) -> bool:
         """Set columns of one job; with ``only_if_live`` only while it has not ended (True if it changed),
         so that of two processes seeing a job end, one alone cleans up and alerts."""
+        if state is not None:
+            values = {**values, "state": state}
         sets = ", ".join(f"{name} = ?" for name in values)
-        where = " AND state IN ('starting', 'running', 'suspended')" if only_if_live else ""
-        cursor = self.conn.execute(f"UPDATE plot_jobs SET {sets} WHERE id = ?{where}", (*values.values(), job_id))
+        where, live = (f" AND {_LIVE_SQL}", LIVE) if only_if_live else ("", ())
+        cursor = self.conn.execute(f"UPDATE plot_jobs SET {sets} WHERE id = ?{where}",
+                                   (*values.values(), job_id, *live))
         return cursor.rowcount == 1
 
     def get(self, job_id: int) -> JobRow | None:
@@ -102,11 +121,11 @@ class JobDB:
         return None if row is None else _row(row)
 
     def all(self, live_only: bool = False) -> list[JobRow]:
-        where = " WHERE state IN ('starting', 'running', 'suspended')" if live_only else ""
-        return [_row(r) for r in self.conn.execute(f"SELECT * FROM plot_jobs{where} ORDER BY id")]
+        where, live = (f" WHERE {_LIVE_SQL}", LIVE) if live_only else ("", ())
+        return [_row(r) for r in self.conn.execute(f"SELECT * FROM plot_jobs{where} ORDER BY id", live)]
 
     def made(self) -> dict[str, int]:
-        rows = self.conn.execute("SELECT job, COUNT(*) FROM plot_jobs WHERE state = 'done' GROUP BY job")
+        rows = self.conn.execute("SELECT job, COUNT(*) FROM plot_jobs WHERE state = ? GROUP BY job", (JobState.DONE,))
         return {str(r[0]): int(r[1]) for r in rows}
 
     def last_starts(self) -> dict[str, float]:
@@ -114,12 +133,13 @@ class JobDB:
         return {str(r[0]): float(r[1]) for r in rows}
 
     def last_failures(self) -> dict[str, float]:
-        rows = self.conn.execute("SELECT job, MAX(ended_at) FROM plot_jobs WHERE state = 'failed' GROUP BY job")
+        rows = self.conn.execute("SELECT job, MAX(ended_at) FROM plot_jobs WHERE state = ? GROUP BY job",
+                                 (JobState.FAILED,))
         return {str(r[0]): float(r[1]) for r in rows if r[1] is not None}
 
     def measured(self) -> dict[SizeKey, Measured]:
         rows = self.conn.execute("SELECT backend, k, compression, MAX(COALESCE(plot_bytes, 0)), MAX(tmp_peak) "
-                                 "FROM plot_jobs WHERE state = 'done' GROUP BY backend, k, compression")
+                                 "FROM plot_jobs WHERE state = ? GROUP BY backend, k, compression", (JobState.DONE,))
         return {(str(r[0]), int(r[1]), int(r[2])): Measured(int(r[3]), int(r[4])) for r in rows}
 
     def meta(self, key: str) -> str | None:
@@ -149,10 +169,10 @@ def finished_plots(state_dir: Path) -> set[Path]:
     if not path.exists():
         return set()
     with opened(state_dir) as db:
-        rows = db.conn.execute("SELECT plot_path FROM plot_jobs WHERE state = 'done' AND returncode = 0 "
-                               "AND plot_path IS NOT NULL AND ended_at > ?", (time.time() - 30 * 86400,))
+        rows = db.conn.execute("SELECT plot_path FROM plot_jobs WHERE state = ? AND returncode = 0 "
+                               "AND plot_path IS NOT NULL AND ended_at > ?", (JobState.DONE, time.time() - 30 * 86400))
         return {Path(str(r[0])) for r in rows}
 
 
 def _row(row: sqlite3.Row) -> JobRow:
-    return JobRow(**{name: row[name] for name in COLUMNS})
+    return JobRow(**{name: row[name] for name in COLUMNS if name != "state"}, state=JobState(row["state"]))

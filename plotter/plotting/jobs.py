@@ -1,7 +1,7 @@
 """Plot job processes: start in a session of their own, observe (phase, plot id, bytes on disk),
 conclude (done or failed, temp files removed), suspend, resume, kill.
 
-A job is the ``runjob`` parent (see :mod:`plotter.plotting.runjob`) and the plotter under it, one
+A job is the ``runjob`` parent (see :mod:`plotter.plotting.process.runjob`) and the plotter under it, one
 process group whose id is the parent's pid. The pid and its start time in the database name the
 job for good: a pid that /proc shows with another start time is a new process, not our job.
 """
@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import PlotJobError
-from common.notify.base import Notice
-from plotter.plotting import logs, made, procs
+from common.notify.base import Notice, Severity
+from plotter.plotting import logs, made
 from plotter.plotting.backends import JobSpec, keyless
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.config import JobConfig, PlottingSettings
-from plotter.plotting.jobdb import JobDB, JobRow
+from plotter.plotting.jobdb import JobDB, JobRow, JobState
 from plotter.plotting.logs.errors import last_error
 from plotter.plotting.phase import START, Phase
+from plotter.plotting.process import procs
 from plotter.plotting.schedule import Start
 
 log = logging.getLogger(__name__)
@@ -47,21 +48,21 @@ def start(job: JobConfig, where: Start, settings: PlottingSettings, db: JobDB, n
     argv = get_backend(job.backend).command(job.spec(where.tmp_dir, where.dst_dir))
     job_id = db.insert(job=job.name, backend=job.backend, k=job.k, compression=job.compression,
                        tmp_dir=_text(where.tmp_dir), tmp2_dir=_text(job.tmp2_dir), dst_dir=str(where.dst_dir),
-                       log="", status_file="", started_at=now, state="starting")
+                       log="", status_file="", started_at=now, state=JobState.STARTING)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     log_path = settings.log_dir / f"{job.name}-{stamp}-{job_id}.log"
     status = log_path.with_suffix(".status")
-    wrapper = [sys.executable, "-m", "plotter.plotting.runjob", "--status", str(status), "--nice", str(job.nice),
-               "--cpus", ",".join(map(str, job.cpu_affinity)), "--backend", job.backend, "--dst", str(where.dst_dir),
-               "--log", str(log_path), "--", *argv]
+    wrapper = [sys.executable, "-m", "plotter.plotting.process.runjob", "--status", str(status),
+               "--nice", str(job.nice), "--cpus", ",".join(map(str, job.cpu_affinity)), "--backend", job.backend,
+               "--dst", str(where.dst_dir), "--log", str(log_path), "--", *argv]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])))
     with open(log_path, "ab") as out:
         proc = subprocess.Popen(wrapper, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=env)
     found = procs.stat(proc.pid)
     db.update(job_id, pid=proc.pid, proc_start=found.start if found else None, log=str(log_path),
-              status_file=str(status), state="running")
+              status_file=str(status), state=JobState.RUNNING)
     log.info("started job %d (%s) on %s -> %s, log %s", job_id, job.name, where.tmp_dir or "-", where.dst_dir,
              log_path)
     return proc
@@ -128,17 +129,18 @@ def conclude(db: JobDB, row: JobRow, obs: Observation, now: float, reason: str |
     returncode = status.get("returncode")
     plot = made_plot(db.state_dir, row, obs.plot_id, status) if returncode == 0 else None
     if returncode == 0 and plot is not None:
-        changed = db.update(row.id, only_if_live=True, state="done", returncode=0, ended_at=now, phase=str(obs.phase),
-                            plot_id=obs.plot_id, plot_path=str(Path(row.dst_dir) / plot.name), plot_bytes=plot.size,
-                            reason=None)
+        changed = db.update(row.id, only_if_live=True, state=JobState.DONE, returncode=0, ended_at=now,
+                            phase=str(obs.phase), plot_id=obs.plot_id, plot_path=str(Path(row.dst_dir) / plot.name),
+                            plot_bytes=plot.size, reason=None)
         if changed:
             log.info("job %d (%s) made %s%s", row.id, row.job, plot.name, f" (sent to {plot.nas})" if plot.nas else "")
         return None
     why = reason or describe(returncode, status, last_error(read_log(row)))
     if returncode == 0:
         why = "exited 0 but made no plot: none in the dst dir, none recorded or sent"
-    changed = db.update(row.id, only_if_live=True, state="failed", returncode=returncode if isinstance(returncode, int)
-                        else None, ended_at=now, phase=str(obs.phase), plot_id=obs.plot_id, reason=why)
+    changed = db.update(row.id, only_if_live=True, state=JobState.FAILED,
+                        returncode=returncode if isinstance(returncode, int) else None, ended_at=now,
+                        phase=str(obs.phase), plot_id=obs.plot_id, reason=why)
     if not changed:
         return None
     _kill_leftovers(row, status)
@@ -166,7 +168,7 @@ def describe(returncode: object, status: dict[str, object], error_line: str | No
 
 
 def failed_notice(row: JobRow, reason: str, removed: int) -> Notice:
-    return Notice(kind="plot_failed", key=f"plot_failed:{row.id}", severity="warning", standing=False,
+    return Notice(kind="plot_failed", key=f"plot_failed:{row.id}", severity=Severity.WARNING, standing=False,
                   title=f"plot job {row.id} ({row.job}) failed", text=f"{reason}; log {row.log}",
                   context={"id": row.id, "job": row.job, "backend": row.backend, "k": row.k, "reason": reason,
                            "log": row.log, "tmp_dir": row.tmp_dir, "dst_dir": row.dst_dir, "removed": removed})
@@ -205,7 +207,7 @@ def signal_job(row: JobRow, signum: int) -> None:
 def suspend(db: JobDB, row: JobRow) -> None:
     """SIGSTOP to the job's processes; returns once they all stopped (each stops when next scheduled)."""
     signal_job(row, signal.SIGSTOP)
-    db.update(row.id, state="suspended")
+    db.update(row.id, state=JobState.SUSPENDED)
     leader = leader_of(row)
     assert leader is not None  # signal_job found it running
     plotter = plotter_of(read_status(row))
@@ -219,7 +221,7 @@ def suspend(db: JobDB, row: JobRow) -> None:
 
 def resume(db: JobDB, row: JobRow) -> None:
     signal_job(row, signal.SIGCONT)
-    db.update(row.id, state="running")
+    db.update(row.id, state=JobState.RUNNING)
 
 
 def kill(db: JobDB, row: JobRow) -> Notice | None:

@@ -18,17 +18,18 @@ from pathlib import Path
 
 from common.errors import AppError
 from common.locking import FileLock
-from common.notify.base import Notice
+from common.notify.base import Notice, Severity
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterConfig
-from plotter.discover import list_dirs
-from plotter.plotting import byhand, jobs, stall
-from plotter.plotting.jobdb import JobDB, JobRow, opened
+from plotter.plotting import jobs, stall
+from plotter.plotting.jobdb import JobDB, JobRow, JobState, opened
 from plotter.plotting.phase import START
+from plotter.plotting.process import byhand
 from plotter.plotting.schedule import Decision, Running, State, decide
 from plotter.plotting.sizes import need
 from plotter.plotting.space import DirRoom, Placement
+from plotter.send.discover import list_dirs
 
 log = logging.getLogger(__name__)
 STARTED_KEY = "scheduler_started"
@@ -81,7 +82,7 @@ class Scheduler:
     def _stalled(self, row: JobRow, obs: jobs.Observation, now: float) -> list[Notice]:
         """A running job that made no progress for ``stall_after``: a standing plot_stalled alert,
         resolved once it moves again or ends (every such key is evaluated each pass)."""
-        if row.state == "suspended":
+        if row.state == JobState.SUSPENDED:
             return []
         found = stall.stall_of(row, obs.plot_id, jobs.read_log(row), now, self.cfg.plotting.settings.stall_after)
         return [] if found is None else [stalled_notice(row, found)]
@@ -108,7 +109,7 @@ class Scheduler:
 
     def _alert(self, notices: list[Notice], paused: str | None, now: float) -> None:
         if paused is not None:
-            notices.append(Notice(kind="plotting_paused", key="plotting_paused", severity="warning",
+            notices.append(Notice(kind="plotting_paused", key="plotting_paused", severity=Severity.WARNING,
                                   title="plotting is paused", text=paused, context={"reason": paused}))
         if not self.cfg.alerting.notify.configured:
             return
@@ -125,7 +126,7 @@ def _evaluated(key: str) -> bool:
 
 def stalled_notice(row: JobRow, found: stall.Stall) -> Notice:
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(found.since))
-    return Notice(kind="plot_stalled", key=f"plot_stalled:{row.id}", severity="warning", standing=True,
+    return Notice(kind="plot_stalled", key=f"plot_stalled:{row.id}", severity=Severity.WARNING, standing=True,
                   title=f"plot job {row.id} ({row.job}) is stalled", text=f"{found.reason}; log {row.log}",
                   context={"id": row.id, "job": row.job, "backend": row.backend, "k": row.k, "reason": found.reason,
                            "since": since, "directory": None if found.directory is None else str(found.directory),

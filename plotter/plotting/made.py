@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from plotter.history import History
-from plotter.history import db_path as history_path
 from plotter.plotting import logs
 from plotter.plotting.backends import get as get_backend
+from plotter.send.history import History, TransferResult
+from plotter.send.history import db_path as history_path
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,9 @@ def sent(state_dir: Path, backend: str, plot_id: str, since: float) -> Made | No
     history = History(state_dir)
     try:
         row = history.conn.execute(
-            "SELECT plot, bytes, nas FROM transfers WHERE result IN ('ok', 'verified') AND plot GLOB ? "
+            "SELECT plot, bytes, nas FROM transfers WHERE result IN (?, ?) AND plot GLOB ? "
             "AND finished_at >= ? ORDER BY finished_at LIMIT 1",
-            (get_backend(backend).final_glob(plot_id), since)).fetchone()
+            (TransferResult.OK, TransferResult.VERIFIED, get_backend(backend).final_glob(plot_id), since)).fetchone()
     finally:
         history.close()
     return None if row is None else Made(str(row["plot"]), int(row["bytes"]), row["nas"])

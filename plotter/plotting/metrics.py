@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 from common.metrics import Family, counter, gauge
 from plotter.config import PlotterConfig
-from plotter.plotting.jobdb import JobRow, opened
+from plotter.plotting.jobdb import JobRow, JobState, opened
 from plotter.plotting.jobs import phase_of, read_log
 from plotter.plotting.phase import Phase
 
 DAY = 86400.0
-DONE, FAILED, SUSPENDED = "done", "failed", "suspended"
 
 
 @dataclass(frozen=True)
@@ -32,24 +31,25 @@ def _seconds(row: JobRow) -> float | None:
 
 def made_since(rows: Sequence[JobRow], since: float) -> Made:
     ended = [r for r in rows if r.ended_at is not None and r.ended_at >= since]
-    times = [s for r in ended if r.state == DONE and (s := _seconds(r)) is not None]
-    return Made(len(times), sum(r.state == FAILED for r in ended), sum(times) / len(times) if times else None)
+    times = [s for r in ended if r.state == JobState.DONE and (s := _seconds(r)) is not None]
+    return Made(len(times), sum(r.state == JobState.FAILED for r in ended), sum(times) / len(times) if times else None)
 
 
 def job_families(rows: Sequence[JobRow], phases: Mapping[int, Phase]) -> list[Family]:
     """``phases``: the phase read from each live job's log now (the stored one otherwise)."""
-    live = Counter((str(phases.get(r.id, r.current_phase).major), "suspended" if r.state == SUSPENDED else "running")
+    shown = (JobState.RUNNING, JobState.SUSPENDED)  # a starting job counts as running
+    live = Counter((str(phases.get(r.id, r.current_phase).major), r.state if r.state in shown else JobState.RUNNING)
                    for r in rows if r.live)
-    done = [r for r in rows if r.state == DONE]
+    done = [r for r in rows if r.state == JobState.DONE]
     times = [s for r in done if (s := _seconds(r)) is not None]
     last = max(done, key=lambda r: r.ended_at or 0.0, default=None)
     return [
         gauge("chia_plotter_jobs", "Plot jobs now, by phase major (0 before phase 1, 5 final copy) and state.",
               [({"phase": str(major), "state": state}, live.get((str(major), state), 0))
-               for major in range(6) for state in ("running", "suspended")]),
+               for major in range(6) for state in shown]),
         counter("chia_plotter_plots_made", "Plots made by plot jobs that exited 0.", [({}, len(done))]),
         counter("chia_plotter_plots_failed", "Plot jobs that failed or were killed (never counted as made).",
-                [({}, sum(r.state == FAILED for r in rows))]),
+                [({}, sum(r.state == JobState.FAILED for r in rows))]),
         counter("chia_plotter_plot_seconds", "Seconds the plots counted in plots_made took, start to end.",
                 [({}, sum(times))]),
         gauge("chia_plotter_last_plot_seconds", "How long the last plot made took.",

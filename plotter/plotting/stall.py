@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.ui.viewtext import duration
 from common.units import size
-from common.viewtext import duration
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.backends import keyless
 from plotter.plotting.jobdb import JobRow

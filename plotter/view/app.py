@@ -10,8 +10,8 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 
 from common.errors import AppError
-from common.viewapp import Confirm, LiveView
-from common.viewtext import Line
+from common.ui.viewapp import Confirm, LiveView
+from common.ui.viewtext import Line
 from plotter.config import PlotterConfig
 from plotter.view import data, nascache, render
 

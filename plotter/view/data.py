@@ -17,15 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import AppError
+from common.notify import dedupe
 from plotter.config import PlotterConfig
-from plotter.plotting import byhand
-from plotter.plotting.byhand import BY_HAND, HandJob
-from plotter.plotting.jobdb import JobRow, db_path, opened
+from plotter.plotting.jobdb import JobRow, JobState, db_path, opened
 from plotter.plotting.jobs import Observation, read_log
 from plotter.plotting.jobs import observe as observe_job
 from plotter.plotting.phase import FINAL_MAJOR, Phase
+from plotter.plotting.process import byhand
+from plotter.plotting.process.byhand import BY_HAND, HandJob
 from plotter.plotting.stall import Stall, stall_of
+from plotter.send.history import TransferResult
 from plotter.view import nascache
+from plotter.view.kinds import LIVE_LINES, EventKind, LineState
 from plotter.view.schedule import ScheduleLine, build_state, schedule_line, scheduler_running
 
 ENDED_SHOWN = 5  # ended jobs listed after the live ones
@@ -58,7 +61,7 @@ class JobLine:
     elapsed: float
     tmp_dir: str | None
     dst_dir: str
-    state: str  # starting, running, suspended, done, failed; "ended" while not yet recorded; "stalled"
+    state: LineState
     reason: str | None = None
     stalled_since: float | None = None  # a running job that made no progress since (plotter.plotting.stall)
 
@@ -68,7 +71,7 @@ class JobLine:
 
     @property
     def live(self) -> bool:
-        return self.state in ("starting", "running", "suspended", "stalled")
+        return self.state in LIVE_LINES
 
     @property
     def fraction(self) -> float:
@@ -116,7 +119,7 @@ class DirLine:
 @dataclass(frozen=True)
 class Event:
     at: float
-    kind: str  # made, failed, sent, send failed, alert
+    kind: EventKind
     text: str
 
 
@@ -136,12 +139,12 @@ class Snapshot:
 
 
 def job_line(row: JobRow, obs: Observation | None, now: float, stalled: Stall | None = None) -> JobLine:
-    phase, state, reason = row.current_phase, row.state, row.reason
+    phase, state, reason = row.current_phase, LineState(row.state), row.reason
     if obs is not None:
         phase = max(phase, obs.phase)
-        state = state if obs.alive else "ended"
-    if stalled is not None and state == "running":
-        state, reason = "stalled", stalled.reason
+        state = state if obs.alive else LineState.ENDED
+    if stalled is not None and state == LineState.RUNNING:
+        state, reason = LineState.STALLED, stalled.reason
     end = row.ended_at if row.ended_at is not None else now
     return JobLine(row.id, row.job, row.backend, row.k, row.pid, phase, end - row.started_at, row.tmp_dir,
                    row.dst_dir, state, reason, None if stalled is None else stalled.since)
@@ -164,7 +167,7 @@ def hand_line(job: HandJob, now: float) -> JobLine:
     spec = job.spec
     return JobLine(-job.pid, BY_HAND, spec.backend, spec.k, job.pid, job.phase, now - job.started_at,
                    None if spec.tmp_dir is None else str(spec.tmp_dir), str(spec.dst_dir),
-                   "suspended" if job.suspended else "running")
+                   LineState.SUSPENDED if job.suspended else LineState.RUNNING)
 
 
 def transfer_lines(running: Iterable[Mapping[str, Any]]) -> list[TransferLine]:
@@ -175,7 +178,7 @@ def transfer_lines(running: Iterable[Mapping[str, Any]]) -> list[TransferLine]:
 
 def finished_lines(recent: Iterable[Mapping[str, Any]]) -> list[FinishedLine]:
     return [FinishedLine(t["plot"], t["nas"], t["drive"] or t["path"], float(t["mb_per_s"]), float(t["seconds"]),
-                         t["result"] == "ok", t["error"], float(t["finished_at"])) for t in recent]
+                         t["result"] == TransferResult.OK, t["error"], float(t["finished_at"])) for t in recent]
 
 
 def dir_lines(cfg: PlotterConfig, jobs: Iterable[JobLine], waiting: Iterable[Mapping[str, Any]]) -> list[DirLine]:
@@ -212,22 +215,23 @@ def _room(path: Path) -> tuple[int | None, int | None]:
 def job_events(rows: Iterable[JobRow]) -> list[Event]:
     out = []
     for r in rows:
-        if r.state == "done" and r.ended_at is not None:
+        if r.state == JobState.DONE and r.ended_at is not None:
             name = Path(r.plot_path).name if r.plot_path else "?"
-            out.append(Event(r.ended_at, "made", f"job {r.id} ({r.job}) made {name}"))
-        elif r.state == "failed" and r.ended_at is not None:
-            out.append(Event(r.ended_at, "failed", f"job {r.id} ({r.job}) failed: {r.reason or '?'}"))
+            out.append(Event(r.ended_at, EventKind.MADE, f"job {r.id} ({r.job}) made {name}"))
+        elif r.state == JobState.FAILED and r.ended_at is not None:
+            out.append(Event(r.ended_at, EventKind.FAILED, f"job {r.id} ({r.job}) failed: {r.reason or '?'}"))
     return out
 
 
 def transfer_events(finished: Iterable[FinishedLine]) -> list[Event]:
-    return [Event(f.finished_at, "sent", f"to {f.nas}:{Path(f.drive or '-').name} at {f.mb_per_s:.1f} MB/s: {f.plot}")
-            if f.ok else Event(f.finished_at, "send failed", f"{f.plot}: {f.error or '?'}") for f in finished]
+    return [Event(f.finished_at, EventKind.SENT,
+                  f"to {f.nas}:{Path(f.drive or '-').name} at {f.mb_per_s:.1f} MB/s: {f.plot}")
+            if f.ok else Event(f.finished_at, EventKind.SEND_FAILED, f"{f.plot}: {f.error or '?'}") for f in finished]
 
 
 def alert_events(state_dir: Path, limit: int = RECENT) -> list[Event]:
     """Alerts that reached a channel: the dedupe records (``notify.sqlite``), read-only."""
-    path = state_dir / "notify.sqlite"
+    path = state_dir / dedupe.DB_NAME
     if not path.exists():
         return []
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
@@ -236,7 +240,7 @@ def alert_events(state_dir: Path, limit: int = RECENT) -> list[Event]:
                             (limit,)).fetchall()
     finally:
         conn.close()
-    return [Event(float(at), "alert", f"{kind}: {title}") for kind, title, at in rows]
+    return [Event(float(at), EventKind.ALERT, f"{kind}: {title}") for kind, title, at in rows]
 
 
 def merged(events: Iterable[Event], limit: int = RECENT) -> tuple[Event, ...]:
@@ -271,12 +275,12 @@ def build(cfg: PlotterConfig, now: float | None = None, observe: Observe = obser
             live = {r: observe(r) for r in rows if r.live}
             by_hand = byhand.outside(db, cfg.plotting.dirs)
             line = schedule_line(cfg, build_state(cfg, db, live, now, by_hand), scheduler_running(cfg))
-        stalls = {r: found for r, obs in live.items() if obs.alive and r.state == "running"
+        stalls = {r: found for r, obs in live.items() if obs.alive and r.state == JobState.RUNNING
                   and (found := stall_of(r, obs.plot_id, read_log(r), now, cfg.plotting.settings.stall_after))}
         return {"jobs": tuple(job_lines(rows, live, now, by_hand, stalls=stalls)), "rows": rows, "schedule": line}
 
     def transfers_part() -> dict[str, Any]:
-        from plotter.status import collect
+        from plotter.monitor.status import collect
 
         data = collect(cfg, recent=RECENT)
         return {"transfers": tuple(transfer_lines(data["running"])), "finished": tuple(finished_lines(data["recent"])),

@@ -20,7 +20,7 @@ from typing import Any
 
 from common.errors import AppError
 from plotter.config import NasTarget
-from plotter.nas_status import NotAStatus, parse_status
+from plotter.monitor.nas_status import NotAStatus, parse_status
 
 log = logging.getLogger(__name__)
 CACHE_DIR = "nas-status"
@@ -69,8 +69,8 @@ def _write(path: Path, data: Mapping[str, Any]) -> None:
 
 
 def default_fetch(target: NasTarget) -> bytes:
-    from plotter.report import STATUS_ARGS, STATUS_TIMEOUT
-    from plotter.session import run_command
+    from plotter.link.session import run_command
+    from plotter.monitor.report import STATUS_ARGS, STATUS_TIMEOUT
 
     return run_command(target, STATUS_ARGS, STATUS_TIMEOUT)
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import time
 
-from common.viewtext import Line, Section, bar, cells, clip, clip_left, compose, duration, size
+from common.ui.viewtext import Line, Section, bar, cells, clip, clip_left, compose, duration, size
 from plotter.view.data import DirLine, Event, FinishedLine, JobLine, Snapshot, TransferLine
+from plotter.view.kinds import EventKind, LineState
 from plotter.view.nascache import NasLine
 from plotter.view.schedule import ScheduleLine
 
 WIDE = 120
 KEYS = "q quit  ↑↓/j/k select  s suspend  r resume  K kill  ? help"
-STATE_STYLES = {"running": "green", "starting": "green", "suspended": "yellow", "failed": "red", "done": "dim",
-                "stalled": "red",
-                "ended": "yellow"}
+STATE_STYLES = {LineState.RUNNING: "green", LineState.STARTING: "green", LineState.SUSPENDED: "yellow",
+                LineState.FAILED: "red", LineState.DONE: "dim", LineState.STALLED: "red", LineState.ENDED: "yellow"}
+EVENT_STYLES = {EventKind.FAILED: "red", EventKind.SEND_FAILED: "red", EventKind.ALERT: "yellow",
+                EventKind.MADE: "green"}
 
 
 def clock(at: float) -> str:
@@ -142,7 +144,7 @@ def nas_row(n: NasLine, now: float, width: int) -> Line:
 
 
 def event_row(e: Event) -> Line:
-    style = {"failed": "red", "send failed": "red", "alert": "yellow", "made": "green"}.get(e.kind, "")
+    style = EVENT_STYLES.get(e.kind, "")
     return (f"{clock(e.at)} {e.kind:<11} {e.text}", style)
 
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, replace
 
 from common.locking import is_locked
 from plotter.config import PlotterConfig
-from plotter.plotting.byhand import HandJob
 from plotter.plotting.config import PlottingConfig
 from plotter.plotting.jobdb import JobDB, JobRow
 from plotter.plotting.jobs import Observation
 from plotter.plotting.loop import STARTED_KEY, lock, pass_state, running_of
+from plotter.plotting.process.byhand import HandJob
 from plotter.plotting.schedule import Decision, State, decide
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from common.version import VERSION
-from nas.cli import build_parser as nas_parser
-from plotter.cli import build_parser as plotter_parser
+from nas.cli.main import build_parser as nas_parser
+from plotter.cli.main import build_parser as plotter_parser
 from tests.helpers import make_nas, make_plotter, run_cli
 
 
@@ -39,6 +39,7 @@ def test_version(role: str) -> None:
     assert result.returncode == 0 and result.stdout == f"plotyard {VERSION}\n"
 
 
+@pytest.mark.slow
 def test_readme_example_send_once_v_runs(tmp_path: Path, copy_plots: Callable[..., list[Path]]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, None)
@@ -49,7 +50,7 @@ def test_readme_example_send_once_v_runs(tmp_path: Path, copy_plots: Callable[..
     assert [p.name for p in nas.plots()] == [plot.name]
     verbose = run_cli("plotter", "send", "--once", "-v", "--config", str(plotter.ini))
     assert verbose.returncode == 0, verbose.stderr
-    assert " DEBUG plotter.runner: nothing to send" in verbose.stderr
+    assert " DEBUG plotter.send.runner: nothing to send" in verbose.stderr
 
 
 def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:

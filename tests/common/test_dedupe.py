@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from common.notify.base import NEW, ONCE, REPEAT, RESOLVED, Notice
+from common.notify.base import Notice, SendMode, Severity
 from common.notify.config import NotifyConfig
 from common.notify.dedupe import DedupeStore, Record, plan
 from common.notify.dispatch import Notifier
@@ -32,14 +33,14 @@ def run(notices: list[Notice], stored: dict[str, Record], now: float, repeat: fl
 
 def test_standing_condition_lifecycle() -> None:
     stored: dict[str, Record] = {}
-    assert run([hot()], stored, 0) == [(NEW, "temperature:/mnt/d7")]
+    assert run([hot()], stored, 0) == [(SendMode.NEW, "temperature:/mnt/d7")]
     assert run([hot()], stored, 60) == []
     assert run([hot()], stored, DAY - 1) == []
-    assert run([hot()], stored, DAY) == [(REPEAT, "temperature:/mnt/d7")]
+    assert run([hot()], stored, DAY) == [(SendMode.REPEAT, "temperature:/mnt/d7")]
     assert run([hot()], stored, DAY + 60) == []
-    assert run([], stored, DAY + 120) == [(RESOLVED, "temperature:/mnt/d7")]
+    assert run([], stored, DAY + 120) == [(SendMode.RESOLVED, "temperature:/mnt/d7")]
     assert run([], stored, DAY + 180) == []
-    assert run([hot()], stored, DAY + 240) == [(NEW, "temperature:/mnt/d7")]  # a new episode
+    assert run([hot()], stored, DAY + 240) == [(SendMode.NEW, "temperature:/mnt/d7")]  # a new episode
 
 
 def test_resolved_keeps_the_title_and_start() -> None:
@@ -55,21 +56,21 @@ def test_not_evaluated_is_not_resolved() -> None:
     stored: dict[str, Record] = {}
     run([hot(1), hot(2)], stored, 0)
     only_d1 = lambda key: key.endswith("/d1")  # noqa: E731
-    assert run([], stored, 60, evaluated=only_d1) == [(RESOLVED, "temperature:/mnt/d1")]
+    assert run([], stored, 60, evaluated=only_d1) == [(SendMode.RESOLVED, "temperature:/mnt/d1")]
 
 
 def test_events_once_per_key_and_repeat_zero() -> None:
     stored: dict[str, Record] = {}
     changed = Notice(kind="drive_changed", key="drive_changed:/mnt/d2", title="t", text="x", standing=False)
-    assert run([changed, changed], stored, 0) == [(ONCE, "drive_changed:/mnt/d2")]
+    assert run([changed, changed], stored, 0) == [(SendMode.ONCE, "drive_changed:/mnt/d2")]
     assert run([changed], stored, 60) == []
     assert run([], stored, 120) == []  # events are never "resolved"
-    assert run([changed], stored, DAY + 60) == [(ONCE, "drive_changed:/mnt/d2")]
+    assert run([changed], stored, DAY + 60) == [(SendMode.ONCE, "drive_changed:/mnt/d2")]
     stored.clear()
-    assert run([hot()], stored, 0, repeat=0) == [(NEW, "temperature:/mnt/d7")]
+    assert run([hot()], stored, 0, repeat=0) == [(SendMode.NEW, "temperature:/mnt/d7")]
     assert run([hot()], stored, 365 * DAY, repeat=0) == []
-    assert run([hot(), changed], stored, 0, repeat=0) == [(ONCE, "drive_changed:/mnt/d2")]
-    assert run([hot(), changed], stored, 1, repeat=0) == [(ONCE, "drive_changed:/mnt/d2")]
+    assert run([hot(), changed], stored, 0, repeat=0) == [(SendMode.ONCE, "drive_changed:/mnt/d2")]
+    assert run([hot(), changed], stored, 1, repeat=0) == [(SendMode.ONCE, "drive_changed:/mnt/d2")]
 
 
 def test_transitions_are_never_held_as_repeats() -> None:
@@ -80,12 +81,12 @@ def test_transitions_are_never_held_as_repeats() -> None:
                   resolves="drive_missing:/mnt/d3", transition=True)
     sent = [run([missing], stored, 0), run([back], stored, 60), run([missing], stored, 120),
             run([back, back], stored, 180)]
-    assert sent == [[(NEW, missing.key)], [(ONCE, back.key), (RESOLVED, missing.key)],
-                    [(NEW, missing.key)], [(ONCE, back.key), (RESOLVED, missing.key)]]
+    assert sent == [[(SendMode.NEW, missing.key)], [(SendMode.ONCE, back.key), (SendMode.RESOLVED, missing.key)],
+                    [(SendMode.NEW, missing.key)], [(SendMode.ONCE, back.key), (SendMode.RESOLVED, missing.key)]]
     changed = Notice(kind="drive_changed", key="drive_changed:/mnt/d1->/mnt/d2", title="t", text="",
                      standing=False, transition=True)
-    assert run([changed], stored, 240) == [(ONCE, changed.key)]
-    assert run([changed], stored, 300) == [(ONCE, changed.key)]  # d1 -> d2 again after a d2 -> d1
+    assert run([changed], stored, 240) == [(SendMode.ONCE, changed.key)]
+    assert run([changed], stored, 300) == [(SendMode.ONCE, changed.key)]  # d1 -> d2 again after a d2 -> d1
 
 
 def test_an_event_that_resolves_replaces_the_resolved_message() -> None:
@@ -96,7 +97,7 @@ def test_an_event_that_resolves_replaces_the_resolved_message() -> None:
     run([missing], stored, 0)
     sends = plan([back], everything, stored, 60, DAY)
     assert [(s.mode, s.notice.key, s.silent) for s in sends] == [
-        (ONCE, "drive_back:/mnt/d3", False), (RESOLVED, "drive_missing:/mnt/d3", True)]
+        (SendMode.ONCE, "drive_back:/mnt/d3", False), (SendMode.RESOLVED, "drive_missing:/mnt/d3", True)]
 
 
 def test_repeated_runs_send_one_mail(tmp_path: Path, smtp_plain: SmtpServer) -> None:
@@ -119,5 +120,16 @@ def test_undelivered_is_retried_next_run(tmp_path: Path, smtp_plain: SmtpServer)
     down = notify_cfg(tmp_path, email_section(dead_port()))
     assert Notifier(down, host="nas01").process([hot()], everything, store, now=0) == []
     up = notify_cfg(tmp_path, email_section(smtp_plain.port))
-    assert [s.mode for s in Notifier(up, host="nas01").process([hot()], everything, store, now=60)] == [NEW]
+    assert [s.mode for s in Notifier(up, host="nas01").process([hot()], everything, store, now=60)] == [SendMode.NEW]
     assert len(smtp_plain.box.wait(1)) == 1
+
+
+def test_a_record_of_another_versions_severity_still_holds_its_alert_back(tmp_path: Path) -> None:
+    store = DedupeStore(tmp_path)
+    store.save([Record("hot:sda", "hot", "sda is hot", Severity.CRITICAL, True, True, 10.0, 10.0)])
+    conn = sqlite3.connect(store.path)
+    with conn:
+        conn.execute("UPDATE notices SET severity = 'dire'")
+    conn.close()
+    loaded = store.load()["hot:sda"]
+    assert loaded.severity is Severity.WARNING and loaded.active and loaded.last_sent == 10.0

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from common.assets import asset_dir
-from common.errors import UsageError
-from common.install import (
+from common.assets.install import (
     command_path,
     cron_files,
     default_target,
@@ -22,10 +21,11 @@ from common.install import (
     static_prefix,
     systemd_files,
 )
+from common.errors import UsageError
 from nas import config as nas_config
-from nas import install as nas_install
+from nas.cli import install as nas_install
 from plotter import config as plotter_config
-from plotter import install as plotter_install
+from plotter.cli import install as plotter_install
 from tests.helpers import ROOT, make_nas, run_cli
 
 

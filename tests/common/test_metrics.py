@@ -10,7 +10,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.metrics import counter, gauge, render, serve, write_textfile
-from nas.metrics import families as nas_families
+from nas.monitor.metrics import families as nas_families
 from tests.nas.status_data import PLOT, STATUS
 from tests.sshd import free_port
 
@@ -89,9 +89,9 @@ def test_grafana_dashboard_uses_only_metrics_we_export(tmp_path: Path) -> None:
     import re
 
     from plotter import config as plotter_config
-    from plotter.history import History
-    from plotter.metrics import dir_usage
-    from plotter.metrics import families as plotter_families
+    from plotter.monitor.metrics import dir_usage
+    from plotter.monitor.metrics import families as plotter_families
+    from plotter.send.history import History
 
     ini = tmp_path / "plotter.ini"
     ini.write_text(f"[plotter]\nplot_dirs = {tmp_path}\nstate_dir = {tmp_path}/state\n[nas n]\ntransport = local\n")

@@ -11,7 +11,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import make_nas, make_plotter, popen_cli, run_cli
-from tests.plotter.test_metrics_serve import _scrape
+from tests.plotter.monitor.test_metrics_serve import _scrape
 from tests.sshd import free_port
 
 

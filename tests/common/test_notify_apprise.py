@@ -10,7 +10,7 @@ import pytest
 
 from common.config import read_ini
 from common.errors import ConfigError, InsecureConfigError
-from common.notify.base import NEW
+from common.notify.base import SendMode
 from common.notify.config import NAS_KINDS, NotifyConfig, load_alerting
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
@@ -28,7 +28,7 @@ def apprise_cfg(tmp_path: Path, urls: str, more: str = "", mode: int = 0o600) ->
 def test_a_json_url_posts_the_alert(tmp_path: Path, http_capture: HttpCapture) -> None:
     cfg = apprise_cfg(tmp_path, f"json://127.0.0.1:{http_capture.port}/farm/alerts")
     assert cfg.default == ("apprise",)
-    assert Notifier(cfg, host="nas01").deliver(hot_drive(), NEW) == ["apprise"]
+    assert Notifier(cfg, host="nas01").deliver(hot_drive(), SendMode.NEW) == ["apprise"]
     (request,) = http_capture.wait(lambda r: r.path.startswith("/farm/alerts"))
     body = request.json()
     assert body["title"] == f"[nas01] {HOT_TITLE}"
@@ -50,17 +50,18 @@ def test_a_dead_service_is_contained(tmp_path: Path, smtp_plain: SmtpServer) -> 
     cfg = apprise_cfg(tmp_path, f"json://127.0.0.1:{dead_port()}/x",
                       more=f"default = apprise, email\n{email_section(smtp_plain.port)}")
     notifier = Notifier(cfg, host="nas01")
-    assert notifier.deliver(hot_drive(), NEW) == ["email"]
+    assert notifier.deliver(hot_drive(), SendMode.NEW) == ["email"]
     assert "did not accept" in notifier.broken["apprise"]
-    assert notifier.deliver(hot_drive(), NEW) == ["email"]  # not tried again in this run
+    assert notifier.deliver(hot_drive(), SendMode.NEW) == ["email"]  # not tried again in this run
     assert len(smtp_plain.box.wait(2)) == 2
 
 
+@pytest.mark.slow
 def test_a_hung_service_costs_one_timeout(tmp_path: Path, silent_server: int) -> None:
     cfg = apprise_cfg(tmp_path, f"json://127.0.0.1:{silent_server}/x")
     notifier = Notifier(cfg, host="nas01")
     started = time.monotonic()
-    assert notifier.deliver(hot_drive(), NEW) == []
+    assert notifier.deliver(hot_drive(), SendMode.NEW) == []
     assert time.monotonic() - started < 15  # [notify] timeout = 2 reaches apprise (its own default is longer)
     assert "apprise" in notifier.broken
 

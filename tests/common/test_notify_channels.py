@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from common.config import read_ini
-from common.notify.base import NEW, ONCE, Notice
+from common.notify.base import Notice, SendMode
 from common.notify.config import NAS_KINDS, NotifyConfig, load_alerting
 from common.notify.dispatch import Notifier
-from nas.alerts import status_dict, to_notice
-from nas.events import Temperature
-from nas.report import summarize
+from common.status import summarize
+from nas.model import status_dict
+from nas.monitor.alerts import to_notice
+from nas.monitor.events import Temperature
 from tests.nas.status_data import make_state
 from tests.notify_servers import PASSWORD, USER, HttpCapture, SmtpServer, dead_port, part_text
 
@@ -48,7 +49,7 @@ def email_section(port: int, security: str = "none", auth: bool = False, ca_file
 
 
 def hot_drive() -> Notice:
-    """A real NAS alert: nas.events.Temperature through nas.alerts.to_notice."""
+    """A real NAS alert: nas.monitor.events.Temperature through nas.monitor.alerts.to_notice."""
     state = make_state()
     return to_notice(Temperature(state.drives[1], 57, 50), summarize(status_dict(state)))
 
@@ -63,11 +64,12 @@ def plain_notice(kind: str = "nas_unreachable") -> Notice:
 
 
 def test_plain_smtp_gets_both_parts(tmp_path: Path, smtp_plain: SmtpServer) -> None:
-    from nas.report import daily_notice, summarize
+    from common.status import summarize
+    from nas.monitor.report import daily_notice
     from tests.nas.status_data import STATUS
 
     cfg = notify_cfg(tmp_path, email_section(smtp_plain.port))
-    reached = Notifier(cfg, host="nas01").deliver(daily_notice(summarize(STATUS)), ONCE)
+    reached = Notifier(cfg, host="nas01").deliver(daily_notice(summarize(STATUS)), SendMode.ONCE)
     assert reached == ["email"]
     (mail,) = smtp_plain.box.wait(1)
     assert mail["To"] == "farmer@example.com, partner@example.com"
@@ -84,7 +86,7 @@ def test_plain_smtp_gets_both_parts(tmp_path: Path, smtp_plain: SmtpServer) -> N
 
 def test_starttls_with_auth(tmp_path: Path, smtp_tls: SmtpServer) -> None:
     cfg = notify_cfg(tmp_path, email_section(smtp_tls.port, "starttls", auth=True, ca_file=smtp_tls.ca_file))
-    assert Notifier(cfg, host="nas01").deliver(plain_notice(), NEW) == ["email"]
+    assert Notifier(cfg, host="nas01").deliver(plain_notice(), SendMode.NEW) == ["email"]
     (mail,) = smtp_tls.box.wait(1)
     assert smtp_tls.box.logins == [USER]
     assert mail["Subject"] == "[nas01] NAS nas01 is unreachable"
@@ -95,7 +97,7 @@ def test_starttls_with_auth(tmp_path: Path, smtp_tls: SmtpServer) -> None:
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # it is TLS from the start
 def test_implicit_tls_with_auth(tmp_path: Path, smtp_ssl: SmtpServer) -> None:
     cfg = notify_cfg(tmp_path, email_section(smtp_ssl.port, "ssl", auth=True, ca_file=smtp_ssl.ca_file))
-    assert Notifier(cfg, host="nas01").deliver(plain_notice(), NEW) == ["email"]
+    assert Notifier(cfg, host="nas01").deliver(plain_notice(), SendMode.NEW) == ["email"]
     (mail,) = smtp_ssl.box.wait(1)
     assert smtp_ssl.box.logins == [USER]
     assert "NAS nas01 cannot be reached: connection refused" in part_text(mail, "plain")
@@ -107,7 +109,7 @@ def test_starttls_wrong_password_is_contained(tmp_path: Path, smtp_tls: SmtpServ
     cfg = notify_cfg(tmp_path, section.replace(PASSWORD, "wrong"))
     notifier = Notifier(cfg, host="nas01")
     with caplog.at_level(logging.ERROR):
-        assert notifier.deliver(plain_notice(), NEW) == []
+        assert notifier.deliver(plain_notice(), SendMode.NEW) == []
     assert "email" in notifier.broken and "Authentication" in notifier.broken["email"]
     assert smtp_tls.box.messages == []
 
@@ -115,13 +117,13 @@ def test_starttls_wrong_password_is_contained(tmp_path: Path, smtp_tls: SmtpServ
 def test_untrusted_certificate_is_refused(tmp_path: Path, smtp_tls: SmtpServer) -> None:
     cfg = notify_cfg(tmp_path, email_section(smtp_tls.port, "starttls", auth=True))  # no ca_file
     notifier = Notifier(cfg, host="nas01")
-    assert notifier.deliver(plain_notice(), NEW) == []
+    assert notifier.deliver(plain_notice(), SendMode.NEW) == []
     assert "CERTIFICATE_VERIFY_FAILED" in notifier.broken["email"]
 
 
 def test_twilio_client_request(tmp_path: Path, http_capture: HttpCapture) -> None:
     cfg = notify_cfg(tmp_path, twilio_url=http_capture.url)
-    assert Notifier(cfg, host="nas01").deliver(hot_drive(), NEW) == ["sms"]
+    assert Notifier(cfg, host="nas01").deliver(hot_drive(), SendMode.NEW) == ["sms"]
     sent = http_capture.wait(lambda r: r.path.endswith("/Messages.json"), 2)
     assert [r.path for r in sent] == [f"/2010-04-01/Accounts/{SID}/Messages.json"] * 2
     auth = base64.b64decode(sent[0].headers["Authorization"].split()[1]).decode()
@@ -135,7 +137,7 @@ def test_twilio_client_request(tmp_path: Path, http_capture: HttpCapture) -> Non
 
 def test_pushbullet_client_request(tmp_path: Path, http_capture: HttpCapture) -> None:
     cfg = notify_cfg(tmp_path, push_url=http_capture.url)
-    assert Notifier(cfg, host="nas01").deliver(hot_drive(), NEW) == ["pushbullet"]
+    assert Notifier(cfg, host="nas01").deliver(hot_drive(), SendMode.NEW) == ["pushbullet"]
     (push,) = http_capture.wait(lambda r: r.path == "/v2/pushes")
     assert base64.b64decode(push.headers["Authorization"].split()[1]).decode() == f"{PB_KEY}:"
     body = push.json()
@@ -150,8 +152,8 @@ def test_dead_smtp_does_not_stop_sms_and_push(tmp_path: Path, http_capture: Http
     cfg = notify_cfg(tmp_path, email_section(dead_port()), http_capture.url, http_capture.url)
     notifier = Notifier(cfg, host="nas01")
     with caplog.at_level(logging.ERROR, logger="common.notify.dispatch"):
-        first = notifier.deliver(hot_drive(), NEW)
-        second = notifier.deliver(plain_notice(), NEW)
+        first = notifier.deliver(hot_drive(), SendMode.NEW)
+        second = notifier.deliver(plain_notice(), SendMode.NEW)
     assert first == second == ["sms", "pushbullet"]
     http_capture.wait(lambda r: r.path == "/v2/pushes", 2)
     failures = [r for r in caplog.records if "email" in r.getMessage()]
@@ -159,13 +161,14 @@ def test_dead_smtp_does_not_stop_sms_and_push(tmp_path: Path, http_capture: Http
     assert "Connection refused" in failures[0].getMessage() or "ConnectionRefused" in failures[0].getMessage()
 
 
+@pytest.mark.slow
 def test_hanging_servers_time_out(tmp_path: Path, silent_server: int) -> None:
     """Servers that accept the connection and never answer: every channel gives up after its timeout."""
     silent = f"http://127.0.0.1:{silent_server}"
     cfg = notify_cfg(tmp_path, email_section(silent_server), silent, silent, timeout=1)
     notifier = Notifier(cfg, host="nas01")
     start = time.monotonic()
-    assert notifier.deliver(plain_notice(), NEW) == []
+    assert notifier.deliver(plain_notice(), SendMode.NEW) == []
     assert time.monotonic() - start < 8
     assert sorted(notifier.broken) == ["email", "pushbullet", "sms"]
     assert all("timed out" in reason.lower() for reason in notifier.broken.values()), notifier.broken
@@ -175,6 +178,6 @@ def test_routes_pick_channels(tmp_path: Path, smtp_plain: SmtpServer, http_captu
     cfg = notify_cfg(tmp_path, email_section(smtp_plain.port), http_capture.url, http_capture.url,
                      notify="temperature = sms\nno_plots = email, pushbullet\n")
     notifier = Notifier(cfg, host="nas01")
-    assert notifier.deliver(hot_drive(), NEW) == ["sms"]
-    assert notifier.deliver(plain_notice("no_plots"), NEW) == ["email", "pushbullet"]
-    assert notifier.deliver(plain_notice("plot_sent"), ONCE) == []  # opt-in kind, not routed
+    assert notifier.deliver(hot_drive(), SendMode.NEW) == ["sms"]
+    assert notifier.deliver(plain_notice("no_plots"), SendMode.NEW) == ["email", "pushbullet"]
+    assert notifier.deliver(plain_notice("plot_sent"), SendMode.ONCE) == []  # opt-in kind, not routed

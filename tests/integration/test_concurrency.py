@@ -6,7 +6,9 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from common.stream import hash_file
+import pytest
+
+from common.transfer.stream import hash_file
 from tests.helpers import make_nas, make_plotter, popen_cli
 from tests.sshd import LocalSshd
 
@@ -18,6 +20,7 @@ def _ok_rows(state: Path) -> list[str]:
         return [row[0] for row in conn.execute("SELECT plot FROM transfers WHERE result = 'ok'")]
 
 
+@pytest.mark.slow
 def test_two_send_once_on_one_plotter(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=2)
     plotter = make_plotter(tmp_path / "plotter", nas, sshd)
@@ -35,6 +38,7 @@ def test_two_send_once_on_one_plotter(tmp_path: Path, sshd: LocalSshd, copy_plot
     assert sorted(_ok_rows(plotter.state)) == sorted(hashes)  # each sent exactly once
 
 
+@pytest.mark.slow
 def test_two_plotters_to_one_nas_with_two_drives(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=2)
     # Slowed so that the four sends overlap; each holds its drive for ~1 s.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plotter.history import History
+from plotter.send.history import History
 from tests.helpers import NasSetup, PlotterSetup, make_nas, make_plotter, run_cli
 from tests.notify_servers import HttpCapture
 
@@ -51,6 +51,7 @@ def send(plotter: PlotterSetup, copy_plots: CopyPlots, index: int) -> tuple[Path
 @pytest.mark.parametrize("damage", [garbage, truncated], ids=["garbage", "truncated"])
 @pytest.mark.parametrize("db", ["plotter/state/plotter.sqlite", "plotter/state/notify.sqlite",
                                 "nas/state/drive-manager.sqlite"])
+@pytest.mark.slow
 def test_corrupt_database_is_set_aside_once(tmp_path: Path, copy_plots: CopyPlots, http_capture: HttpCapture,
                                             db: str, damage: Callable[[Path], None]) -> None:
     nas, plotter = setup(tmp_path, http_capture)

@@ -8,15 +8,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import protocol
+import pytest
+
 from common.locking import is_locked
-from common.stream import hash_file
+from common.transfer import protocol
+from common.transfer.stream import hash_file
 from nas import config as nas_config
-from nas.select import lock_path
+from nas.drives.locks import lock_path
 from plotter import config as plotter_config
-from plotter.runner import send_once
-from plotter.sender import Env
-from plotter.session import connect_data
+from plotter.link.session import connect_data
+from plotter.send.runner import send_once
+from plotter.send.sender import Env
 from tests.flood import PortFlood, Trickler
 from tests.helpers import NasSetup, make_nas, make_plotter, wait_for
 from tests.receiver import HandReceiver, connect
@@ -93,6 +95,7 @@ def test_wrong_token_and_garbage_are_dropped(tmp_path: Path, copy_plots: CopyPlo
     assert hash_file(str(nas.plots()[0])) == hash_file(str(source))
 
 
+@pytest.mark.slow
 def test_receiver_gives_up_without_a_valid_token(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1, extra_nas="accept_timeout = 2")
     (source,) = copy_plots(tmp_path / "src", 1)
@@ -134,6 +137,7 @@ def _narrow_ports(nas: NasSetup, count: int) -> tuple[int, int]:
     return ports
 
 
+@pytest.mark.slow
 def test_a_flood_on_every_data_port_does_not_block_the_transfer(
         tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
@@ -172,6 +176,7 @@ def _timed_send(cfg: plotter_config.PlotterConfig, env: Env, expected: list[Path
     return seconds
 
 
+@pytest.mark.slow
 def test_the_receiver_gives_up_at_accept_timeout_and_frees_its_drive(
         tmp_path: Path, copy_plots: CopyPlots) -> None:
     """Peers that never finish a token (silent, 1 byte/s, 1 byte/9 s) cannot stretch the wait."""

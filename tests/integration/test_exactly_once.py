@@ -11,8 +11,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from common.errors import PlotBusyError, PlotDiffersError
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from nas.state import DB_NAME
 from tests.helpers import ROOT, NasSetup, PlotterSetup, make_nas, make_plotter, popen_cli, run_cli, wait_for
 from tests.notify_servers import SmtpServer, part_text, smtp_plain  # noqa: F401 (fixture)
@@ -48,6 +50,7 @@ def assert_one_copy(nas: NasSetup, name: str, digest: str) -> None:
     assert nas.parts() == []
 
 
+@pytest.mark.slow
 def test_two_configs_on_one_plot_dir_store_it_once(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     """Cron with /etc/..., a person with ~/.config/...: two state dirs, one plot dir."""
     nas = make_nas(tmp_path / "nas", drives=2)
@@ -71,6 +74,7 @@ def test_two_configs_on_one_plot_dir_store_it_once(tmp_path: Path, sshd: LocalSs
     assert rows(cron.state) == [(source.name, "ok")] and rows(person.state) == []  # never counted as sent
 
 
+@pytest.mark.slow
 def test_same_plot_on_two_plotters_is_verified_later(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=2)
     winner = make_plotter(tmp_path / "winner", nas, sshd, extra_plotter=SLOW)
@@ -95,6 +99,7 @@ def test_same_plot_on_two_plotters_is_verified_later(tmp_path: Path, sshd: Local
     assert status["recent"][0]["hash"] == digest and status["recent"][0]["path"] == str(nas.plots()[0])
 
 
+@pytest.mark.slow
 def test_sender_killed_after_the_nas_stored_it(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, None)
@@ -116,6 +121,7 @@ def test_sender_killed_after_the_nas_stored_it(tmp_path: Path, copy_plots: CopyP
     assert "without a recorded hash" not in err  # the receiver recorded the hash at commit: no re-hash
 
 
+@pytest.mark.slow
 def test_answer_lost_after_commit_over_ssh(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, sshd)

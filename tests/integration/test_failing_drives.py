@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from tests.helpers import NasSetup, make_nas, make_plotter, run_cli, wait_for
 from tests.notify_servers import SmtpServer, smtp_plain  # noqa: F401 (fixture)
 
@@ -138,6 +138,7 @@ def ntfs_pid(image: Path) -> int:
     raise AssertionError(f"no ntfs-3g process for {image}")
 
 
+@pytest.mark.slow
 def test_a_dead_fuse_mount_is_failing_and_the_rest_of_the_nas_works(
         tmp_path: Path, copy_plots: CopyPlots, mounts: list[Path], smtp_plain: SmtpServer) -> None:  # noqa: F811
     needs_root("mkntfs", "ntfs-3g")
@@ -182,6 +183,7 @@ def test_a_dead_fuse_mount_is_failing_and_the_rest_of_the_nas_works(
 
 # -- a read-only receive drive ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_read_only_receive_drive_hands_the_plot_to_the_next_and_heals_by_itself(
         tmp_path: Path, copy_plots: CopyPlots, mounts: list[Path], smtp_plain: SmtpServer) -> None:  # noqa: F811
     needs_root("mount")
@@ -219,6 +221,7 @@ def test_a_read_only_receive_drive_hands_the_plot_to_the_next_and_heals_by_itsel
 
 # -- writes that fail below the filesystem -------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_drive_whose_device_fails_mid_stream_is_marked_and_the_plotter_retries_at_once(
         tmp_path: Path, copy_plots: CopyPlots, mounts: list[Path], loops: list[str]) -> None:
     needs_root("mkfs.ext4", "losetup")

@@ -1,5 +1,5 @@
 """Exactly once across several NAS, with real plots, real receivers and real senders, locally
-and over the private sshd: one referee per name (plotter.rendezvous) decides, whatever the plot
+and over the private sshd: one referee per name (plotter.send.rendezvous) decides, whatever the plot
 dirs, plotters or order of [nas] sections; a referee that is down makes its plots wait."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from common.errors import ConnectError
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from nas.state import DB_NAME
-from plotter.rendezvous import referee
+from plotter.send.rendezvous import referee
 from tests.helpers import NasSetup, PlotterSetup, make_nas, make_plotter, nas_section, popen_cli, run_cli, wait_for
 from tests.integration.test_exactly_once import VERIFIED, rows, send
-from tests.plotter.test_retry_at_once import PEER
+from tests.plotter.send.test_retry_at_once import PEER
 from tests.sshd import LocalSshd, free_port
 
 CopyPlots = Callable[..., list[Path]]
@@ -48,6 +48,7 @@ def dead_section(name: str, sshd: LocalSshd) -> str:
             f"identity_file = {sshd.client_key}\nknown_hosts = {sshd.known_hosts}\nconnect_timeout = 3\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["hard link", "copy"])
 def test_one_plot_in_two_plot_dirs_is_stored_once_across_two_nas(tmp_path: Path, sshd: LocalSshd,
                                                                 copy_plots: CopyPlots, how: str) -> None:
@@ -77,6 +78,7 @@ def test_one_plot_in_two_plot_dirs_is_stored_once_across_two_nas(tmp_path: Path,
     assert sorted(r for _, r in rows(plotter.state)) == ["ok", "verified"]
 
 
+@pytest.mark.slow
 def test_two_plotters_with_the_same_plots_store_each_once(tmp_path: Path, sshd: LocalSshd,
                                                          copy_plots: CopyPlots) -> None:
     farm = two_nas(tmp_path, drives=2)
@@ -106,6 +108,7 @@ def test_two_plotters_with_the_same_plots_store_each_once(tmp_path: Path, sshd: 
     assert sorted(plot for plot, result in results if result == "verified") == sorted(hashes)
 
 
+@pytest.mark.slow
 def test_a_plot_whose_referee_is_down_waits_and_the_others_go(tmp_path: Path, sshd: LocalSshd,
                                                              copy_plots: CopyPlots) -> None:
     up = make_nas(tmp_path / "up", drives=1)
@@ -127,6 +130,7 @@ def test_a_plot_whose_referee_is_down_waits_and_the_others_go(tmp_path: Path, ss
     assert sorted(rows(plotter.state)) == sorted((s.name, "ok") for s in going)  # waiting is no failure
 
 
+@pytest.mark.slow
 def test_a_copy_on_a_nas_other_than_the_referee_is_verified_not_stored_again(tmp_path: Path, sshd: LocalSshd,
                                                                              copy_plots: CopyPlots) -> None:
     farm = two_nas(tmp_path)
@@ -146,6 +150,7 @@ def test_a_copy_on_a_nas_other_than_the_referee_is_verified_not_stored_again(tmp
     assert rows(plotter.state) == [(source.name, "verified")]
 
 
+@pytest.mark.slow
 def test_a_full_referee_records_where_the_plot_went_and_that_nas_must_answer(
         tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     (source,) = copy_plots(tmp_path / "one" / "dst", 1)
@@ -200,6 +205,7 @@ def test_a_protocol_1_nas_among_several_is_refused_and_the_plot_kept(tmp_path: P
     assert not any((tmp_path / name).exists() for name in BOTH)  # nothing was offered
 
 
+@pytest.mark.slow
 def test_a_sender_killed_while_a_full_referee_holds_its_claim(tmp_path: Path, sshd: LocalSshd,
                                                              copy_plots: CopyPlots) -> None:
     """Killed while the plot streams to the other NAS: that NAS drops its .part, the referee's
@@ -241,6 +247,7 @@ def receivers_of(nas: NasSetup) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_the_referee_killed_while_the_plot_streams_elsewhere(tmp_path: Path, sshd: LocalSshd,
                                                             copy_plots: CopyPlots) -> None:
     """Its claim is gone, but the ledger and the receiving NAS's reservation still stop a second copy."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from tests.helpers import NasSetup, PlotterSetup, make_nas, make_plotter, pids_holding, popen_cli, run_cli, wait_for
 from tests.sshd import LocalSshd
 
@@ -54,6 +54,7 @@ def _resend_succeeds(nas: NasSetup, plotter: PlotterSetup, source: Path, digest:
     assert nas.parts() == []  # the stale .part of the failed run is gone too
 
 
+@pytest.mark.slow
 def test_receiver_killed_mid_stream(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     nas, plotter, source, digest = _slow_setup(tmp_path, sshd, copy_plots)
     sender = popen_cli("plotter", "--config", str(plotter.ini), "send", "--once")
@@ -70,6 +71,7 @@ def test_receiver_killed_mid_stream(tmp_path: Path, sshd: LocalSshd, copy_plots:
     _resend_succeeds(nas, plotter, source, digest)
 
 
+@pytest.mark.slow
 def test_sender_killed_mid_stream(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     nas, plotter, source, digest = _slow_setup(tmp_path, sshd, copy_plots)
     sender = popen_cli("plotter", "--config", str(plotter.ini), "send", "--once")
@@ -83,6 +85,7 @@ def test_sender_killed_mid_stream(tmp_path: Path, sshd: LocalSshd, copy_plots: C
     _resend_succeeds(nas, plotter, source, digest)
 
 
+@pytest.mark.slow
 def test_drive_full_mid_stream(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     """Over SSH (where the NAS's stderr is not the plotter's), the NAS's reason must reach
     the plotter's log line and its history row, not a bare "Socket is closed"."""

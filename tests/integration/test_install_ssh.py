@@ -40,6 +40,7 @@ def test_the_line_names_the_wrapper_and_the_key(wrapped: tuple[LocalSshd, NasSet
     assert f"--config {nas.ini} receive" in wrapper and (out / "plotyard-ssh").stat().st_mode & 0o777 == 0o755
 
 
+@pytest.mark.slow
 def test_send_and_farm_report_work_through_the_wrapper(tmp_path: Path, wrapped: tuple[LocalSshd, NasSetup, Path],
                                                         copy_plots: Callable[..., list[Path]]) -> None:
     server, nas, _ = wrapped
@@ -59,6 +60,7 @@ def test_send_and_farm_report_work_through_the_wrapper(tmp_path: Path, wrapped: 
 
 @pytest.mark.parametrize("command", ["id", "drive-manager --config /etc/plotyard/nas.ini check",
                                      "sh -c 'touch /tmp/owned' receive; true", "status"])
+@pytest.mark.slow
 def test_anything_else_is_refused(tmp_path: Path, wrapped: tuple[LocalSshd, NasSetup, Path], command: str) -> None:
     server, _, _ = wrapped
     result = subprocess.run([*server.ssh_argv(), "127.0.0.1", command], capture_output=True, text=True,

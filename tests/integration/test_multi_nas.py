@@ -7,14 +7,17 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nas.state import DB_NAME
-from plotter.rendezvous import referee
+from plotter.send.rendezvous import referee
 from tests.helpers import make_nas, make_plotter, nas_section, run_cli
 from tests.sshd import LocalSshd, free_port
 
 CopyPlots = Callable[..., list[Path]]
 
 
+@pytest.mark.slow
 def test_full_referee_sends_to_the_most_free_nas_and_dead_nas_is_skipped(tmp_path: Path, sshd: LocalSshd,
                                                                         copy_plots: CopyPlots) -> None:
     sources = copy_plots(tmp_path / "plotter" / "dst", 2)

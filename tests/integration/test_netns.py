@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from tests.helpers import ROOT, make_nas
 from tests.sshd import LocalSshd, start_sshd
 
@@ -109,6 +109,7 @@ def _send(hosts: Hosts, ini: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, cwd=ROOT, stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.slow
 def test_plot_crosses_the_storage_link_between_two_hosts(tmp_path: Path, hosts: Hosts, nas_sshd: LocalSshd,
                                                          copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
@@ -125,6 +126,7 @@ def test_plot_crosses_the_storage_link_between_two_hosts(tmp_path: Path, hosts: 
     assert not source.exists()
 
 
+@pytest.mark.slow
 def test_data_goes_to_data_host_not_the_ssh_host(tmp_path: Path, hosts: Hosts, nas_sshd: LocalSshd,
                                                  copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1, extra_nas="accept_timeout = 3")

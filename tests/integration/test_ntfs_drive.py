@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from chiapos import DiskProver
 
-from common.plotfile import parse_name
-from common.stream import hash_file
-from nas.receiver import fallocate
+from common.plotformat.plotfile import parse_name
+from common.transfer.stream import hash_file
+from nas.receive.receiver import fallocate
 from tests.helpers import make_nas, make_plotter, run_cli
 
 CopyPlots = Callable[..., list[Path]]

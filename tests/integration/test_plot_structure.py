@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from common.stream import hash_file
+from common.transfer.stream import hash_file
 from plotter import config as plotter_config
-from plotter.runner import send_once
+from plotter.send.runner import send_once
 from tests.helpers import make_nas, make_plotter, run_cli
 from tests.receiver import HandReceiver
 
@@ -31,7 +31,7 @@ def _cut(path: Path, size: int) -> Path:
 def _send_twice(plotter_ini: Path, caplog: pytest.LogCaptureFixture) -> list[str]:
     """Two rounds of ``send --once``; the 'leaving ... alone' lines they logged."""
     cfg = plotter_config.load(plotter_ini)
-    with caplog.at_level(logging.WARNING, logger="plotter.runner"):
+    with caplog.at_level(logging.WARNING, logger="plotter.send.runner"):
         for _ in range(2):
             send_once(cfg)
     return [r.getMessage() for r in caplog.records if "leaving" in r.getMessage()]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from chiapos import DiskProver
 
-from common.plotfile import parse_name
+from common.plotformat.plotfile import parse_name
 from tests.helpers import make_nas, popen_cli, run_cli, wait_for
 from tests.plotter.conftest import standins
 from tests.plotter.plotting.conftest import FARMER, POOL
@@ -70,6 +70,7 @@ def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
     return proc.returncode, stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("backend", "executable"), [("chia", "chia"), ("madmax", "chia_plot")])
 def test_plots_are_made_and_moved_to_the_nas(tmp_path: Path, sshd: LocalSshd, standins: dict[str, Path],
                                              backend: str, executable: str) -> None:

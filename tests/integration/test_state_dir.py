@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from common import protocol
 from common.errors import SomeFailedError, StateDirError
+from common.transfer import protocol
 from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, run_cli
 
 CopyPlots = Callable[..., list[Path]]
@@ -69,6 +69,7 @@ def test_plotter_state_dir(tmp_path: Path, copy_plots: CopyPlots, bad_state_dir:
     assert source.exists() and nas.plots() == []
 
 
+@pytest.mark.slow
 def test_nas_state_dir(tmp_path: Path, copy_plots: CopyPlots, bad_state_dir: tuple[Path, str]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     state_dir, reason = bad_state_dir

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from chiapos import DiskProver
 
-from common.plotfile import parse_name
-from common.stream import hash_file
+from common.plotformat.plotfile import parse_name
+from common.transfer.stream import hash_file
 from tests.helpers import make_nas, make_plotter, run_cli
 from tests.sshd import LocalSshd, keygen
 
 CopyPlots = Callable[..., list[Path]]
 
 
+@pytest.mark.slow
 def test_send_once_over_ssh_moves_verified_plots(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=2)
     plotter = make_plotter(tmp_path / "plotter", nas, sshd)
@@ -38,6 +39,7 @@ def test_send_once_over_ssh_moves_verified_plots(tmp_path: Path, sshd: LocalSshd
     assert nas.parts() == []
 
 
+@pytest.mark.slow
 def test_status_json_lists_recent_transfers(tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, sshd)
@@ -58,6 +60,7 @@ def test_status_json_lists_recent_transfers(tmp_path: Path, sshd: LocalSshd, cop
     assert recent["hash"] == hash_file(str(nas.drives[0] / sent.name))
 
 
+@pytest.mark.slow
 def test_local_transport_fills_drives_in_natural_order(tmp_path: Path, copy_plots: CopyPlots) -> None:
     quota = 2 * 4_300_000  # two k18 plots, not three
     drives = [tmp_path / "nas" / "drives" / name for name in ("drive10", "drive2", "drive1")]
@@ -73,6 +76,7 @@ def test_local_transport_fills_drives_in_natural_order(tmp_path: Path, copy_plot
     assert counts == {"drive1": 2, "drive2": 2, "drive10": 1}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("known", ["empty", "changed"])
 def test_unknown_or_changed_host_key_is_refused_and_plot_kept(tmp_path: Path, sshd: LocalSshd,
                                                               copy_plots: CopyPlots, known: str) -> None:

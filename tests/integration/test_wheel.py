@@ -58,6 +58,7 @@ def nas_with_mail(tmp_path: Path, smtp: SmtpServer) -> NasSetup:
         "to = me@example.com\n"))
 
 
+@pytest.mark.slow
 def test_the_wheel_is_what_runs(venv: Path, tmp_path: Path) -> None:
     where = run([str(venv / "bin" / "python"), "-c", "import common.assets as a; print(a.asset_dir('templates'))"],
                 tmp_path)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from nas.config import NasConfig
-from nas.drives import part_path
-from nas.select import Reservation
+from nas.drives.listing import part_path
+from nas.drives.select import Reservation
 from tests.helpers import v1_plot_header, v2_plot_header
 
 HERE = Path(__file__).resolve().parent

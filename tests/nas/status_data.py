@@ -5,22 +5,23 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from nas.model import ACTIVE, FULL, SMART_OK, DriveStatus, NasState, SmartInfo, state_to_dict
+from nas.model import DriveState, DriveStatus, NasState, SmartInfo, SmartStatus, state_to_dict
 
 PLOT = 108_800_000_000  # one k32 plot, as the NAS measured it
 
 
-def drive(n: int, plots: int, free: int, state: str, temp: int, serial: str, health: str = "PASS") -> DriveStatus:
-    smart = SmartInfo(device=f"/dev/sd{'abcdefgh'[n]}", status=SMART_OK, read_at=time.time(),
+def drive(n: int, plots: int, free: int, state: DriveState, temp: int, serial: str,
+          health: str = "PASS") -> DriveStatus:
+    smart = SmartInfo(device=f"/dev/sd{'abcdefgh'[n]}", status=SmartStatus.OK, read_at=time.time(),
                       model="ST18000NM000J", serial=serial, temperature=temp, health=health)
     return DriveStatus(mountpoint=f"/mnt/e1/drive{n}", name=f"drive{n}", device=smart.device,
                        total_bytes=18_000_000_000_000, free_bytes=free, plots=plots, plot_bytes=plots * PLOT,
-                       state=state, plots_free=free // PLOT if state == ACTIVE else 0, smart=smart)
+                       state=state, plots_free=free // PLOT if state == DriveState.ACTIVE else 0, smart=smart)
 
 
 def make_state(received_24h: int = 30, hot: int = 41, health: str = "PASS") -> NasState:
-    drives = (drive(1, 163, 50_000_000_000, FULL, 38, "ZR5A1234"),
-              drive(2, 80, 9_000_000_000_000, ACTIVE, hot, "ZR5A5678", health))
+    drives = (drive(1, 163, 50_000_000_000, DriveState.FULL, 38, "ZR5A1234"),
+              drive(2, 80, 9_000_000_000_000, DriveState.ACTIVE, hot, "ZR5A5678", health))
     return NasState(time=time.time(), drives=drives, target="/mnt/e1/drive2", plot_size=PLOT,
                     received_24h=received_24h, last_receipt=time.time() - 600, since=time.time() - 86400 * 30)
 

@@ -8,7 +8,7 @@ import pytest
 
 from common.errors import ConfigError
 from nas import config as nas_config
-from nas.replace_rules import describe
+from nas.replace.rules import describe
 from tests.helpers import make_nas
 
 

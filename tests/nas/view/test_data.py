@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from common.locking import FileLock
 from nas import config as nas_config
-from nas.receiving import ReceiveProgress
-from nas.select import lock_path
+from nas.drives.locks import lock_path
+from nas.receive.receiving import ReceiveProgress
 from nas.view import data, render
 from tests.helpers import ROOT, make_nas, run_cli
 
@@ -56,6 +58,7 @@ while time.monotonic() < end:
 """
 
 
+@pytest.mark.slow
 def test_another_views_probe_is_no_receiver(tmp_path: Path) -> None:
     """Two views at once: neither shows the other's lock probe as a receiver ("reserved, no data
     yet"), while a real holder of a drive's lock still shows."""

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from common.viewapp import HelpScreen
+import pytest
+
+from common.ui.viewapp import HelpScreen
 from nas import config as nas_config
 from nas.view.app import DriveView
 from tests.helpers import ROOT, NasSetup, make_nas, make_plotter, popen_cli, run_cli
@@ -57,12 +59,14 @@ async def follow(app: DriveView, nas: NasSetup) -> None:
     assert app.return_code == 0
 
 
+@pytest.mark.slow
 def test_drive_view_shows_the_receiver_and_its_progress(tmp_path: Path, copy_plots: CopyPlots) -> None:
     with receiving(tmp_path, copy_plots, plots=4) as nas:
         app = DriveView(nas_config.load(nas.ini), refresh=0.3)
         asyncio.run(follow(app, nas))
 
 
+@pytest.mark.slow
 def test_drive_view_shows_bytes_received_not_the_preallocated_size(tmp_path: Path, copy_plots: CopyPlots) -> None:
     """The .part is preallocated to the plot's full size from its first byte; the view shows what the
     receiver has received (64 KiB buffers, so it reports several times during a 1 MB/s transfer)."""
@@ -88,6 +92,7 @@ async def follow_received(app: DriveView, nas: NasSetup) -> None:
         await until(app, lambda s: "Receivers running" not in s or not PART.search(s), "the receive finished")
 
 
+@pytest.mark.slow
 def test_drive_view_fits_80x24_and_q_exits_0(tmp_path: Path, copy_plots: CopyPlots) -> None:
     with receiving(tmp_path, copy_plots, plots=1) as nas, pane(80, 24) as p:
         p.type("echo READY")

@@ -14,9 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from plotter.cli import main as cli
-from plotter.plotting import procs
+from plotter.cli.main import main as cli
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.process import procs
 from tests.plotter.plotting.scheduling import make_config, rows, wait_for
 
 STRANGER = ("import subprocess, time\n"

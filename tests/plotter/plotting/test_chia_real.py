@@ -30,6 +30,7 @@ def real_sizes_env(chia: ChiaRoot) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("k", "refused"), [(20, True), (24, True), (25, False)])
 def test_the_loader_refuses_the_sizes_real_chia_refuses(tmp_path: Path, chia_root: ChiaRoot, k: int,
                                                         refused: bool) -> None:
@@ -55,6 +56,7 @@ def _log_shows(row: JobRow, text: str) -> bool:
     return bool(row.log) and text in Path(row.log).read_text(errors="replace")
 
 
+@pytest.mark.slow
 def test_a_k25_job_starts_under_the_scheduler_and_is_killed(tmp_path: Path, chia_root: ChiaRoot,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHIA_ROOT", str(chia_root.root))
@@ -75,6 +77,7 @@ def test_a_k25_job_starts_under_the_scheduler_and_is_killed(tmp_path: Path, chia
     assert not list((tmp_path / "t0").glob("*.tmp"))  # its temp files removed
 
 
+@pytest.mark.slow
 def test_a_job_real_chia_fails_records_chias_error_line(tmp_path: Path, chia_root: ChiaRoot,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     # Test sizes let the loader take k20; real chia then refuses it, as it did on a farm before

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from plotter.cli import main
-from plotter.plotting import procs
-from plotter.plotting.jobdb import JobRow, opened
+from plotter.cli.main import main
+from plotter.plotting.jobdb import JobRow, JobState, opened
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.process import procs
 from tests.plotter.plotting.scheduling import make_config, rows, run_until, wait_for
 
 TIMEOUT = 60
@@ -65,6 +65,7 @@ def test_suspend_resume_kill(tmp_path: Path, standins: dict[str, Path], capsys: 
     assert main([*ini, "jobs", "kill", "999"]) == 18
 
 
+@pytest.mark.slow
 def test_a_scheduler_restart_finds_the_job_again(tmp_path: Path, standins: dict[str, Path]) -> None:
     cfg = make_config(tmp_path, standins["chia"], k=19)
     scheduler = subprocess.Popen([sys.executable, "-m", "plotter", "--config", str(cfg.path), "plot"],
@@ -93,7 +94,7 @@ def test_a_reused_pid_is_not_our_job(tmp_path: Path, standins: dict[str, Path]) 
     with opened(cfg.plotter.state_dir) as db:
         job_id = db.insert(job="a", backend="chia", k=18, compression=0, tmp_dir=str(tmp_path / "t0"),
                            dst_dir=str(tmp_path / "dst"), log=str(tmp_path / "none.log"),
-                           status_file=str(tmp_path / "none.status"), started_at=1.0, state="running",
+                           status_file=str(tmp_path / "none.status"), started_at=1.0, state=JobState.RUNNING,
                            pid=os.getpid(), proc_start=me.start - 1)  # our pid, another process's start time
     assert main(["--config", str(cfg.path), "jobs", "suspend", str(job_id)]) == 18
     assert _state(os.getpid()) != "T"
@@ -102,6 +103,7 @@ def test_a_reused_pid_is_not_our_job(tmp_path: Path, standins: dict[str, Path]) 
     assert row.state == "failed" and "without an exit status" in (row.reason or "")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="needs root to mount a tmpfs")
 def test_a_dst_that_cannot_hold_another_plot_gets_no_job(tmp_path: Path, standins: dict[str, Path]) -> None:
     dst = tmp_path / "small"

@@ -15,13 +15,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from plotter import config as plotter_config
-from plotter.history import History, Transfer
-from plotter.history import db_path as history_path
-from plotter.plotting import made, procs
+from plotter.plotting import made
 from plotter.plotting.backends import command
-from plotter.plotting.jobdb import JobRow, opened
+from plotter.plotting.jobdb import JobRow, JobState, opened
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.process import procs
+from plotter.send.history import History, Transfer, TransferResult
+from plotter.send.history import db_path as history_path
 from tests.helpers import ROOT, make_nas, run_cli, wait_for
 from tests.plotter.plotting.conftest import FARMER, POOL
 from tests.plotter.plotting.scheduling import make_config, run_until
@@ -102,6 +105,7 @@ def _settled(jobs: list[dict[str, object]], stored: int) -> bool:
         stored == PLOTS and len(jobs) == PLOTS and all(j["state"] == "done" for j in jobs))
 
 
+@pytest.mark.slow
 def test_plots_sent_at_once_are_made_not_failed(tmp_path: Path, standins: dict[str, Path]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     ini = plotter_ini(tmp_path / "plotter", nas.command, standins["chia_plot"])
@@ -118,6 +122,7 @@ def test_plots_sent_at_once_are_made_not_failed(tmp_path: Path, standins: dict[s
     assert list((tmp_path / "plotter" / "dst").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_the_scheduler_stopped_while_the_plot_is_sent(tmp_path: Path, standins: dict[str, Path]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
     ini = plotter_ini(tmp_path / "plotter", nas.command, standins["chia_plot"], plotting_poll="0.2", plots=1)
@@ -153,17 +158,18 @@ def start_as_before(ini: Path) -> tuple[int, subprocess.Popen[bytes]]:
     with opened(cfg.plotter.state_dir) as db:
         job_id = db.insert(job=job.name, backend=job.backend, k=job.k, compression=0, tmp_dir=str(job.tmp_dirs[0]),
                            dst_dir=str(job.dst_dirs[0]), log=str(log), status_file=str(status),
-                           started_at=time.time(), state="starting")
+                           started_at=time.time(), state=JobState.STARTING)
         with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "plotter.plotting.runjob", "--status", str(status), "--",
-                                     *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen([sys.executable, "-m", "plotter.plotting.process.runjob", "--status", str(status),
+                                     "--", *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True, cwd=ROOT, env=PACED)
         found = procs.stat(proc.pid)
         assert found is not None
-        db.update(job_id, pid=proc.pid, proc_start=found.start, state="running")
+        db.update(job_id, pid=proc.pid, proc_start=found.start, state=JobState.RUNNING)
     return job_id, proc
 
 
+@pytest.mark.slow
 def test_a_plot_gone_before_its_parent_looked_is_found_in_the_senders_history(
         tmp_path: Path, standins: dict[str, Path]) -> None:
     nas = make_nas(tmp_path / "nas", drives=1)
@@ -203,11 +209,11 @@ def test_the_history_counts_only_a_stored_plot_of_that_id_since_the_job_started(
     assert made.sent(tmp_path, "madmax", plot_id, 100.0) is None
     assert not history_path(tmp_path).exists()  # looking creates no history
     history = History(tmp_path)
-    for result, at in (("ok", 50.0), ("failed", 150.0)):  # before the job; a failed transfer
+    for result, at in ((TransferResult.OK, 50.0), (TransferResult.FAILED, 150.0)):  # before the job; a failed transfer
         history.record(Transfer(name, 3_000_000, "nas01", "/d", None, 1.0, 3.0, None, result, None, at))
     history.record(Transfer(f"plot-k18-2026-12-06-22-31-{secrets.token_hex(32)}.plot", 5, "nas01", "/d", None, 1.0,
-                            3.0, None, "ok", None, 150.0))  # another plot
+                            3.0, None, TransferResult.OK, None, 150.0))  # another plot
     assert made.sent(tmp_path, "madmax", plot_id, 100.0) is None
-    history.record(Transfer(name, 3_000_000, "nas02", "/d", None, 1.0, 3.0, None, "verified", None, 160.0))
+    history.record(Transfer(name, 3_000_000, "nas02", "/d", None, 1.0, 3.0, None, TransferResult.VERIFIED, None, 160.0))
     history.close()
     assert made.sent(tmp_path, "madmax", plot_id, 100.0) == made.Made(name, 3_000_000, "nas02")

@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from common.metrics import render
-from plotter.plotting.jobdb import JobRow
+from plotter.plotting.jobdb import JobRow, JobState
 from plotter.plotting.metrics import job_families, made_since
 from plotter.plotting.phase import Phase
 
 BASE = JobRow(id=1, job="a", backend="chia", k=32, compression=0, tmp_dir="/t0", tmp2_dir=None, dst_dir="/d",
-              log="", status_file="", pid=None, proc_start=None, started_at=1000.0, state="done", phase="5:2",
+              log="", status_file="", pid=None, proc_start=None, started_at=1000.0, state=JobState.DONE, phase="5:2",
               plot_id=None, plot_path=None, plot_bytes=None, tmp_peak=0, returncode=0, ended_at=4600.0, reason=None)
 ROWS = [
     BASE,
     replace(BASE, id=2, started_at=5000.0, ended_at=12200.0),
-    replace(BASE, id=3, state="failed", returncode=1, ended_at=5100.0),
-    replace(BASE, id=4, state="running", ended_at=None, phase="1:3"),
-    replace(BASE, id=5, state="suspended", ended_at=None, phase="3:1"),
+    replace(BASE, id=3, state=JobState.FAILED, returncode=1, ended_at=5100.0),
+    replace(BASE, id=4, state=JobState.RUNNING, ended_at=None, phase="1:3"),
+    replace(BASE, id=5, state=JobState.SUSPENDED, ended_at=None, phase="3:1"),
 ]
 
 

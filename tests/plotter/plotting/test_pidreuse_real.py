@@ -33,6 +33,7 @@ def unshare_refusal() -> str | None:
     return None if done.returncode == 0 else f"unshare --pid is not permitted here: {done.stderr.decode().strip()}"
 
 
+@pytest.mark.slow
 def test_a_reused_pid_leaves_the_stranger_alone(tmp_path: Path, standins: dict[str, Path]) -> None:
     refusal = unshare_refusal()
     if refusal is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from plotter.plotting.loop import Scheduler
 from tests.plotter.plotting.scheduling import make_config, rows, run_until, wait_for
 
@@ -17,6 +19,7 @@ def children(pid: int) -> list[int]:
     return [int(c) for c in text.split()]
 
 
+@pytest.mark.slow
 def test_nice_and_cpu_affinity_reach_the_plotter(tmp_path: Path, standins: dict[str, Path]) -> None:
     cpu = min(os.sched_getaffinity(0))
     cfg = make_config(tmp_path, standins["chia"], job=f"nice = 7\ncpu_affinity = {cpu}\n", k=19)

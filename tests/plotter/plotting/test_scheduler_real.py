@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from plotter.plotting import logs
 from plotter.plotting.jobdb import JobRow
 from plotter.plotting.loop import Scheduler
@@ -35,6 +37,7 @@ class PhaseWatch:
             self.stop.wait(0.01)
 
 
+@pytest.mark.slow
 def test_limits_are_never_exceeded(tmp_path: Path, standins: dict[str, Path]) -> None:
     cfg = make_config(tmp_path, standins["chia"], plotting="max_jobs = 3\nmax_phase1 = 1\nstagger = 1s",
                       job=f"max_jobs = 3\ntmp_max_jobs = 1\nmax_plots = {PLOTS}")

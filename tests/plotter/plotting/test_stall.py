@@ -13,9 +13,9 @@ import pytest
 
 from plotter import config as plotter_config
 from plotter.config import PlotterConfig
-from plotter.plotting import procs
 from plotter.plotting.jobs import read_status
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.process import procs
 from plotter.plotting.stall import Stall, blocked_file, judge
 from plotter.view import data, render
 from tests.helpers import run_cli
@@ -73,6 +73,7 @@ def pushes(push: HttpCapture, resolved: bool = False) -> list[str]:
     return [p["body"] for p in found if "is stalled" in p["title"] and ("Resolved: " in p["title"]) == resolved]
 
 
+@pytest.mark.slow
 def test_a_stopped_plotter_is_stalled_until_it_moves_again(tmp_path: Path, standins: dict[str, Path],
                                                            http_capture: HttpCapture) -> None:
     cfg = config_with_alerts(tmp_path, standins["chia"], http_capture, tmp_dirs=str(tmp_path / "t0"))
@@ -128,6 +129,7 @@ def fill(directory: Path) -> None:
             return
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a small tmpfs")
 def test_a_full_tmp_dir_is_named(tmp_path: Path, standins: dict[str, Path], http_capture: HttpCapture) -> None:
     tmp = tmp_path / "small"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from plotter import config as plotter_config
 from plotter.config import PlotterConfig
-from plotter.plotting import procs
 from plotter.plotting.jobdb import JobRow, db_path, opened
+from plotter.plotting.process import procs
 from tests.helpers import ROOT, NasSetup, PlotterSetup, make_nas, make_plotter
 from tests.plotter.plotting.conftest import FARMER, POOL
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from common.errors import ConnectError
+from common.notify.base import Severity
 from common.notify.dedupe import DedupeStore, Record
 from plotter import config as plotter_config
 from plotter.config import NasTarget, PlotterConfig
@@ -14,6 +15,7 @@ from plotter.plotting.loop import measure_rooms
 from plotter.plotting.phase import Phase
 from plotter.plotting.schedule import State
 from plotter.view import data, nascache, render
+from plotter.view.kinds import EventKind, LineState
 from plotter.view.schedule import next_start, schedule_line
 from tests.helpers import make_nas, make_plotter
 from tests.plotter.plotting.conftest import FARMER, POOL
@@ -79,8 +81,8 @@ def test_the_nas_cache_keeps_the_last_status_when_the_nas_goes(tmp_path: Path) -
 
 def test_a_plotter_without_jobs_builds_a_snapshot_and_alerts_are_read_back(tmp_path: Path) -> None:
     cfg = config(tmp_path)
-    DedupeStore(cfg.plotter.state_dir).save([Record("k", "plot_failed", "plot job 3 (a) failed", "warning", False,
-                                                    False, 100.0, 100.0)])
+    DedupeStore(cfg.plotter.state_dir).save([Record("k", "plot_failed", "plot job 3 (a) failed", Severity.WARNING,
+                                                    False, False, 100.0, 100.0)])
     snap = data.build(cfg)
     assert snap.problems == () and snap.transfers == () and snap.jobs == ()
     assert [e.text for e in snap.events] == ["plot_failed: plot job 3 (a) failed"]
@@ -91,8 +93,9 @@ def test_a_plotter_without_jobs_builds_a_snapshot_and_alerts_are_read_back(tmp_p
 def test_the_screen_fits_and_keeps_the_selected_job_in_sight() -> None:
     now = time.time()
     jobs = tuple(data.JobLine(i, "a", "chia", 32, 1000 + i, Phase(1, i % 7), 60.0 * i, "/mnt/nvme0", "/mnt/dst0",
-                              "running") for i in range(1, 31))
-    snap = data.Snapshot(now, "plotter1", jobs=jobs, events=tuple(data.Event(now, "made", f"e{i}") for i in range(9)))
+                              LineState.RUNNING) for i in range(1, 31))
+    events = tuple(data.Event(now, EventKind.MADE, f"e{i}") for i in range(9))
+    snap = data.Snapshot(now, "plotter1", jobs=jobs, events=events)
     for width, height in ((80, 24), (160, 50)):
         lines = render.screen(snap, width, height, selected=25)
         assert len(lines) <= height and all(len(text) <= width for text, _ in lines)
@@ -105,21 +108,21 @@ def test_other_commands_do_not_load_textual() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, plotter.cli, nas.cli; plotter.cli.build_parser(); nas.cli.build_parser(); "
+    code = ("import sys, plotter.cli.main, nas.cli.main; plotter.cli.main.build_parser(); nas.cli.main.build_parser(); "
             "sys.exit(any(m.split('.')[0] == 'textual' for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], timeout=60, check=False).returncode == 0
 
 
 def test_the_view_waits_out_retry_delay_like_the_scheduler(tmp_path: Path) -> None:
     """The view decides on the scheduler's own pass state: a job that just failed waits retry_delay."""
-    from plotter.plotting.jobdb import opened
+    from plotter.plotting.jobdb import JobState, opened
 
     cfg = config(tmp_path, job="retry_delay = 10m")
     now = time.time()
     with opened(cfg.plotter.state_dir) as db:
         db.insert(job="a", backend="chia", k=18, compression=0, tmp_dir=str(tmp_path / "t0"),
                   dst_dir=str(cfg.plotter.plot_dirs[0]), log="", status_file="", started_at=now - 60,
-                  state="failed", ended_at=now - 30, returncode=1)
+                  state=JobState.FAILED, ended_at=now - 30, returncode=1)
     line = data.build(cfg, now=now).schedule
     assert line is not None and line.start is None
     assert line.waits[0][0] == "a" and line.waits[0][1].startswith("retry_delay")

@@ -7,7 +7,7 @@ import asyncio
 import re
 from pathlib import Path
 
-from plotter.plotting import procs
+from plotter.plotting.process import procs
 from plotter.view.app import PlotView
 from tests.plotter.plotting.scheduling import make_config, start_by_hand
 from tests.viewpilot import until

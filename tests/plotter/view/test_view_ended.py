@@ -8,9 +8,11 @@ import os
 import signal
 from pathlib import Path
 
-from common.viewapp import Confirm
-from plotter.plotting import procs
+import pytest
+
+from common.ui.viewapp import Confirm
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.process import procs
 from plotter.view.app import PlotView
 from tests.plotter.plotting.scheduling import make_config, rows, run_until, wait_for
 from tests.viewpilot import until
@@ -27,6 +29,7 @@ async def press_kill(app: PlotView, shown: str, said: str) -> None:
         await pilot.press("q")
 
 
+@pytest.mark.slow
 def test_k_on_a_finished_job_says_it_has_ended(tmp_path: Path, standins: dict[str, Path]) -> None:
     cfg = make_config(tmp_path, standins["chia"], job="max_plots = 1")
     [row] = run_until(Scheduler(cfg), lambda rs: len(rs) == 1 and not rs[0].live)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from common.viewapp import Confirm
+from common.ui.viewapp import Confirm
 from plotter.view import nascache
 from plotter.view.app import PlotView
 from tests.plotter.plotting.standins import install
@@ -83,6 +83,7 @@ async def follow(app: PlotView, live: Live) -> None:
     assert app.return_code == 0
 
 
+@pytest.mark.slow
 def test_view_follows_a_job_and_a_transfer_and_acts_on_the_job(tmp_path: Path, chia: Path,
                                                                 copy_plots: CopyPlots) -> None:
     live = make_live(tmp_path, chia, copy_plots)

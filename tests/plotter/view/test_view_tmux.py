@@ -29,6 +29,7 @@ def stty(p: Pane, path: Path) -> str:
     return path.read_text()
 
 
+@pytest.mark.slow
 def test_view_fits_80x24_and_q_leaves_the_terminal_sane(tmp_path: Path, chia: Path, copy_plots: CopyPlots) -> None:
     live = make_live(tmp_path, chia, copy_plots)
     with running(live), pane(80, 24) as p:

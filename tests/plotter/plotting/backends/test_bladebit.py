@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from common.plotfile import parse_name, read_header, validate_plot
+from common.plotformat.plotfile import parse_name, read_header, validate_plot
 from plotter.plotting.backends import JobSpec, command, get
 from plotter.plotting.logs import plot_id
 from tests.plotter.plotting.conftest import CONTRACT, FARMER, POOL, Run
@@ -69,6 +69,7 @@ def test_disk_temp_files_carry_no_plot_id() -> None:
     assert globs == [(Path("/t1"), "*.tmp"), (Path("/t2"), "*.tmp"), (Path("/plots"), f"*{plot}*.tmp")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["bladebit", "bladebit-disk", "bladebit-cuda"])
 def test_runs_make_the_plot_and_clean_their_temp_files(bladebit_runs: dict[str, Run], backend: str) -> None:
     run = bladebit_runs[backend]

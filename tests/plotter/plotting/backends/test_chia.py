@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from common.plotfile import validate_plot
+from common.plotformat.plotfile import validate_plot
 from plotter.plotting.backends import BACKEND_NAMES, JobSpec, command, get
 from plotter.plotting.logs import current_phase, plot_id, split_lines
 from plotter.plotting.phase import Phase
@@ -62,6 +62,7 @@ def test_backend_names_are_the_contract() -> None:
         get("plotman")
 
 
+@pytest.mark.slow
 def test_real_run_makes_a_valid_plot_and_leaves_no_temp_files(chia_run: Run) -> None:
     assert chia_run.returncode == 0, "\n".join(chia_run.lines[-5:])
     found = plot_id(chia_run.lines, "chia")
@@ -76,6 +77,7 @@ def test_real_run_makes_a_valid_plot_and_leaves_no_temp_files(chia_run: Run) -> 
     assert current_phase(chia_run.lines, "chia") == Phase(5, 2)
 
 
+@pytest.mark.slow
 def test_killed_run_leaves_only_files_the_temp_globs_find(tmp_path: Path, standins: dict[str, Path]) -> None:
     spec = spec_for("chia", tmp_path, standins, "chia", tmp2_dir=tmp_path / "tmp2")
     for directory in (spec.tmp_dir, spec.tmp2_dir, spec.dst_dir):

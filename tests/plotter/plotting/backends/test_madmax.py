@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from common.plotfile import validate_plot
+from common.plotformat.plotfile import validate_plot
 from plotter.plotting.backends import JobSpec, command, get
 from plotter.plotting.logs import plot_id
 from tests.plotter.plotting.conftest import CONTRACT, FARMER, POOL, Run
@@ -35,6 +35,7 @@ def test_k33_and_k34_use_the_k34_build_and_contract_uses_c() -> None:
         command(JobSpec("madmax", Path("/p"), FARMER, pool_key=POOL, compression=1, tmp_dir=Path("/t")))
 
 
+@pytest.mark.slow
 def test_run_makes_a_valid_plot_copied_to_dst_and_no_temp_files(madmax_run: Run) -> None:
     assert madmax_run.returncode == 0, "\n".join(madmax_run.lines[-5:])
     found = plot_id(madmax_run.lines)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common.plotgen import _stdout_silenced
+from common.plotformat.plotgen import _stdout_silenced
 
 KEY_HEX = re.compile(r"(?:0x)?([0-9a-fA-F]{96})")
 DEFAULT_K = 18

@@ -1,0 +1,1 @@
+"""The plotter <-> NAS transfer: control channel, protocol messages, the hashed stream and sink."""

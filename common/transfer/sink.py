@@ -1,0 +1,164 @@
+"""Receiving a stream into a file: the receiver's half of :mod:`common.transfer.stream`.
+
+This thread receives into whole page-aligned buffers and hashes each segment as it arrives;
+writer threads pwrite full buffers at their offsets (O_DIRECT where the file system has it), so
+the disk sees more than one write in flight. A disk error becomes an error naming the disk.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import mmap
+import os
+import queue
+import socket
+import threading
+
+import xxhash
+
+from common.errors import AppError, DiskWriteError, NoSpaceError, TransferError
+from common.transfer.stream import ALIGN, CHUNK, DEPTH, IO_TIMEOUT, WRITERS, Progress, describe, new_hasher
+
+
+def open_for_receive(path: str, direct: bool) -> tuple[int, bool]:
+    """Create ``path`` exclusively; try O_DIRECT first so a NAS's page cache is not flooded."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    if direct and hasattr(os, "O_DIRECT"):
+        try:
+            return os.open(path, flags | os.O_DIRECT, 0o644), True
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # EINVAL: this filesystem has no O_DIRECT (tmpfs)
+                raise
+    return os.open(path, flags, 0o644), False
+
+
+def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
+                  progress: Progress | None = None, chunk: int = CHUNK, writers: int = WRITERS,
+                  before_write: Progress | None = None) -> str:
+    """Read exactly ``size`` bytes from ``sock`` into ``fd``; return the hex digest.
+
+    This thread receives into whole buffers and hashes each segment as it
+    arrives (while still in cache); ``writers`` threads pwrite full buffers at
+    their offsets, so a disk sees more than one write in flight (measured here:
+    O_DIRECT at queue depth 2 beats depth 1 by a fifth). With O_DIRECT every
+    buffer but the last is aligned; the unaligned tail is written last, after
+    O_DIRECT is switched off on the descriptor.
+
+    ``before_write(end)`` runs once a buffer's bytes have arrived and before any of them
+    is written, with the end offset they reach: replacement makes room there, just in time.
+    """
+    hasher = new_hasher()
+    pool = _WriterPool(fd, chunk, writers)
+    offset, tail = 0, None
+    try:
+        while offset < size:
+            buf = pool.take()
+            n = min(chunk, size - offset)
+            if _recv_fill(sock, memoryview(buf)[:n], hasher) < n:
+                raise TransferError(f"stream ended {size - offset} bytes early")
+            if before_write:
+                before_write(offset + n)
+            if direct and n % ALIGN:
+                tail = (buf, n, offset)
+            else:
+                pool.write(buf, n, offset)
+            offset += n
+            if progress:
+                progress(offset)
+        pool.finish()
+        if tail is not None:
+            _write_tail(fd, *tail)
+        if sock.recv(1):
+            raise TransferError("peer sent more bytes than it announced")
+    except OSError as exc:
+        raise TransferError(f"receiving: {describe(exc)}") from None
+    finally:
+        pool.finish(raise_error=False)  # never leave writer threads behind
+    return hasher.hexdigest()
+
+
+def _recv_fill(sock: socket.socket, view: memoryview, hasher: xxhash.xxh3_128) -> int:
+    got = 0
+    while got < len(view):
+        n = sock.recv_into(view[got:])
+        if n == 0:
+            break
+        hasher.update(view[got:got + n])
+        got += n
+    return got
+
+
+def _write_tail(fd: int, buf: mmap.mmap, n: int, offset: int) -> None:
+    """The unaligned last piece, written with O_DIRECT switched off on the descriptor."""
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+    try:
+        _pwrite_all(fd, memoryview(buf)[:n], offset)
+    except OSError as exc:
+        raise disk_error(exc) from None
+
+
+def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
+    done = 0
+    while done < len(view):
+        done += os.pwrite(fd, view[done:], offset + done)
+
+
+class _WriterPool:
+    """Threads that pwrite filled buffers and hand them back; the first error wins."""
+
+    def __init__(self, fd: int, chunk: int, count: int) -> None:
+        self.fd = fd
+        self.free: queue.Queue[mmap.mmap] = queue.Queue()
+        for _ in range(DEPTH + count):
+            self.free.put(mmap.mmap(-1, chunk))  # page-aligned, as O_DIRECT wants
+        self.full: queue.Queue[tuple[mmap.mmap, int, int] | None] = queue.Queue()
+        self.errors: list[OSError] = []
+        self.threads = [threading.Thread(target=self._run, name="stream-writer", daemon=True)
+                        for _ in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self) -> None:
+        while (item := self.full.get()) is not None:
+            buf, n, offset = item
+            try:
+                if not self.errors:
+                    _pwrite_all(self.fd, memoryview(buf)[:n], offset)
+            except OSError as exc:
+                self.errors.append(exc)
+            finally:
+                self.free.put(buf)
+
+    def take(self) -> mmap.mmap:
+        self._raise_error()
+        try:
+            return self.free.get(timeout=IO_TIMEOUT)
+        except queue.Empty:
+            raise TransferError(f"the disk accepted nothing for {IO_TIMEOUT:.0f} s") from None
+
+    def write(self, buf: mmap.mmap, n: int, offset: int) -> None:
+        self.full.put((buf, n, offset))
+
+    def finish(self, raise_error: bool = True) -> None:
+        """Wait for queued writes; raise the first write error. Safe to call twice."""
+        if self.threads:
+            for _ in self.threads:
+                self.full.put(None)
+            for thread in self.threads:
+                thread.join(timeout=IO_TIMEOUT)
+            self.threads = []
+        if raise_error:
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self.errors:
+            raise disk_error(self.errors[0])
+
+
+def disk_error(exc: OSError) -> AppError:
+    """A failed write to the receiving drive, told apart from a network failure: a full
+    drive is a NoSpaceError (its reason must reach the plotter's log and history)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return NoSpaceError(f"the drive filled up: {exc.strerror}")
+    return DiskWriteError(f"writing to the drive: {exc.strerror or exc}", exc.errno, "write")

@@ -1,0 +1,1 @@
+"""``drive-manager``: the command line, one module per group of commands."""

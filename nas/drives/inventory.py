@@ -1,0 +1,112 @@
+"""Each present drive with its device and plots (I/O edge; never reads plot contents).
+
+A drive that cannot be listed is failing (the reason says so) and its plots unknown
+(``listed`` False): ``check`` then keeps the counts it last saw.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from nas.config import NasConfig
+from nas.drives.listing import Drive, list_drives, list_plots, override_for
+
+MOUNTINFO = Path("/proc/self/mountinfo")
+# Partition suffixes: sdb1 -> sdb, nvme0n1p1 -> nvme0n1, mmcblk0p2 -> mmcblk0.
+_PARTITION_RES = (
+    re.compile(r"(/dev/(?:sd|hd|vd|xvd)[a-z]+)\d+"),
+    re.compile(r"(/dev/(?:nvme\d+n\d+|mmcblk\d+|nbd\d+|loop\d+))p\d+"),
+)
+_OCTAL_RE = re.compile(r"\\([0-7]{3})")
+
+
+@dataclass(frozen=True)
+class DriveInfo:
+    drive: Drive
+    device: str | None  # whole disk, e.g. /dev/sdb
+    smart_type: str | None  # smartctl -d
+    plots: int
+    plot_bytes: int
+    listed: bool = True  # False: the listing failed; plots and plot_bytes are 0, not known
+
+    @property
+    def mountpoint(self) -> Path:
+        return self.drive.mountpoint
+
+
+def strip_partition(device: str) -> str:
+    for pattern in _PARTITION_RES:
+        if m := pattern.fullmatch(device):
+            return m.group(1)
+    return device
+
+
+def parse_mountinfo(text: str) -> dict[str, str]:
+    """Mount point -> mount source, from /proc/self/mountinfo text (later mounts win)."""
+    sources: dict[str, str] = {}
+    for line in text.splitlines():
+        head, sep, tail = line.partition(" - ")
+        fields, rest = head.split(), tail.split()
+        if not sep or len(fields) < 5 or len(rest) < 2:
+            continue
+        sources[_unescape(fields[4])] = _unescape(rest[1])
+    return sources
+
+
+def _unescape(text: str) -> str:
+    return _OCTAL_RE.sub(lambda m: chr(int(m.group(1), 8)), text)
+
+
+def read_mount_sources(path: Path = MOUNTINFO) -> dict[str, str]:
+    try:
+        return parse_mountinfo(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return {}
+
+
+def device_for(cfg: NasConfig, mountpoint: Path, sources: dict[str, str]) -> str | None:
+    override = override_for(cfg, mountpoint)
+    if override is not None and override.device:
+        return override.device
+    source = sources.get(str(mountpoint)) or sources.get(os.path.realpath(mountpoint))
+    if source is None or not source.startswith("/dev/"):
+        return None  # tmpfs, NFS, a plain directory: no disk to ask
+    return strip_partition(source)
+
+
+def plot_stats(mountpoint: Path) -> tuple[int, int]:
+    """(number of plots, their bytes): names and stat only. Raises OSError when the
+    drive cannot be listed."""
+    count = size = 0
+    for entry in list_plots(mountpoint):
+        try:
+            size += entry.stat(follow_symlinks=False).st_size
+        except FileNotFoundError:
+            continue  # removed meanwhile
+        count += 1
+    return count, size
+
+
+def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str]) -> DriveInfo:
+    override = override_for(cfg, drive.mountpoint)
+    device = device_for(cfg, drive.mountpoint, sources)
+    smart_type = override.smart_type if override else None
+    try:
+        plots, plot_bytes = plot_stats(drive.mountpoint)
+    except OSError as exc:
+        failing = drive.failing or f"listing: {exc.strerror or exc}"
+        return DriveInfo(replace(drive, failing=failing), device, smart_type, 0, 0, listed=False)
+    return DriveInfo(drive=drive, device=device, smart_type=smart_type, plots=plots, plot_bytes=plot_bytes)
+
+
+def inventory(cfg: NasConfig) -> list[DriveInfo]:
+    sources = read_mount_sources()
+    return [describe(cfg, drive, sources) for drive in list_drives(cfg)]
+
+
+def average_plot_size(drives: list[DriveInfo]) -> int | None:
+    count = sum(d.plots for d in drives)
+    return sum(d.plot_bytes for d in drives) // count if count else None

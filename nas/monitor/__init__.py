@@ -1,0 +1,1 @@
+"""Watching the NAS: ``check``, events and their alerts, status, reports, metrics."""

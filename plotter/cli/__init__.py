@@ -1,0 +1,1 @@
+"""``plot-manager``: the command line, one module per group of commands."""

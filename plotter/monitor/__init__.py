@@ -1,0 +1,1 @@
+"""Watching the plotter and the farm: status, alerts, metrics, the farm report."""

@@ -1,0 +1,1 @@
+"""How long plots took: timings from the plotters' logs, ``plot-manager analyze``."""

@@ -1,0 +1,262 @@
+"""Send one plot: pick a NAS (with several: plotter.send.farm), stream and hash in one pass, delete on verified ok."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common import units
+from common.errors import (
+    AppError,
+    ConfigError,
+    ConnectError,
+    HostKeyError,
+    NoSpaceError,
+    RemoteError,
+    TransferError,
+    VerifyError,
+)
+from common.locking import FileLock
+from common.transfer.stream import IO_TIMEOUT, send_file
+from plotter.config import NasTarget, PlotterConfig
+from plotter.link.client import Have, NasClient, Stored
+from plotter.link.session import Session, connect_data, open_session
+from plotter.send import farm, resend
+from plotter.send.discover import Seen
+from plotter.send.history import History, Transfer, TransferResult
+from plotter.send.progress import Listener, Snapshot, TransferProgress
+
+log = logging.getLogger(__name__)
+
+# NAS error codes after which the same plot is offered again at once: the receiving drive failed
+# mid-stream and is now marked failing on the NAS, so the next offer goes to another drive.
+RETRY_AT_ONCE = ("drive_failing",)
+AT_ONCE_TRIES = 3
+
+
+@dataclass
+class Env:
+    """The side effects a transfer needs, injectable for tests (httpie-style)."""
+
+    open_session: Callable[[NasTarget], Session] = open_session
+    connect_data: Callable[[str, int, float], socket.socket] = connect_data
+    unreachable: dict[str, str] = field(default_factory=dict)  # NAS name -> why, this round (alerts read it)
+    down: dict[str, str] = field(default_factory=dict)  # NAS name -> why, since its first failure (across rounds)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    listener: Listener | None = None  # the live display on a terminal
+    host_key_refused: set[str] = field(default_factory=set)  # NAS names whose host key was unknown or changed
+    no_room: list[str] = field(default_factory=list)  # transfers this round that failed for lack of room
+
+
+def plot_lock(cfg: PlotterConfig, name: str) -> FileLock:
+    return FileLock(cfg.plotter.state_dir / "locks" / f"{name}.lock")
+
+
+def send_plot(cfg: PlotterConfig, item: Seen, env: Env, history: History) -> Transfer | None:
+    """Send ``item`` unless another sender has it; None when it was not ours to send."""
+    lock = plot_lock(cfg, item.path.name)
+    if not lock.try_acquire():
+        log.debug("%s is being sent by another process", item.path.name)
+        return None
+    try:
+        try:
+            st = os.stat(item.path)
+        except FileNotFoundError:
+            return None  # another sender finished it between our listing and our lock
+        if st.st_size != item.size:
+            log.info("%s changed size since it was listed; will retry later", item.path.name)
+            return None
+        for attempt in range(1, AT_ONCE_TRIES + 1):
+            transfer, again = _transfer(cfg, item, env, history, retry=attempt < AT_ONCE_TRIES)
+            if not again:
+                break
+        return transfer
+    finally:
+        lock.release()
+
+
+def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
+              retry: bool = False) -> tuple[Transfer | None, bool]:
+    """One attempt: (its record, whether to try again at once: the NAS asked for it and ``retry``)."""
+    start = time.monotonic()
+    where = _Where()
+    try:
+        route = _route(cfg, item, env)
+    except NoSpaceError as exc:  # no NAS has room: counted for the run's exit code (14)
+        env.no_room.append(item.path.name)
+        return _failed(history, item, None, None, start, exc), False
+    except ConfigError:
+        raise  # a file the config names is missing: no NAS will do, the run ends (exit 3)
+    except ConnectError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
+        log.debug("%s: kept on the plotter, no NAS reachable for it: %s", item.path.name, exc.message)
+        return _transfer_row(item, None, None, None, None, start, exc.message, TransferResult.UNREACHABLE), False
+    except AppError as exc:  # no room anywhere, the name busy at its referee, a NAS too old
+        return _failed(history, item, None, None, start, exc), False
+    if isinstance(route, farm.Found):  # already on a NAS: compared now that the sessions are closed
+        return _verify_held(history, item, route.nas, route.have, start), False
+    target = route.target
+    where.nas = target.name
+    try:
+        try:
+            outcome = _offer_and_send(cfg, route.client, target, item, env, where, route.confirm)
+        finally:
+            route.close()
+    except AppError as exc:
+        again = retry and isinstance(exc, RemoteError) and exc.code in RETRY_AT_ONCE
+        if resend.no_room(exc):
+            env.no_room.append(item.path.name)
+        return _failed(history, item, where.nas, where.drive, start, exc, again), again
+    if isinstance(outcome, Have):  # a resend: compared now that the session is closed
+        return _verify_held(history, item, target.name, outcome, start), False
+    stored, digest = outcome
+    seconds = time.monotonic() - start
+    # Recorded before the source goes: whoever looks for this plot (the scheduler concluding the job
+    # that made it) finds it either in the plot dir or in the history, never in neither.
+    transfer = _record(history, item, target.name, where.drive, stored.path, digest, start, None)
+    try:
+        os.unlink(item.path)
+    except OSError as exc:
+        log.error("%s: stored and verified on %s, but the source could not be deleted: %s",
+                  item.path.name, target.name, exc.strerror)
+    else:
+        log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, target.name,
+                 stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
+    return transfer, False
+
+
+@dataclass
+class _Where:
+    """How far a transfer got, for its history row when it fails."""
+
+    nas: str | None = None
+    drive: str | None = None
+
+
+def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, env: Env,
+                    where: _Where, confirm: Callable[[], None]) -> Have | tuple[Stored, str]:
+    """Offer ``item``; stream it unless the NAS holds it already. (stored, our digest) or "have"."""
+    ready = client.offer(item.path.name, item.size)
+    if isinstance(ready, Have):
+        return ready
+    confirm()  # with several NAS: the referee's claim still held (plotter.send.farm)
+    where.drive = ready.drive
+    log.info("sending %s (%s) to %s:%s", item.path.name, units.size(item.size), target.name, ready.drive)
+    progress = TransferProgress(cfg.plotter.state_dir, Snapshot(
+        item.path.name, target.name, ready.drive, item.size, 0, 0.0, None, time.time()), env.listener)
+    try:
+        progress.start()
+        digest = _stream(cfg, client, target, item, ready.port, ready.token, env, progress)
+    finally:
+        progress.close()
+    stored = client.digest(digest)
+    if stored.hash != digest or stored.size != item.size:
+        raise VerifyError(f"NAS reports {stored.size} bytes / {stored.hash}, we sent {item.size} / {digest}")
+    return stored, digest
+
+
+def _verify_held(history: History, item: Seen, nas: str, held: Have, start: float) -> Transfer | None:
+    try:
+        digest = resend.settle(item, held, nas)
+    except AppError as exc:
+        return _failed(history, item, nas, None, start, exc)
+    if digest is None:
+        return None  # another sender of this plot dir deleted it meanwhile
+    return _record(history, item, nas, str(Path(held.path).parent), held.path, digest, start, None,
+                   TransferResult.VERIFIED)
+
+
+def _failed(history: History, item: Seen, nas: str | None, drive: str | None, start: float,
+            exc: AppError, again: bool = False) -> Transfer:
+    result = resend.result_of(exc)
+    if result == TransferResult.BUSY:  # not a failure, not recorded: the next run finds it on the NAS
+        log.warning("%s: not sent, kept on the plotter for the next run: %s", item.path.name, exc.message)
+        return _transfer_row(item, nas, drive, None, None, start, exc.message, result)
+    if again:
+        log.warning("%s: not stored, sending it again at once: %s", item.path.name, exc.message)
+    else:
+        log.error("%s: not sent, kept on the plotter: %s", item.path.name, exc.message)
+    return _record(history, item, nas, drive, None, None, start, exc.message, result)
+
+
+def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, port: int,
+            token: bytes, env: Env, progress: TransferProgress) -> str:
+    # A failed connect (ConnectError) is not caught: the NAS only knows that nobody came.
+    with env.connect_data(target.data_host, port, target.connect_timeout) as sock:
+        try:
+            sock.settimeout(IO_TIMEOUT)
+            try:
+                sock.sendall(token)
+            except OSError as exc:
+                raise TransferError(f"data connection broke at once: {exc.strerror}") from None
+            return send_file(sock, str(item.path), item.size, bwlimit=cfg.plotter.bwlimit, progress=progress)
+        except TransferError as exc:
+            broken = exc
+    client.raise_reason(broken)  # the socket is closed now, so the NAS stops waiting and says why
+    raise broken
+
+
+def _route(cfg: PlotterConfig, item: Seen, env: Env) -> farm.Route | farm.Found:
+    """Where to offer ``item``: the only NAS (its name reservation is the lock), or of several
+    the one its referee's claim allows (see plotter.send.farm). ConnectError: the plot waits."""
+    if len(cfg.nas) > 1:
+        return farm.route(cfg, item, lambda target: _open(target, env))
+    try:
+        client = _open(cfg.nas[0], env)
+    except (ConnectError, ConfigError):
+        raise
+    except AppError as exc:  # no usable session (no hello, a wrong command): the plot waits for it
+        raise ConnectError(exc.message) from None
+    return farm.Route(client, cfg.nas[0], client)
+
+
+def _open(target: NasTarget, env: Env) -> NasClient:
+    """A client for ``target``. A NAS that failed once is not tried again this round (a host
+    that is down would cost ``connect_timeout`` per plot); its first failure is logged once."""
+    with env.lock:
+        reason = env.unreachable.get(target.name)
+    if reason is not None:
+        raise ConnectError(f"skipped for this run: {reason}")
+    try:
+        client = NasClient(env.open_session(target))
+    except ConfigError:
+        raise
+    except AppError as exc:
+        with env.lock:
+            if isinstance(exc, HostKeyError):
+                env.host_key_refused.add(target.name)
+            if target.name not in env.unreachable:
+                env.unreachable[target.name] = exc.message
+                # One warning when a NAS goes down, not one per round of send --watch.
+                log.log(logging.DEBUG if target.name in env.down else logging.WARNING,
+                        "NAS %s is unreachable, plots wait for it: %s", target.name, exc.message)
+                env.down[target.name] = exc.message
+        raise
+    with env.lock:
+        if env.down.pop(target.name, None) is not None:
+            log.info("NAS %s is reachable again", target.name)
+    return client
+
+
+def _record(history: History, item: Seen, nas: str | None, drive: str | None, path: str | None,
+            digest: str | None, start: float, error: str | None, result: TransferResult | None = None) -> Transfer:
+    transfer = _transfer_row(item, nas, drive, path, digest, start, error, result)
+    history.record(transfer)
+    return transfer
+
+
+def _transfer_row(item: Seen, nas: str | None, drive: str | None, path: str | None, digest: str | None,
+                  start: float, error: str | None, result: TransferResult | None) -> Transfer:
+    seconds = time.monotonic() - start
+    result = result or (TransferResult.FAILED if error else TransferResult.OK)
+    return Transfer(
+        plot=item.path.name, bytes=item.size, nas=nas, drive=drive, path=path, seconds=seconds,
+        mb_per_s=item.size / 1e6 / seconds if result == TransferResult.OK and seconds > 0 else 0.0,
+        hash=digest, result=result, error=error, finished_at=time.time(),
+    )
+

@@ -1,0 +1,126 @@
+"""The hashed stream over a real loopback TCP connection, including O_DIRECT tails."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from common.errors import DiskWriteError, NoSpaceError, TransferError
+from common.transfer.sink import disk_error, open_for_receive, receive_to_fd
+from common.transfer.stream import hash_file, send_file
+
+CHUNK = 64 * 1024
+
+
+def _transfer(tmp_path: Path, data: bytes, announce: int | None = None) -> tuple[str, str, Path, bool]:
+    source = tmp_path / "source"
+    source.write_bytes(data)
+    target = tmp_path / "target"
+    size = len(data) if announce is None else announce
+    listener = socket.create_server(("127.0.0.1", 0))
+    sent: dict[str, str] = {}
+
+    def sender() -> None:
+        with socket.create_connection(listener.getsockname(), timeout=30) as sock:
+            sent["digest"] = send_file(sock, str(source), len(data), chunk=CHUNK)
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    conn, _ = listener.accept()
+    conn.settimeout(30)
+    fd, direct = open_for_receive(str(target), True)
+    try:
+        received = receive_to_fd(conn, fd, size, direct=direct, chunk=CHUNK)
+    finally:
+        os.close(fd)
+        conn.close()
+        thread.join(timeout=30)
+        listener.close()
+    return sent["digest"], received, target, direct
+
+
+@pytest.mark.parametrize("size", [1, 4095, 4096, CHUNK + 1, 7 * CHUNK + 123, 8 * CHUNK])
+def test_round_trip_is_identical_and_hashed_on_both_ends(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    sent, received, target, _ = _transfer(tmp_path, data)
+    assert target.read_bytes() == data
+    assert sent == received == hash_file(str(target))
+
+
+def test_direct_io_is_used_where_the_filesystem_allows(tmp_path: Path) -> None:
+    fd, direct = open_for_receive(str(tmp_path / "probe"), True)
+    os.close(fd)
+    if not direct:
+        pytest.skip("this filesystem has no O_DIRECT")
+    _, _, target, used = _transfer(tmp_path, os.urandom(3 * CHUNK + 17))
+    assert used and target.stat().st_size == 3 * CHUNK + 17
+
+
+def test_short_stream_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(TransferError, match="early"):
+        _transfer(tmp_path, os.urandom(5000), announce=6000)
+
+
+def test_extra_bytes_are_an_error(tmp_path: Path) -> None:
+    with pytest.raises(TransferError, match="more bytes"):
+        _transfer(tmp_path, os.urandom(5000), announce=4000)
+
+
+SHRINKING_SENDER = """
+import os, socket, sys
+from common.errors import TransferError
+from common.transfer.stream import send_file
+path, port, size, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def shrink(done):
+    if done == chunk:  # cut the second half under the mapping: the hasher, ahead, meets it first
+        os.truncate(path, size // 2)
+with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+    try:
+        send_file(sock, path, size, chunk=chunk, progress=shrink)
+    except TransferError as exc:
+        print(exc.message)
+        sys.exit(3)
+"""
+
+
+def test_a_source_that_cannot_be_read_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    """Bytes of the mapped source that cannot be read (a bad sector, a truncated file) end the
+    transfer with an error; a SIGBUS would kill the whole sender and every transfer in it."""
+    source = tmp_path / "source"
+    size = 64 * CHUNK
+    source.write_bytes(os.urandom(size))
+    root = Path(__file__).resolve().parents[3]
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(30)
+        child = subprocess.Popen([sys.executable, "-c", SHRINKING_SENDER, str(source),
+                                  str(listener.getsockname()[1]), str(size), str(CHUNK)],
+                                 cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(30)
+            received = 0
+            while chunk := conn.recv(1 << 20):
+                received += len(chunk)
+        out, err = child.communicate(timeout=30)
+    assert child.returncode == 3, (child.returncode, err)
+    assert out.strip() == f"cannot read the source at byte {size // 2}: I/O error or the file shrank"
+    assert received == size // 2  # what could be read and hashed was sent; nothing past it
+
+
+@pytest.mark.parametrize(("err", "kind", "words"), [
+    (errno.ENOSPC, NoSpaceError, "the drive filled up: No space left on device"),
+    (errno.EDQUOT, NoSpaceError, "the drive filled up: Disk quota exceeded"),
+    (errno.EIO, DiskWriteError, "writing to the drive: Input/output error"),
+])
+def test_disk_errors_keep_their_reason(err: int, kind: type[Exception], words: str) -> None:
+    error = disk_error(OSError(err, os.strerror(err)))
+    assert type(error) is kind and str(error) == words
+    if isinstance(error, DiskWriteError):  # what nas.drives.health needs to tell a failing drive
+        assert isinstance(error, TransferError) and (error.errno, error.stage) == (err, "write")

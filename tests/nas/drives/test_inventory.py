@@ -1,0 +1,71 @@
+"""Drive inventory: mount table, device names, plot counting (names and stat only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nas import config as nas_config
+from nas.drives.inventory import average_plot_size, describe, device_for, parse_mountinfo, plot_stats, strip_partition
+from nas.drives.listing import Drive
+from tests.helpers import make_nas
+from tests.nas.conftest import write_plot
+
+MOUNTINFO = """\
+22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw
+97 22 8:17 / /mnt/enclosure0/front/column0/drive0 rw,noatime shared:40 - xfs /dev/sdb1 rw
+98 22 259:1 / /mnt/nvme\\040cache rw,noatime shared:41 - ext4 /dev/nvme0n1p1 rw
+99 22 0:50 / /mnt/ram rw - tmpfs tmpfs rw,size=1024k
+100 22 8:33 / /mnt/enclosure0/front/column0/drive0 rw shared:42 - xfs /dev/sdc rw
+"""
+
+
+@pytest.mark.parametrize("device, disk", [
+    ("/dev/sdb1", "/dev/sdb"), ("/dev/sdab12", "/dev/sdab"), ("/dev/nvme0n1p1", "/dev/nvme0n1"),
+    ("/dev/mmcblk0p2", "/dev/mmcblk0"), ("/dev/sdc", "/dev/sdc"), ("/dev/nvme0n1", "/dev/nvme0n1"),
+    ("/dev/mapper/crypt-drive7", "/dev/mapper/crypt-drive7"), ("/dev/md0", "/dev/md0"),
+])
+def test_strip_partition(device: str, disk: str) -> None:
+    assert strip_partition(device) == disk
+
+
+def test_parse_mountinfo_unescapes_and_later_mounts_win() -> None:
+    sources = parse_mountinfo(MOUNTINFO + "garbage line\n")
+    assert sources["/mnt/nvme cache"] == "/dev/nvme0n1p1"
+    assert sources["/mnt/enclosure0/front/column0/drive0"] == "/dev/sdc"
+    assert sources["/mnt/ram"] == "tmpfs"
+
+
+def test_device_from_mount_table_or_config(tmp_path: Path) -> None:
+    drives = [tmp_path / "d" / "drive0", tmp_path / "d" / "drive1"]
+    nas = make_nas(tmp_path, drive_dirs=drives, drive_sections=f"[drive {drives[1]}]\ndevice = /dev/sdz\n")
+    cfg = nas_config.load(nas.ini)
+    sources = {str(drives[0]): "/dev/sdd3", str(drives[1]): "/dev/sde1", "/mnt/ram": "tmpfs"}
+    assert device_for(cfg, drives[0], sources) == "/dev/sdd"
+    assert device_for(cfg, drives[1], sources) == "/dev/sdz"  # [drive] device wins
+    assert device_for(cfg, Path("/mnt/ram"), sources) is None
+
+
+def test_plots_counted_by_name_rules_without_reading_them(tmp_path: Path) -> None:
+    big = 110 * 2**30  # sparse: counting must not need the data
+    real = [write_plot(tmp_path, big, sparse=True), write_plot(tmp_path, big, level=7, sparse=True)]
+    (tmp_path / "plot-k32-notahexid.plot").write_bytes(b"x")
+    (tmp_path / f".{real[0].name}.part").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / ("plot-k32-" + "cd" * 32 + ".plot")).mkdir()  # a directory is not a plot
+    assert plot_stats(tmp_path) == (2, 2 * big)
+
+
+def test_describe_and_average_plot_size(tmp_path: Path) -> None:
+    drives = [tmp_path / "d" / "drive0", tmp_path / "d" / "drive1"]
+    nas = make_nas(tmp_path, drive_dirs=drives,
+                   drive_sections=f"[drive {drives[0]}]\ndevice = /dev/sdb\nsmart_type = sat\n")
+    cfg = nas_config.load(nas.ini)
+    for size in (100, 300):
+        write_plot(drives[0], size)
+    infos = [describe(cfg, Drive(p, 10, 5, False), {}) for p in drives]
+    assert (infos[0].plots, infos[0].plot_bytes, infos[0].device, infos[0].smart_type) == (2, 400, "/dev/sdb", "sat")
+    assert (infos[1].plots, infos[1].device) == (0, None)
+    assert average_plot_size(infos) == 200
+    assert average_plot_size(infos[1:]) is None
