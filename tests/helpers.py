@@ -63,6 +63,15 @@ class PlotterSetup:
     def plots(self) -> list[Path]:
         return sorted(p for pattern in ("*.plot", "*.plot2") for p in self.dst.glob(pattern))
 
+    def add_plot_dir(self, name: str = "dst2") -> Path:
+        """A second plot dir beside ``dst``, and two senders at once, so one plot can sit in both."""
+        second = self.root / name
+        second.mkdir()
+        self.ini.write_text(self.ini.read_text()
+                            .replace(f"plot_dirs = {self.dst}", f"plot_dirs = {self.dst}, {second}")
+                            .replace("max_parallel = 1", "max_parallel = 2"))
+        return second
+
 
 def nas_section(name: str, nas: NasSetup, sshd: LocalSshd | None) -> str:
     """A plotter's ``[nas NAME]`` section for ``nas``: over the private sshd, or local without one."""

@@ -15,17 +15,15 @@ claim holder learns where a copy may be even when that NAS cannot be asked right
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common.errors import AppError, ProtocolError
-from common.state import connect
+from common.errors import ProtocolError
 from common.transfer import protocol
 from common.transfer.channel import LineChannel
 from nas.config import NasConfig
-from nas.receive.reservations import SCHEMA, NameClaim, held_copy, write_locked
+from nas.receive.reservations import NameClaim, held_copy, read_row, write_locked
 from nas.state import DB_NAME
 
 HOLD_TIMEOUT = 120.0  # four of the plotter's "keep"s
@@ -83,13 +81,7 @@ def answer_lookup(cfg: NasConfig, chan: LineChannel, name: str) -> None:
 
 
 def placed_on(state_dir: Path, name: str) -> str | None:
-    conn = connect(state_dir / DB_NAME, SCHEMA)
-    try:
-        row = conn.execute("SELECT nas FROM placed WHERE name = ?", (name,)).fetchone()
-    except sqlite3.Error as exc:
-        raise AppError(f"state database {state_dir / DB_NAME}: {exc}") from None
-    finally:
-        conn.close()
+    row = read_row(state_dir, "SELECT nas FROM placed WHERE name = ?", name)
     return None if row is None else str(row["nas"])
 
 

@@ -151,15 +151,21 @@ def record_stored(state_dir: Path, name: str, path: Path, size: int, digest: str
         log.warning("cannot record the hash of %s in %s: %s", name, state_dir, exc)
 
 
-def recorded_hash(state_dir: Path, name: str, path: Path, st: os.stat_result) -> str | None:
-    """The recorded hash of ``path`` when the record still describes the file, else None."""
+def read_row(state_dir: Path, query: str, name: str) -> sqlite3.Row | None:
+    """The one row ``query`` finds for a plot name in the state database (read-only, short)."""
     conn = connect(state_dir / DB_NAME, SCHEMA)
     try:
-        row = conn.execute("SELECT path, size, mtime_ns, hash FROM stored WHERE name = ?", (name,)).fetchone()
+        row: sqlite3.Row | None = conn.execute(query, (name,)).fetchone()
+        return row
     except sqlite3.Error as exc:
         raise AppError(f"state database {state_dir / DB_NAME}: {exc}") from None
     finally:
         conn.close()
+
+
+def recorded_hash(state_dir: Path, name: str, path: Path, st: os.stat_result) -> str | None:
+    """The recorded hash of ``path`` when the record still describes the file, else None."""
+    row = read_row(state_dir, "SELECT path, size, mtime_ns, hash FROM stored WHERE name = ?", name)
     if row is None or (row["path"], row["size"], row["mtime_ns"]) != (str(path), st.st_size, st.st_mtime_ns):
         return None
     return str(row["hash"])

@@ -185,11 +185,7 @@ def test_differing_copies_keep_the_source_and_alert(tmp_path: Path, copy_plots: 
 def test_hard_linked_plot_in_two_plot_dirs_is_sent_once(tmp_path: Path, copy_plots: CopyPlots) -> None:
     nas = make_nas(tmp_path / "nas", drives=2)
     plotter = make_plotter(tmp_path / "plotter", nas, None)
-    second = tmp_path / "plotter" / "dst2"
-    second.mkdir()
-    plotter.ini.write_text(plotter.ini.read_text()
-                           .replace(f"plot_dirs = {plotter.dst}", f"plot_dirs = {plotter.dst}, {second}")
-                           .replace("max_parallel = 1", "max_parallel = 2"))
+    second = plotter.add_plot_dir()
     (source,) = copy_plots(plotter.dst, 1)
     os.link(source, second / source.name)
     digest = hash_file(str(source))

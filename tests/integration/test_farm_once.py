@@ -54,11 +54,7 @@ def test_one_plot_in_two_plot_dirs_is_stored_once_across_two_nas(tmp_path: Path,
                                                                 copy_plots: CopyPlots, how: str) -> None:
     farm = two_nas(tmp_path)
     plotter = farm_plotter(tmp_path / "plotter", farm, sshd)
-    second = tmp_path / "plotter" / "dst2"
-    second.mkdir()
-    plotter.ini.write_text(plotter.ini.read_text()
-                           .replace(f"plot_dirs = {plotter.dst}", f"plot_dirs = {plotter.dst}, {second}")
-                           .replace("max_parallel = 1", "max_parallel = 2"))
+    second = plotter.add_plot_dir()
     (source,) = copy_plots(plotter.dst, 1)
     twin = second / source.name
     if how == "hard link":
