@@ -59,11 +59,13 @@ def peak_height(host: str, port: int, chia_root: Path | None, timeout: float = T
 def _height(where: str, body: bytes) -> int:
     try:
         state = json.loads(body)["blockchain_state"]
-        synced, height = state["sync"]["synced"], state["peak"]["height"]
+        sync, peak = state["sync"], state["peak"]
     except (ValueError, KeyError, TypeError):
         raise NodeError(f"{where}: not a get_blockchain_state answer") from None
-    if synced is not True:
-        raise NodeError(f"{where}: not synced (its peak is not the chain's height)")
-    if not isinstance(height, int) or not 0 <= height < 2**32:
+    if not isinstance(sync, dict) or sync.get("synced") is not True:
+        tip = sync.get("sync_tip_height") if isinstance(sync, dict) else None
+        raise NodeError(f"{where}: not synced (its peak is not the chain's height; sync tip {tip})")
+    height = peak.get("height") if isinstance(peak, dict) else None
+    if not isinstance(height, int) or isinstance(height, bool) or not 0 <= height < 2**32:
         raise NodeError(f"{where}: peak height {str(height)[:20]!r} is not a block height")
     return height
