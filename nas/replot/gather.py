@@ -18,8 +18,8 @@ from nas.replace.plan import candidates
 from nas.replot.deadline import Chain, HeightSource, estimated
 from nas.replot.node import NodeError, peak_height
 from nas.replot.order import DriveRoom, replot_order, untouched
-from nas.replot.progress import RATE_BASIS, Counts, Deadline, count, figures
-from nas.replot.scan import Cache, drive_files, load_cache, save_cache
+from nas.replot.progress import RATE_BASIS, Counts, Deadline, Format, count, figures
+from nas.replot.scan import Cache, drive_files, file_format, load_cache, save_cache
 from nas.state import Store
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,18 @@ def _room(cfg: NasConfig, store: Store, info: DriveInfo, c: Counts) -> DriveRoom
     replaceable = c.v1_bytes if receives else 0  # replacement off: the farmer replots, in the same order
     if cfg.replace.enabled and receives:
         # What the rule lets go, of the v1 plots: PoS2 plots only ever go by a rule saying pos2.
-        replaceable = min(c.v1_bytes, sum(v.freed for v in candidates(store, cfg.replace.match, info.mountpoint)
-                                           if not v.path.name.endswith((".plot2", ".gplot"))))
+        # Their file sizes, as v1_bytes counts them (``freed`` is the blocks they hold: less when sparse).
+        replaceable = min(c.v1_bytes, sum(_size(v.path) for v in candidates(store, cfg.replace.match, info.mountpoint)
+                                           if file_format(v.path.name) == Format.V1))
     room = max(0, info.drive.free_bytes - cfg.nas.reserve) if receives else 0
     return DriveRoom(info.drive.name, str(info.mountpoint), room, replaceable, c.v1_bytes, receives)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # deleted meanwhile
 
 
 def chain_now(cfg: NasConfig, now: float) -> tuple[Chain | None, str | None]:

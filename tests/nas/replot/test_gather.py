@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,20 @@ def test_offline_drive_is_replotted_by_hand(tmp_path: Path, copy_plots: CopyPlot
     assert [s["name"] for s in r["order"]] == ["drive1"]
     assert r["by_hand"] == [{"name": "drive2", "mountpoint": str(farm.nas.drives[1]),
                              "v1_bytes": size(farm.v1["drive2"][0])}]
+
+
+def test_sparse_v1_plots_count_whole(tmp_path: Path, copy_plots: CopyPlots, copy_pos2_plots: CopyPlots) -> None:
+    """A sparse plot (chiapos leaves holes) frees fewer bytes than its size; it is still all replaced."""
+    farm = make_farm(tmp_path, copy_plots, copy_pos2_plots, extra="[replace]\nenabled = true\nmatch = v1\n")
+    (plot,) = farm.v1["drive2"]
+    sparse = tmp_path / plot.name
+    subprocess.run(["cp", "--sparse=always", str(plot), str(sparse)], check=True, timeout=30)
+    os.replace(sparse, plot)
+    if plot.stat().st_blocks * 512 >= plot.stat().st_size:
+        pytest.skip("this filesystem keeps no holes")
+    r = figures(farm)
+    two = next(s for s in r["order"] if s["name"] == "drive2")
+    assert two["replaceable"] == two["v1_bytes"] == size(plot) and r["by_hand"] == []
 
 
 def _set_quotas(farm: Farm, room: dict[Path, int]) -> None:
