@@ -51,6 +51,7 @@ def chia_weights(fork: int, heights: list[int]) -> dict[str, object]:
     return result
 
 
+@pytest.mark.slow  # builds chia-blockchain's venv when it is not cached yet
 @pytest.mark.parametrize("fork", [FORK, 1000])
 def test_weight_is_chias_share_of_accepted_v1_proofs(fork: int) -> None:
     heights = [fork - 1, fork, fork + 1, fork + E - 1, fork + E, fork + E + 1, fork + 100 * E + 7,
