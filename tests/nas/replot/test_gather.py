@@ -13,6 +13,7 @@ import pytest
 from nas.config import load
 from nas.drives.inventory import inventory
 from nas.replot.gather import replot_status
+from nas.replot.render import render
 from nas.state import Store
 from tests.nas.replot.farm import DAY, FORK, CopyPlots, Farm, make_farm, size
 
@@ -69,6 +70,7 @@ def test_without_replot_section_no_deadline(tmp_path: Path, copy_plots: CopyPlot
     assert r["v1_plots"] == 3 and r["v2_plots"] == 6
     assert r["v1_weight"] is None and r["effective_bytes"] is None and r["phase_out_end"] is None
     assert r["on_track"] is None and r["fork_height"] is None
+    assert "phase-out: no [replot] section in nas.ini" in render(r)
 
 
 def test_group_sizes_are_cached_by_size_and_mtime(tmp_path: Path, copy_plots: CopyPlots,

@@ -12,6 +12,8 @@ from nas.config import load
 from nas.replot.deadline import HeightSource
 from nas.replot.gather import chain_now
 from nas.replot.node import NodeError, peak_height
+from nas.replot.progress import Counts, Deadline, figures
+from nas.replot.render import deadline_lines
 from tests.chiacli import ChiaRoot
 from tests.helpers import make_nas
 from tests.nas.replot.nodestub import node_stub
@@ -69,3 +71,16 @@ def test_node_height_is_used_and_cached_then_fork_date_when_it_is_down(chia_root
     assert chain is not None and chain.source == HeightSource.FORK_DATE
     assert chain.height == 9_562_000 + int((now + 1300 - fork_date) / 86400 * 4608)
     assert note is not None and f"127.0.0.1:{node.port}" in note
+
+
+def test_node_down_without_fork_date_leaves_the_height_unknown(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    cfg = load(make_nas(tmp_path / "nas", drive_sections=(
+        f"[replot]\nfork_height = 9562000\nnode_rpc = https://127.0.0.1:{port}\n")).ini)
+    cfg.nas.state_dir.mkdir(parents=True, exist_ok=True)
+    chain, note = chain_now(cfg, time.time())
+    assert chain is None and note is not None and "Connection refused" in note
+    fig = figures(Counts(v1_bytes=1), Deadline(9_562_000, None), time.time())
+    assert fig["v1_weight"] is None and fig["phase_out_end"] is None
+    lines = deadline_lines({**fig, "fork_height": 9_562_000, "height": None, "height_note": note})
+    assert lines == [f"phase-out: fork at height 9562000; height now unknown ({note})"]
