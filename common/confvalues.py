@@ -9,10 +9,13 @@ sleeps forever, or a timeout that ``poll()`` or ``settimeout()`` cannot take.
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import ipaddress
 import re
 from collections.abc import Callable
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
+from urllib.parse import urlsplit
 
 KB, MB, GB, TB, PB = 1000, 1000**2, 1000**3, 1000**4, 1000**5
 KIB, MIB, GIB, TIB = 1024, 1024**2, 1024**3, 1024**4
@@ -119,3 +122,40 @@ def parse_host(text: str) -> str:
     if len(host) > 253 or not all(_LABEL_RE.fullmatch(label) for label in labels):
         raise ValueError(f"not an IP address or host name: {clip(host)}")
     return host
+
+
+_DATE_RE = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]([0-9]{2}):([0-9]{2}))?\s*", re.ASCII)
+
+
+def parse_date(text: str, *, low: str, high: str) -> float:
+    """``"2026-11-10"`` or ``"2026-11-10 14:30"`` (UTC) -> epoch seconds within the days ``low..high``."""
+    m = _DATE_RE.fullmatch(text)
+    if not m:
+        raise ValueError(f"not a date: {clip(text)} (examples: 2026-11-10, 2026-11-10 14:30; UTC)")
+    year, month, day, hour, minute = (int(g or 0) for g in m.groups())
+    try:
+        stamp = datetime.datetime(year, month, day, hour, minute, tzinfo=datetime.UTC).timestamp()
+    except ValueError:  # 2026-02-30, 25:00
+        raise ValueError(f"not a date: {clip(text)}") from None
+    if not _day(low) <= stamp <= _day(high):
+        raise ValueError(f"{clip(text)} is out of range: allowed {low}..{high}")
+    return stamp
+
+
+def _day(text: str) -> float:
+    year, month, day = (int(x) for x in text.split("-"))
+    return float(calendar.timegm((year, month, day, 0, 0, 0)))
+
+
+def parse_https_url(text: str) -> tuple[str, int]:
+    """``https://host:port`` (no path) -> (host, port): the address of a chia RPC service."""
+    try:
+        url = urlsplit(text.strip())
+        port = url.port
+    except ValueError:
+        raise ValueError(f"not a URL: {clip(text)} (example: https://127.0.0.1:8555)") from None
+    if url.scheme != "https" or not url.hostname or port is None or url.path not in ("", "/") \
+            or url.query or url.fragment or url.username:
+        raise ValueError(f"not an https://host:port URL: {clip(text)} (example: https://127.0.0.1:8555)")
+    check_range(Decimal(port), 1, 65535, str(port), str)
+    return parse_host(url.hostname), port

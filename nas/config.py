@@ -11,7 +11,7 @@ from common.confvalues import GIB, HOUR, KIB, PB
 from common.metrics import NAS_PORT
 from common.notify.config import ALERTING_SECTIONS, NAS_KINDS, Alerting, example, load_alerting
 from nas import settings as nas_settings
-from nas.settings import AlertSettings, ReplaceSettings, SmartSettings
+from nas.settings import AlertSettings, ReplaceSettings, ReplotSettings, SmartSettings
 
 EXAMPLE = """\
 # drive-manager (NAS role) configuration.
@@ -86,10 +86,11 @@ class NasConfig:
     smart: SmartSettings = field(default_factory=SmartSettings)
     replace: ReplaceSettings = field(default_factory=ReplaceSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    replot: ReplotSettings = field(default_factory=ReplotSettings)
     alerting: Alerting = field(default_factory=Alerting)  # [notify] [email] ... [sentry] [metrics]
 
 
-KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "alerts", *ALERTING_SECTIONS}
+KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "replot", "alerts", *ALERTING_SECTIONS}
 
 
 def load(path: Path) -> NasConfig:
@@ -101,6 +102,7 @@ def load(path: Path) -> NasConfig:
     return NasConfig(path=path, nas=_nas(Section(path, parser, "nas")), drives=_drives(path, parser),
                      smart=nas_settings.parse_smart(Section(path, parser, "smart")),
                      replace=nas_settings.parse_replace(Section(path, parser, "replace")), alerts=alerts,
+                     replot=nas_settings.parse_replot(Section(path, parser, "replot")),
                      alerting=load_alerting(path, parser, NAS_KINDS))
 
 

@@ -97,6 +97,8 @@ class NasState:
     policy: str = "fill"  # "spread" has no single receive drive (target None)
     # Plots [replace] match allows deleting on drives that may receive; None: replacement off.
     replaceable: int | None = None
+    # v1/v2 figures and the phase-out deadline (nas.replot.gather; `drive-manager replot --json`).
+    replot: dict[str, Any] | None = None
 
     def drive(self, mountpoint: str) -> DriveStatus | None:
         return next((d for d in self.drives if d.mountpoint == mountpoint), None)

@@ -1,13 +1,17 @@
-"""``[smart]``, ``[replace]`` and ``[alerts]`` of nas.ini -> frozen dataclasses (called by nas.config)."""
+"""``[smart]``, ``[replace]``, ``[replot]`` and ``[alerts]`` of nas.ini -> frozen dataclasses (called by nas.config)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from common.config import Section
-from common.confvalues import DAY
+from common.confvalues import DAY, parse_date, parse_https_url
 from nas.replace.rules import SYNTAX, Rule, parse_rule
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,16 @@ class SmartSettings:
 class ReplaceSettings:
     enabled: bool = False
     match: Rule = ()
+
+
+@dataclass(frozen=True)
+class ReplotSettings:
+    """The v1 phase-out deadline; ``fork_height`` None: no ``[replot]`` section, no deadline."""
+
+    fork_height: int | None = None
+    node_rpc: tuple[str, int] | None = None  # a full node's RPC (host, port): the height now
+    chia_root: Path | None = None  # its SSL client cert and key (config/ssl/full_node)
+    fork_date: float | None = None  # epoch seconds: the height's estimate when no node answers
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,37 @@ def parse_replace(sec: Section) -> ReplaceSettings:
         raise sec.error("match", f"required when enabled (which plots may be deleted? {SYNTAX})")
     sec.finish()
     return ReplaceSettings(enabled=enabled, match=match)
+
+
+MAX_HEIGHT = 2**32 - 1  # heights are uint32 in chia
+FORK_DATES = ("2024-01-01", "2100-01-01")
+
+
+def parse_replot(sec: Section) -> ReplotSettings:
+    if not sec.present:
+        return ReplotSettings()
+    settings = ReplotSettings(
+        fork_height=sec.get_int("fork_height", low=1, high=MAX_HEIGHT),
+        node_rpc=_opt(sec, "node_rpc", parse_https_url), chia_root=sec.opt_path("chia_root"),
+        fork_date=_opt(sec, "fork_date", lambda text: parse_date(text, low=FORK_DATES[0], high=FORK_DATES[1])),
+    )
+    if settings.node_rpc is None and settings.fork_date is None:
+        raise sec.error("node_rpc", "set node_rpc (a full node's RPC, for the height now) or fork_date "
+                        "(the day the fork activated or will, e.g. 2026-11-10), or both")
+    if settings.chia_root is not None and settings.node_rpc is None:
+        raise sec.error("chia_root", "only used to reach node_rpc, which is not set")
+    sec.finish()
+    return settings
+
+
+def _opt(sec: Section, key: str, parse: Callable[[str], T]) -> T | None:
+    text = sec.opt_str(key)
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise sec.error(key, str(exc)) from None
 
 
 def parse_alerts(sec: Section) -> AlertSettings:
@@ -85,6 +130,19 @@ enabled = false
 #   name plot-k32-2021-* shell glob on the file name
 #   before 2023-06-01    created before that day (name's date, else file mtime)
 # match = v1, before 2024-01-01
+
+# [replot]
+# The v1 phase-out (CHIP-49): from fork_height on, v1 plots win less each epoch of 4608
+# blocks (about a day) until, 254 epochs later, they win nothing. `drive-manager replot`
+# compares the replot's pace with that date. fork_height is required here, and one of:
+# node_rpc   a chia full node's RPC (reads the height now; e.g. https://127.0.0.1:8555)
+# chia_root  the node's chia root, for its SSL cert (config/ssl/full_node); only with node_rpc
+# fork_date  the day (UTC) the fork activated or will: the height is then estimated at 4608
+#            blocks a day (used too when the node does not answer)
+# fork_height = 9562000
+# node_rpc = https://127.0.0.1:8555
+# chia_root = ~/.chia/mainnet
+# fork_date = 2026-11-10
 
 [alerts]
 # Warn when the drives can take this many more plots or fewer (0 = off).

@@ -1,4 +1,4 @@
-"""``check``, ``status``, ``temps``, ``drive offline|online|forget`` and ``replace --dry-run``."""
+"""``check``, ``status``, ``temps``, ``drive offline|online|forget``, ``replace --dry-run`` and ``replot``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from nas.state import Store
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("check", "status", "temps", "drive", "replace")
+COMMANDS = ("check", "status", "temps", "drive", "replace", "replot")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,10 +31,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     replace = sub.add_parser("replace", help="plot replacement (replotting) preview")
     replace.add_argument("--dry-run", action="store_true", help="list what would be deleted next")
     replace.add_argument("--size", help="size of the next plot (default: the average plot on the NAS)")
+    replot = sub.add_parser("replot", help="replot progress: v1 and v2 plots, rate, the phase-out deadline, "
+                                           "which drives next")
+    replot.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run(cfg: NasConfig, args: argparse.Namespace) -> int:
-    handler = {"check": _check, "status": _status, "temps": _temps, "drive": _drive, "replace": _replace}
+    handler = {"check": _check, "status": _status, "temps": _temps, "drive": _drive, "replace": _replace,
+               "replot": _replot}
     return handler[args.command](cfg, args)
 
 
@@ -156,4 +160,15 @@ def _replace(cfg: NasConfig, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--size: {exc}") from None
     sys.stdout.write(preview(cfg, size))
+    return 0
+
+
+def _replot(cfg: NasConfig, args: argparse.Namespace) -> int:
+    import json
+
+    from nas.monitor.check import current_state
+    from nas.replot.render import render
+
+    replot = current_state(cfg, refresh_smart=False).replot or {}
+    sys.stdout.write(json.dumps(replot, indent=2) + "\n" if args.json else render(replot))
     return 0

@@ -28,6 +28,7 @@ from nas.drives.smart_refresh import smart_for
 from nas.model import DriveState, DriveStatus, NasState, SmartInfo, SmartStatus, with_status
 from nas.monitor.events import Event, diff
 from nas.replace.plan import candidates
+from nas.replot.gather import replot_status
 from nas.state import Store
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
     return NasState(time=now, drives=tuple(drives), target=None if target is None else str(target),
                     plot_size=plot_size, received_24h=store.receipts_since(now - DAY),
                     last_receipt=last[0] if last else None, since=store.since(now), policy=cfg.nas.policy,
-                    replaceable=_replaceable(cfg, store, infos))
+                    replaceable=_replaceable(cfg, store, infos), replot=replot_status(cfg, store, infos, now))
 
 
 def _replaceable(cfg: NasConfig, store: Store, infos: list[DriveInfo]) -> int | None:

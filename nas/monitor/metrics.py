@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +23,7 @@ def families(status: Mapping[str, Any], last_check: float | None) -> list[Family
     """``last_check``: when the last ``check`` run ended (from the state dir), so that an alert on
     a stopped cron job can fire; a scrape's own time would always look fresh."""
     s = summarize(status)
-    return drive_families(s) + total_families(s) + [
+    return drive_families(s) + total_families(s) + replot_families(s) + [
         gauge("chia_nas_last_check_timestamp_seconds", "When the last drive-manager check run ended.",
               [({}, last_check)]),
     ]
@@ -59,3 +60,43 @@ def total_families(s: Summary) -> list[Family]:
         gauge("chia_nas_plots_received_24h", "Plots received in the last 24 hours.", [({}, s.received_24h)]),
         gauge("chia_nas_days_to_full", "Days until full at the last 24 hours' rate.", [({}, s.days_to_full)]),
     ]
+
+
+REPLOT_DRIVE = (("v1_plots", "v1 plots (.plot) on the drive."), ("v1_bytes", "Bytes of v1 plots on the drive."),
+                ("v2_plots", "v2 plots (.plot2/.gplot; a group counts its plots) on the drive."),
+                ("v2_bytes", "Bytes of v2 plots on the drive."))
+REPLOT_NAS = (
+    ("v1_plots", "v1 plots (.plot) on all present drives."), ("v1_bytes", "Bytes of v1 plots."),
+    ("v2_plots", "v2 plots (.plot2/.gplot; a group counts its plots)."), ("v2_bytes", "Bytes of v2 plots."),
+    ("v2_bytes_24h", "Bytes of v2 plots whose file mtime is in the last 24 hours."),
+    ("v2_bytes_per_day", "v2 bytes per day (file mtime, the last 7 days / 7)."),
+    ("days_to_all_v2", "Days until no v1 bytes are left at that rate (absent: no progress)."),
+    ("v1_weight", "Share of a v1 plot's proofs the chain still accepts (the phase-out; absent: no deadline)."),
+    ("effective_bytes", "v1 bytes x v1 weight + v2 bytes."),
+    ("behind_days", "Days the replot would end after the phase-out at this rate (0: on track; absent: "
+                    "no deadline or no progress)."),
+)
+
+
+def replot_families(s: Summary) -> list[Family]:
+    """``drive-manager replot``'s figures: per drive (``chia_nas_drive_replot_*``) and for the NAS
+    (``chia_nas_replot_*``)."""
+    if s.replot is None:
+        return []
+    r = s.replot
+    drives = [gauge(f"chia_nas_drive_replot_{attr}", text,
+                    [({"drive": d.name, "mountpoint": d.mountpoint}, getattr(d, attr)) for d in s.replot_drives])
+              for attr, text in REPLOT_DRIVE]
+    nas = [gauge(f"chia_nas_replot_{attr}", text, [({}, getattr(r, attr))]) for attr, text in REPLOT_NAS]
+    end = gauge("chia_nas_replot_phase_out_end_timestamp_seconds", "When v1 plots stop counting (UTC midnight).",
+                [({}, _end_timestamp(r.phase_out_end))])
+    return [*drives, *nas, end]
+
+
+def _end_timestamp(day: str | None) -> float | None:
+    if day is None:
+        return None
+    try:
+        return datetime.datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=datetime.UTC).timestamp()
+    except ValueError:
+        return None

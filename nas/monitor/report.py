@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from common.notify.base import Notice, Severity
-from common.status import Summary
+from common.status import Summary, replot_line
 
 
 def context(summary: Summary) -> dict[str, Any]:
@@ -21,5 +21,7 @@ def daily_notice(summary: Summary) -> Notice:
     got = "?" if summary.received_24h is None else str(summary.received_24h)
     text = (f"{summary.plots} plots on {summary.drive_count} drives, {got} received in 24 h, "
             f"{until} until full ({days} days)")
+    if summary.replot is not None:
+        text += f"; {replot_line(summary.replot)}"
     return Notice(kind="daily_report", key=f"daily_report:{day}", title=f"Daily report {day}", text=text,
                   severity=Severity.INFO, standing=False, context=context(summary))

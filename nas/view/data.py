@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.locking import is_locked
+from common.status import ReplotView, replot_view
 from nas.config import NasConfig
 from nas.drives.locks import lock_path
 from nas.model import DriveState, DriveStatus, NasState, Totals, totals
@@ -70,6 +71,7 @@ class NasSnapshot:
     last_check: float | None
     parts: tuple[Part, ...] = ()
     received: tuple[Receipt, ...] = ()
+    replot: ReplotView | None = None
 
 
 def drive_line(drive: DriveStatus, target: str | None, receiving: bool) -> DriveLine:
@@ -104,7 +106,7 @@ def snapshot(cfg: NasConfig, state: NasState, store: Store, now: float) -> NasSn
     return NasSnapshot(now, socket.gethostname(), tuple(drive_line(d, state.target, busy[d.mountpoint])
                                                         for d in state.drives),
                        state.target, state.policy, totals(state), store.last_check_end(), tuple(parts),
-                       tuple(receipts(store)))
+                       tuple(receipts(store)), replot_view(state.replot))
 
 
 def build(cfg: NasConfig, now: float | None = None) -> NasSnapshot:

@@ -55,7 +55,8 @@ def drives_section(snap: NasSnapshot, width: int, selected: str | None) -> Secti
             style, keep = f"{style} reverse".strip(), index
         rows.append((cells(drive_values(d, titles, widths), widths, right), style))
     return Section(f"Drives ({len(snap.drives)})", rows, head=[(cells(titles, widths, right), "bold")],
-                   tail=[summary_line(snap, width)], priority=0, keep=keep, empty="no drives (see drive_globs)")
+                   tail=[summary_line(snap, width), *replot_line(snap)], priority=0, keep=keep,
+                   empty="no drives (see drive_globs)")
 
 
 def summary_line(snap: NasSnapshot, width: int) -> Line:
@@ -67,6 +68,19 @@ def summary_line(snap: NasSnapshot, width: int) -> Line:
     days = "" if t.days_to_full is None else f" ({t.days_to_full:.1f} days)"
     return (f"receive: {target}  plots {t.plots}  room for {until}{days}  free {size(t.free_bytes)}  "
             f"24 h: {t.received_24h}", "")
+
+
+def replot_line(snap: NasSnapshot) -> list[Line]:
+    r = snap.replot
+    if r is None or r.v1_plots + r.v2_plots == 0:
+        return []
+    total = r.v1_bytes + r.v2_bytes
+    days = "never at this rate" if r.days_to_all_v2 is None else f"in {r.days_to_all_v2:.1f} days"
+    text = (f"replot: v2 {100 * r.v2_bytes / total:.0f}% ({r.v2_plots} plots, +{size(r.v2_bytes_per_day)}/day), "
+            f"all-v2 {days}")
+    if r.v1_weight is not None:
+        text += f"; v1 weight {r.v1_weight:.3f}, ends {r.phase_out_end}: {r.verdict}"
+    return [(text, "" if r.on_track is not False else "yellow")]
 
 
 def receiving_rows(snap: NasSnapshot, width: int) -> list[Line]:

@@ -13,7 +13,7 @@ from common.errors import AppError, ConnectError, NotifyError
 from common.notify.base import Notice, SendMode, Severity
 from common.notify.dispatch import Notifier
 from common.notify.render import render
-from common.status import Summary, summarize
+from common.status import ReplotView, Summary, combine_replot, replot_line, summarize
 from plotter.config import NasTarget, PlotterConfig
 from plotter.link.session import run_command
 from plotter.monitor.nas_status import NotAStatus, parse_status
@@ -73,6 +73,11 @@ class Farm:
         until, got = self.plots_until_full, self.received_24h
         return None if until is None or not got else until / got
 
+    @property
+    def replot(self) -> ReplotView | None:
+        """The replot figures of the NAS that report them, summed (None: none does)."""
+        return combine_replot([n.summary.replot for n in self.reached if n.summary and n.summary.replot])
+
 
 def gather(targets: Sequence[NasTarget], fetch: Callable[[NasTarget], bytes] | None = None) -> Farm:
     """Ask every NAS at once; one that fails, or answers with something that is not a NAS
@@ -101,6 +106,8 @@ def farm_notice(farm: Farm, made: Made | None = None) -> Notice:
                 f"{_fmt(farm.received_24h)} received in 24 h; {_fmt(farm.plots_until_full)} until full")
     else:  # no figures: zeros would read as an empty farm
         text = "no NAS could be read"
+    if farm.replot is not None:
+        text += f"; {replot_line(farm.replot)}"
     if down:
         text += f"; unreachable: {', '.join(down)}"
     if made is not None:

@@ -6,6 +6,8 @@ import time
 from typing import Any
 
 from nas.model import DriveState, DriveStatus, NasState, SmartInfo, SmartStatus, state_to_dict
+from nas.replot.deadline import Chain, HeightSource
+from nas.replot.progress import Counts, Deadline, figures
 
 PLOT = 108_800_000_000  # one k32 plot, as the NAS measured it
 
@@ -26,4 +28,15 @@ def make_state(received_24h: int = 30, hot: int = 41, health: str = "PASS") -> N
                     received_24h=received_24h, last_receipt=time.time() - 600, since=time.time() - 86400 * 30)
 
 
-STATUS: dict[str, Any] = state_to_dict(make_state())
+def make_replot(now: float) -> dict[str, Any]:
+    """``status --json``'s ``replot``: drive1 all v1, drive2 half replotted; 20 days into the phase-out."""
+    deadline = Deadline(9_562_000, Chain(9_562_000 + 20 * 4608, now, HeightSource.NODE))
+    one = Counts(v1_plots=163, v1_bytes=163 * PLOT)
+    two = Counts(v1_plots=40, v1_bytes=40 * PLOT, v2_plots=400, v2_bytes=400 * PLOT // 100,
+                 v2_bytes_24h=70 * PLOT // 100, v2_bytes_7d=400 * PLOT // 100)
+    drives = [{"name": f"drive{n}", "mountpoint": f"/mnt/e1/drive{n}", "listed": True, **figures(c, deadline, now)}
+              for n, c in ((1, one), (2, two))]
+    return {**figures(one + two, deadline, now), "drives": drives}
+
+
+STATUS: dict[str, Any] = {**state_to_dict(make_state()), "replot": make_replot(time.time())}
