@@ -29,7 +29,7 @@ class NasSetup:
         return f"{sys.executable} -m nas --config {self.ini}"
 
     def plots(self) -> list[Path]:
-        return sorted(p for d in self.drives for pattern in ("plot-*.plot", "plot-*.plot2") for p in d.glob(pattern))
+        return sorted(p for d in self.drives for pattern in ("plot-*.plot", "plot-*.plot2", "plot-*.gplot") for p in d.glob(pattern))
 
     def parts(self) -> list[Path]:
         return sorted(p for d in self.drives for p in d.glob(".*.part"))
@@ -61,7 +61,7 @@ class PlotterSetup:
     extra: dict[str, str] = field(default_factory=dict)
 
     def plots(self) -> list[Path]:
-        return sorted(p for pattern in ("*.plot", "*.plot2") for p in self.dst.glob(pattern))
+        return sorted(p for pattern in ("*.plot", "*.plot2", "*.gplot") for p in self.dst.glob(pattern))
 
 
 def nas_section(name: str, nas: NasSetup, sshd: LocalSshd | None) -> str:

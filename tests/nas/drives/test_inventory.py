@@ -54,7 +54,7 @@ def test_plots_counted_by_name_rules_without_reading_them(tmp_path: Path) -> Non
     (tmp_path / f".{real[0].name}.part").write_bytes(b"x")
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / ("plot-k32-" + "cd" * 32 + ".plot")).mkdir()  # a directory is not a plot
-    assert plot_stats(tmp_path) == (2, 2 * big)
+    assert plot_stats(tmp_path) == (2, 2 * big, 2)
 
 
 def test_describe_and_average_plot_size(tmp_path: Path) -> None:

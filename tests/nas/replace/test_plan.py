@@ -111,7 +111,7 @@ def nas_cfg(tmp_path: Path, quotas: dict[str, int], enabled: bool = True,
 
 
 def plots(directory: Path) -> set[str]:
-    return {p.name for pattern in ("plot-*.plot", "plot-*.plot2") for p in directory.glob(pattern)}
+    return {p.name for pattern in ("plot-*.plot", "plot-*.plot2", "plot-*.gplot") for p in directory.glob(pattern)}
 
 
 def deletions(cfg: nas_config.NasConfig) -> list[tuple[str, str]]:
