@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS receipts (time REAL NOT NULL, name TEXT NOT NULL, dri
                                      size INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS receipts_time ON receipts (time);
 -- Receipts of files holding more than one plot (a .gplot group): how many. A table of its own, so
--- that a receipts table written by an older version needs no migration; a receipt without a row
+-- that a receipts table written by an older version needs no migration. A receipt without a row
 -- here is one plot.
 CREATE TABLE IF NOT EXISTS receipt_plots (time REAL NOT NULL, name TEXT NOT NULL, plots INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deletions (time REAL NOT NULL, path TEXT NOT NULL, drive TEXT NOT NULL,
