@@ -29,7 +29,8 @@ class NasSetup:
         return f"{sys.executable} -m nas --config {self.ini}"
 
     def plots(self) -> list[Path]:
-        return sorted(p for d in self.drives for pattern in ("plot-*.plot", "plot-*.plot2", "plot-*.gplot") for p in d.glob(pattern))
+        return sorted(p for d in self.drives for pattern in ("plot-*.plot", "plot-*.plot2", "plot-*.gplot")
+                      for p in d.glob(pattern))
 
     def parts(self) -> list[Path]:
         return sorted(p for d in self.drives for p in d.glob(".*.part"))

@@ -35,6 +35,7 @@ from common.plotformat import (
     pos2,
     read_header,
 )
+from common.plotformat.library import check_with_library
 
 __all__ = ["HEADER_READ_SIZE", "PLOT_LIKE_RE", "PLOT_NAME_RE", "PLOT_SUFFIXES", "PlotHeader", "PlotKind",
            "PlotName", "check_header_matches", "check_plot_file", "is_plot_name", "parse_header", "parse_name",
@@ -167,6 +168,8 @@ def check_plot_file(path: Path, name: PlotName) -> PlotHeader:
         raise PlotFileError(f"{path}: cannot stat: {exc.strerror}") from None
     try:
         check_size(header, size)
+        if name.group:
+            check_with_library(path, header)  # a cut inside the chunk index shows only there
     except PlotFileError as exc:
         raise type(exc)(f"{name.name}: {exc}") from None
     return header

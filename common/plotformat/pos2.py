@@ -16,11 +16,12 @@ reads: the last offset, then the length stored there). That is the file's end.
 #21396 farms ``*.gplot``): a plot *group* in one file, its members the plot indexes
 0..group size - 1 (no index in the header). A packed 51-byte header: magic (4),
 version (1), plot group id (32), k (1), strength (1), group size (u16), meta group (1),
-chunk index offset (u64), memo length (1), then the memo and the chunks; the compressed chunk index runs from ``chunk index offset`` to the end of the
-file. The offset is zero until the last chunk is written.
+chunk index offset (u64), memo length (1), then the memo and the chunks; the compressed
+chunk index runs from ``chunk index offset`` to the end of the file. The offset is zero
+until the last chunk is written.
 Size bound: the chunks end at the chunk index offset and the index after them is not
-empty; its length is recorded nowhere, so the file must be longer than that offset
-(the same check the library's own reader makes).
+empty; its length is recorded nowhere, so the file must be longer than that offset. A
+cut inside the index shows only when chia_rs decodes it (:mod:`common.plotformat.library`).
 
 chia_rs writes a PoS2 plot under its final name and fills in the offsets last: a file
 whose offsets are still zero is being written (:class:`PlotUnfinishedError`, via

@@ -109,7 +109,8 @@ def check_plausible_size(name: str, size: int) -> None:
     parsed = parse_name(name)
     low, high = plausible_range(parsed)
     if not low <= size <= high:
-        kind = "PoS2 group" if parsed.group else "PoS2" if parsed.pos2 else f"c{parsed.level:02d}" if parsed.level else "uncompressed"
+        kind = ("PoS2 group" if parsed.group else "PoS2" if parsed.pos2
+                else f"c{parsed.level:02d}" if parsed.level else "uncompressed")
         raise PlotContentError(f"{name}: offered size {size} bytes ({_mb(size)}) is implausible for a "
                                f"k{parsed.k} {kind} plot ({_mb(low)} to {_mb(high)})")
 

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.errors import PlotFileError, PlotUnfinishedError
-from common.plotformat.plotfile import PLOT_LIKE_RE, PLOT_SUFFIXES, PlotName, parse_name, validate_plot
+from common.plotformat.plotfile import (
+    PLOT_LIKE_RE,
+    PLOT_SUFFIXES,
+    PlotName,
+    parse_name,
+    plots_in_file,
+    validate_plot,
+)
 from common.plotformat.sizes import check_group_size, check_plausible_size
 
 
@@ -111,6 +118,15 @@ def check_headers(ready: Sequence[Seen]) -> Checked:
         else:
             checked.good.append(item)
     return checked
+
+
+def plots_in(item: Seen) -> int:
+    """How many plots a listed file holds: a ``.gplot`` its header's group size (readable while it
+    is still being written), any other 1; one whose header cannot be read counts 1."""
+    try:
+        return plots_in_file(item.path, item.name)
+    except PlotFileError:
+        return 1
 
 
 def open_for_writing(paths: set[Path], proc: Path = Path("/proc")) -> set[Path]:

@@ -67,7 +67,8 @@ def test_list_dirs_sees_pos2_plots_and_groups_but_not_their_partial_files(tmp_pa
     assert sorted(s.path for s in listing.seen) == sorted([pos2, group])
     assert {s.name.kind for s in listing.seen} == {PlotKind.PLOT2, PlotKind.GPLOT}
     # odd k: not a PoS2 size; a 63-digit id: not a name
-    assert sorted(r.path.name for r in listing.rejected) == sorted([f"plot-k27-{ID}.plot2", f"plot-k28-{ID[:-1]}.gplot"])
+    rejected = sorted(r.path.name for r in listing.rejected)
+    assert rejected == sorted([f"plot-k27-{ID}.plot2", f"plot-k28-{ID[:-1]}.gplot"])
 
 
 def _seen_file(path: Path) -> Seen:
@@ -87,9 +88,9 @@ def test_short_v1_plot_is_bad_and_so_is_a_cut_short_pos2_plot_but_one_being_writ
         seen.append(_seen_file(copy))
     writing = tmp_path / "writing" / pos2_pool[1].name
     writing.parent.mkdir()
-    data = bytearray(pos2_pool[1].read_bytes())
-    data[42:50] = bytes(8)  # the chunk index offset as chia_rs writes it first
-    writing.write_bytes(bytes(data))
+    first = bytearray(pos2_pool[1].read_bytes())
+    first[42:50] = bytes(8)  # the chunk index offset as chia_rs writes it first
+    writing.write_bytes(bytes(first))
     whole = [_seen_file(p) for p in (pos2_pool[2], plot2_v1_pool[1])]
 
     checked = check_headers([*seen, _seen_file(writing), *whole])
