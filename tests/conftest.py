@@ -22,7 +22,7 @@ from tests.chiars_v1 import make_plot2_v1
 from tests.sshd import LocalSshd, sshd_available, start_sshd
 
 POOL_SIZE = 6
-POS2_POOL_SIZE = 3
+POS2_POOL_SIZE = 4
 
 
 @pytest.fixture(scope="session")

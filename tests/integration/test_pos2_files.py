@@ -80,24 +80,25 @@ def test_gplot_and_plot2_files_are_sent_over_ssh_and_counted_as_plots(
     trio = group_of(pos2_pool[1], nas.drives[0] / pos2_pool[1].name, 3)  # already on the NAS drive
     writing = Path(shutil.copy2(pos2_pool[2], plotter.dst / pos2_pool[2].name))
     real_offset = _zero_offset(writing)  # the header as chia_rs first writes it: still being written
+    held = Path(shutil.copy2(pos2_pool[3], plotter.dst / pos2_pool[3].name))  # whole, but still open
     cut = plotter.dst / f"plot-k18-{'c' * 64}.gplot"  # offset set, 4 KiB short: cut short
     cut.write_bytes(_with_id(pos2_pool[0], "c" * 64)[:-4096])
     mislabelled = plotter.dst / plot2_v1_pool[1].name  # a group file under a .plot2 name
     mislabelled.write_bytes(_with_id(pos2_pool[0], plot2_v1_pool[1].name[9:73]))
     sent = {p.name: hash_file(str(p)) for p in (group, plot2)}
-    held = {trio.name: hash_file(str(trio))}
+    on_nas = {trio.name: hash_file(str(trio))}
 
     cfg = plotter_config.load(plotter.ini)
-    with caplog.at_level(logging.WARNING, logger="plotter.send.runner"):
+    with caplog.at_level(logging.WARNING, logger="plotter.send.runner"), open(held, "r+b"):
         for _ in range(2):
             send_once(cfg)
     reports = "\n".join(r.getMessage() for r in caplog.records if "leaving" in r.getMessage())
 
-    assert {p.name: hash_file(str(p)) for p in nas.plots()} == sent | held
+    assert {p.name: hash_file(str(p)) for p in nas.plots()} == sent | on_nas
     assert not group.exists() and not plot2.exists()
-    assert writing.exists() and cut.exists() and mislabelled.exists()
+    assert writing.exists() and held.exists() and cut.exists() and mislabelled.exists()
     assert "chunk index is cut short" in reports and "rename it to .gplot" in reports
-    assert writing.name not in reports  # still being written: it waits, it is not broken
+    assert writing.name not in reports and held.name not in reports  # they wait, they are not broken
 
     status = _nas_status(nas.ini)
     drives: list[dict[str, int]] = status["drives"]  # type: ignore[assignment]
@@ -108,7 +109,8 @@ def test_gplot_and_plot2_files_are_sent_over_ssh_and_counted_as_plots(
     assert drive["plot_bytes"] == sum(p.stat().st_size for p in nas.plots())
 
     mine = _plotter_status(plotter)
-    assert [(w["name"], w["state"], w["plots"]) for w in mine["waiting"]] == [(writing.name, "in_progress", 1)]
+    assert sorted((w["name"], w["state"], w["plots"]) for w in mine["waiting"]) == sorted(
+        [(writing.name, "in_progress", 1), (held.name, "ready", 1)])  # closed now: ready
     rejected = {Path(str(r["path"])).name: str(r["reason"]) for r in mine["rejected"]}
     assert "cut short" in rejected[cut.name] and "rename it to .gplot" in rejected[mislabelled.name]
 
@@ -116,5 +118,6 @@ def test_gplot_and_plot2_files_are_sent_over_ssh_and_counted_as_plots(
         handle.seek(INDEX_AT)
         handle.write(real_offset)
     send_once(cfg)
-    assert writing.name in {p.name for p in nas.plots()} and not writing.exists()
-    assert _nas_status(nas.ini)["totals"]["plots"] == 6  # type: ignore[index]
+    assert {writing.name, held.name} <= {p.name for p in nas.plots()} and not writing.exists()
+    assert not held.exists() and cut.exists() and mislabelled.exists()
+    assert _nas_status(nas.ini)["totals"]["plots"] == 7  # type: ignore[index]

@@ -69,3 +69,16 @@ def test_describe_and_average_plot_size(tmp_path: Path) -> None:
     assert (infos[1].plots, infos[1].device) == (0, None)
     assert average_plot_size(infos) == 200
     assert average_plot_size(infos[1:]) is None
+
+
+def test_a_gplot_counts_its_header_group_size(tmp_path: Path, pos2_pool: list[Path],
+                                              plot2_v1_pool: list[Path]) -> None:
+    """Real chia_rs files: a .plot2 is one plot, a .gplot its header's group size (here a real group's
+    header with the size field set to 5: counting reads only those 51 bytes); an unreadable one is 1."""
+    plot2 = plot2_v1_pool[0].read_bytes()
+    (tmp_path / plot2_v1_pool[0].name).write_bytes(plot2)
+    group = bytearray(pos2_pool[0].read_bytes())
+    group[39:41] = (5).to_bytes(2, "little")
+    (tmp_path / pos2_pool[0].name).write_bytes(bytes(group))
+    (tmp_path / f"plot-k18-{'e' * 64}.gplot").write_bytes(b"PoS2")  # header cut: counted as one
+    assert plot_stats(tmp_path) == (1 + 5 + 1, len(plot2) + len(group) + 4, 3)
