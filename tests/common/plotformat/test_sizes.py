@@ -67,7 +67,8 @@ def test_pos2_k28_is_about_1_gb_and_only_gplot_files_hold_groups() -> None:
 
 
 @pytest.mark.parametrize("k, plot2, gplot", [(18, 648_520, 645_153), (18, 641_630, 649_652),
-                                             (20, 2_802_823, 2_884_744), (20, 2_802_823, 2_871_150)])
+                                             (20, 2_802_823, 2_884_744), (20, 2_802_823, 2_871_150),
+                                             (22, 12_341_716, 12_507_011)])
 def test_measured_pos2_sizes_are_plausible(k: int, plot2: int, gplot: int) -> None:
     """The table in common.plotformat.sizes: chia_rs 0.52/0.48 .plot2, chia_rs 0.53 .gplot (strength 2, 3)."""
     check_plausible_size(name(k, pos2=True), plot2)
