@@ -150,8 +150,11 @@ class Store:
         return int(files) + int(more)
 
     def last_receipt(self) -> tuple[float, int] | None:
-        row = self.conn.execute("SELECT time, size FROM receipts ORDER BY time DESC LIMIT 1").fetchone()
-        return None if row is None else (float(row["time"]), int(row["size"]))
+        """(when, bytes per plot) of the last file received: a group's size over its plots."""
+        row = self.conn.execute(
+            "SELECT r.time, r.size, COALESCE(p.plots, 1) AS plots FROM receipts r LEFT JOIN receipt_plots p"
+            " ON p.time = r.time AND p.name = r.name ORDER BY r.time DESC LIMIT 1").fetchone()
+        return None if row is None else (float(row["time"]), int(row["size"]) // max(1, int(row["plots"])))
 
     def add_deletion(self, path: Path, drive: Path, size: int, rule: str, incoming: str) -> None:
         self.conn.execute("INSERT INTO deletions VALUES (?, ?, ?, ?, ?, ?)",

@@ -125,5 +125,12 @@ def inventory(cfg: NasConfig) -> list[DriveInfo]:
 
 
 def average_plot_size(drives: list[DriveInfo]) -> int | None:
+    """Bytes per plot (a .gplot group's plots each count)."""
     count = sum(d.plots for d in drives)
+    return sum(d.plot_bytes for d in drives) // count if count else None
+
+
+def average_file_size(drives: list[DriveInfo]) -> int | None:
+    """Bytes per plot file: the size of a likely next incoming file (a group is one file)."""
+    count = sum(d.plots if d.plot_files is None else d.plot_files for d in drives)
     return sum(d.plot_bytes for d in drives) // count if count else None

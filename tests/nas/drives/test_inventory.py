@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from nas import config as nas_config
-from nas.drives.inventory import average_plot_size, describe, device_for, parse_mountinfo, plot_stats, strip_partition
+from nas.drives.inventory import (
+    average_file_size,
+    average_plot_size,
+    describe,
+    device_for,
+    parse_mountinfo,
+    plot_stats,
+    strip_partition,
+)
 from nas.drives.listing import Drive
 from tests.helpers import make_nas
 from tests.nas.conftest import write_plot
@@ -82,3 +90,8 @@ def test_a_gplot_counts_its_header_group_size(tmp_path: Path, pos2_pool: list[Pa
     (tmp_path / pos2_pool[0].name).write_bytes(bytes(group))
     (tmp_path / f"plot-k18-{'e' * 64}.gplot").write_bytes(b"PoS2")  # header cut: counted as one
     assert plot_stats(tmp_path) == (1 + 5 + 1, len(plot2) + len(group) + 4, 3)
+    info = describe(nas_config.load(make_nas(tmp_path / "nas", drive_dirs=[tmp_path]).ini),
+                    Drive(tmp_path, 10, 5, False), {})
+    assert (info.plots, info.plot_files) == (7, 3)
+    assert average_plot_size([info]) == info.plot_bytes // 7  # per plot: what plots_free divides by
+    assert average_file_size([info]) == info.plot_bytes // 3  # per file: what replace --dry-run plans for

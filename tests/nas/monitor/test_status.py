@@ -65,6 +65,7 @@ def test_receipts_of_groups_count_their_plots(tmp_path: Path) -> None:
         store.add_receipt("plot-old.gplot", drive, 4 * S, time.time() - 90000, plots=4)  # older than 24 h
         assert store.receipts_since(time.time() - 86400) == 1 + 128
         assert store.receipts_since(0) == 1 + 128 + 4
+        assert store.last_receipt()[1] == S  # type: ignore[index]  # bytes per plot, not per group file
         store.prune(time.time() + 100 * 86400)
         assert store.receipts_since(0) == 0
 
