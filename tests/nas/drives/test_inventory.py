@@ -1,4 +1,4 @@
-"""Drive inventory: mount table, device names, plot counting (names and stat only)."""
+"""Drive inventory: mount table, device names, plot counting (names, stat and .gplot group headers)."""
 
 from __future__ import annotations
 
