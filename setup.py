@@ -47,7 +47,7 @@ setup(
             "mypy>=1.10",
             "ruff>=0.5",
             "types-paramiko",
-            "chia_rs==0.53.0",  # real PoS2 plots for the tests (common.plotformat.plotgen.make_pos2_plot)
+            "chia_rs==0.53.0",  # real PoS2 plots for the tests (common.plotformat.plotgen.make_gplot)
         ],
     },
     entry_points={

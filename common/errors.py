@@ -89,6 +89,12 @@ class PlotIncompleteError(PlotContentError):
     Truncated, or (a PoS2 plot, written under its final name) still being written."""
 
 
+class PlotUnfinishedError(PlotIncompleteError):
+    """A PoS2 plot whose header's offsets are still zero: its writer fills them in last, so the
+    file is still being written (or was abandoned); one whose offsets are set but whose data
+    is short was cut short (:class:`PlotIncompleteError`)."""
+
+
 class PlotExistsError(AppError):
     """The NAS already holds a plot of that name; a second copy is refused."""
 

@@ -29,7 +29,7 @@ class DriveView:
     device: str | None
     total_bytes: int
     free_bytes: int
-    plots: int
+    plots: int  # plots: a .gplot group file counts its group size
     plot_bytes: int | None
     state: str
     current: bool
@@ -39,6 +39,7 @@ class DriveView:
     temperature: float | None
     health: str | None
     reason: str | None = None  # why it is failing
+    plot_files: int | None = None  # plot files; None from a NAS that does not say (then as many as plots)
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ def drive_view(raw: Mapping[str, Any], current: object = None) -> DriveView:
         plot_bytes=_opt_int(raw.get("plot_bytes")), state=str(raw.get("state") or "unknown"),
         current=bool(raw.get("target")) or mountpoint == current, plots_free=_opt_int(raw.get("plots_free")),
         model=smart.get("model"), serial=smart.get("serial"), temperature=_opt_float(smart.get("temperature")),
-        health=smart.get("health"), reason=raw.get("reason"),
+        health=smart.get("health"), reason=raw.get("reason"), plot_files=_opt_int(raw.get("plot_files")),
     )
 
 

@@ -76,13 +76,14 @@ class DriveStatus:
     device: str | None
     total_bytes: int
     free_bytes: int  # as statvfs (and quota) says; the reserve is not subtracted
-    plots: int
+    plots: int  # plots: a .gplot file counts its header's group size
     plot_bytes: int
     state: DriveState
     plots_free: int | None  # how many more plots fit; None while no plot size is known
     smart: SmartInfo
     replaced: int = 0  # plots deleted by replacement since the previous check
     reason: str | None = None  # why the drive is failing (state failing)
+    plot_files: int | None = None  # plot files (.plot, .plot2, .gplot); None: a state stored before groups
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,14 @@ class NasState:
 @dataclass(frozen=True)
 class Totals:
     drives: int  # present (not missing)
-    plots: int
+    plots: int  # plots: a .gplot group counts its group size
     plot_bytes: int
     total_bytes: int
     free_bytes: int  # on drives that may receive
     plots_until_full: int | None
     received_24h: int
     days_to_full: float | None
+    plot_files: int = 0  # plot files on present drives (one .gplot file: one file, group size plots)
 
 
 def totals(state: NasState) -> Totals:
@@ -126,6 +128,7 @@ def totals(state: NasState) -> Totals:
         drives=len(present), plots=sum(d.plots for d in present), plot_bytes=sum(d.plot_bytes for d in present),
         total_bytes=sum(d.total_bytes for d in present), free_bytes=sum(d.free_bytes for d in receiving),
         plots_until_full=until_full, received_24h=state.received_24h, days_to_full=days,
+        plot_files=sum(d.plots if d.plot_files is None else d.plot_files for d in present),
     )
 
 

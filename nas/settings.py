@@ -122,9 +122,10 @@ parallel = 8
 # the plot's bytes arrive and need the room. Off unless enabled.
 enabled = false
 # Every condition must hold (comma separated):
-#   v1 | v2 | pos2       plot header version (v1 = chiapos/madMAx, uncompressed;
-#                        pos2 = the new proof format, .plot2 files: a PoS2 plot
-#                        is only ever replaced by a rule that says pos2)
+#   v1 | v2 | pos2 | gplot  plot header version (v1 = chiapos/madMAx, uncompressed;
+#                        pos2 = the new proof format, .plot2 files; gplot = its
+#                        plot groups, .gplot files: a .plot2 is only ever replaced
+#                        by a rule that says pos2, a .gplot by one that says gplot)
 #   level < 5            compression level (0 = uncompressed; never matches PoS2)
 #   k = 32               plot size k, compared the same way
 #   name plot-k32-2021-* shell glob on the file name

@@ -30,6 +30,10 @@ CREATE TABLE IF NOT EXISTS smart (device TEXT PRIMARY KEY, checked_at REAL NOT N
 CREATE TABLE IF NOT EXISTS receipts (time REAL NOT NULL, name TEXT NOT NULL, drive TEXT NOT NULL,
                                      size INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS receipts_time ON receipts (time);
+-- Receipts of files holding more than one plot (a .gplot group): how many. A table of its own, so
+-- that a receipts table written by an older version needs no migration. A receipt without a row
+-- here is one plot.
+CREATE TABLE IF NOT EXISTS receipt_plots (time REAL NOT NULL, name TEXT NOT NULL, plots INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deletions (time REAL NOT NULL, path TEXT NOT NULL, drive TEXT NOT NULL,
                                       size INTEGER NOT NULL, rule TEXT NOT NULL, incoming TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS headers (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -133,15 +137,24 @@ class Store:
                           (device, checked_at, json.dumps(smart_to_dict(info))))
 
     # -- receipts and deletions ------------------------------------------------------------
-    def add_receipt(self, name: str, drive: Path, size: int, when: float) -> None:
+    def add_receipt(self, name: str, drive: Path, size: int, when: float, plots: int = 1) -> None:
         self.conn.execute("INSERT INTO receipts VALUES (?, ?, ?, ?)", (when, name, str(drive), size))
+        if plots > 1:
+            self.conn.execute("INSERT INTO receipt_plots VALUES (?, ?, ?)", (when, name, plots))
 
     def receipts_since(self, since: float) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM receipts WHERE time >= ?", (since,)).fetchone()[0])
+        """Plots received since ``since``: a group file counts its group size."""
+        files = self.conn.execute("SELECT COUNT(*) FROM receipts WHERE time >= ?", (since,)).fetchone()[0]
+        more = self.conn.execute("SELECT COALESCE(SUM(plots - 1), 0) FROM receipt_plots WHERE time >= ?",
+                                 (since,)).fetchone()[0]
+        return int(files) + int(more)
 
     def last_receipt(self) -> tuple[float, int] | None:
-        row = self.conn.execute("SELECT time, size FROM receipts ORDER BY time DESC LIMIT 1").fetchone()
-        return None if row is None else (float(row["time"]), int(row["size"]))
+        """(when, bytes per plot) of the last file received: a group's size over its plots."""
+        row = self.conn.execute(
+            "SELECT r.time, r.size, COALESCE(p.plots, 1) AS plots FROM receipts r LEFT JOIN receipt_plots p"
+            " ON p.time = r.time AND p.name = r.name ORDER BY r.time DESC LIMIT 1").fetchone()
+        return None if row is None else (float(row["time"]), int(row["size"]) // max(1, int(row["plots"])))
 
     def add_deletion(self, path: Path, drive: Path, size: int, rule: str, incoming: str) -> None:
         self.conn.execute("INSERT INTO deletions VALUES (?, ?, ?, ?, ?, ?)",
@@ -155,6 +168,7 @@ class Store:
 
     def prune(self, now: float) -> None:
         self.conn.execute("DELETE FROM receipts WHERE time < ?", (now - KEEP_RECEIPTS,))
+        self.conn.execute("DELETE FROM receipt_plots WHERE time < ?", (now - KEEP_RECEIPTS,))
 
     # -- plot header cache (replacement) --------------------------------------------------
     def header(self, path: Path, size: int, mtime_ns: int) -> tuple[int | None, int | None] | None:
@@ -169,13 +183,13 @@ class Store:
                           (str(path), size, mtime_ns, version, level))
 
 
-def record_receipt(state_dir: Path, name: str, drive: Path, size: int) -> None:
-    """Note a stored plot (for "received in 24 h" and "no plot for N hours").
+def record_receipt(state_dir: Path, name: str, drive: Path, size: int, plots: int = 1) -> None:
+    """Note a stored plot file holding ``plots`` plots (for "received in 24 h" and "no plot for N hours").
 
     Never fails the transfer that already succeeded: a state problem is logged.
     """
     try:
         with Store(state_dir) as store:
-            store.add_receipt(name, drive, size, time.time())
+            store.add_receipt(name, drive, size, time.time(), plots)
     except (AppError, sqlite3.Error, OSError) as exc:  # the plot is safe on disk whatever happens here
         log.warning("cannot record the receipt of %s in %s: %s", name, state_dir, exc)

@@ -16,12 +16,13 @@ import pytest
 # command the tests run. Set before any plotter module is imported; it is read once, at import.
 os.environ["PLOTYARD_TEST_SIZES"] = "1"
 
-from common.plotformat.plotgen import make_plot, make_pos2_plot
+from common.plotformat.plotgen import make_gplot, make_plot
 from tests.chiacli import ChiaRoot, init_root
+from tests.chiars_v1 import make_plot2_v1
 from tests.sshd import LocalSshd, sshd_available, start_sshd
 
 POOL_SIZE = 6
-POS2_POOL_SIZE = 3
+POS2_POOL_SIZE = 4
 
 
 @pytest.fixture(scope="session")
@@ -45,14 +46,22 @@ def copy_plots(plot_pool: list[Path]) -> Callable[[Path, int], list[Path]]:
 
 @pytest.fixture(scope="session")
 def pos2_pool(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Distinct real k18 PoS2 plots (``.plot2``) from chia_rs, made once (~0.5 s each)."""
+    """Distinct real k18 single-plot PoS2 groups (``.gplot``, ``PoS2`` version 2) from chia_rs 0.53,
+    made once (~0.3 s each)."""
     directory = tmp_path_factory.mktemp("pos2-pool")
-    return [make_pos2_plot(directory, 18) for _ in range(POS2_POOL_SIZE)]
+    return [make_gplot(directory, 18) for _ in range(POS2_POOL_SIZE)]
+
+
+@pytest.fixture(scope="session")
+def plot2_v1_pool(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Distinct real k18 ``.plot2`` plots (``pos2`` version 1) from chia_rs 0.52 in a cached venv of
+    its own (:mod:`tests.chiars_v1`; made once, a few seconds)."""
+    return make_plot2_v1(tmp_path_factory.mktemp("plot2-pool"), 18, POS2_POOL_SIZE)
 
 
 @pytest.fixture
 def copy_pos2_plots(pos2_pool: list[Path]) -> Callable[[Path, int], list[Path]]:
-    """Copy ``n`` distinct PoS2 pool plots into a directory (tests own them)."""
+    """Copy ``n`` distinct ``.gplot`` pool plots into a directory (tests own them)."""
 
     def copy(dest: Path, n: int = 1) -> list[Path]:
         assert n <= len(pos2_pool), "the PoS2 plot pool is too small for this test"

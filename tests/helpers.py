@@ -29,7 +29,8 @@ class NasSetup:
         return f"{sys.executable} -m nas --config {self.ini}"
 
     def plots(self) -> list[Path]:
-        return sorted(p for d in self.drives for pattern in ("plot-*.plot", "plot-*.plot2") for p in d.glob(pattern))
+        return sorted(p for d in self.drives for pattern in ("plot-*.plot", "plot-*.plot2", "plot-*.gplot")
+                      for p in d.glob(pattern))
 
     def parts(self) -> list[Path]:
         return sorted(p for d in self.drives for p in d.glob(".*.part"))
@@ -61,7 +62,7 @@ class PlotterSetup:
     extra: dict[str, str] = field(default_factory=dict)
 
     def plots(self) -> list[Path]:
-        return sorted(p for pattern in ("*.plot", "*.plot2") for p in self.dst.glob(pattern))
+        return sorted(p for pattern in ("*.plot", "*.plot2", "*.gplot") for p in self.dst.glob(pattern))
 
     def add_plot_dir(self, name: str = "dst2") -> Path:
         """A second plot dir beside ``dst``, and two senders at once, so one plot can sit in both."""

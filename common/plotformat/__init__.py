@@ -15,6 +15,7 @@ from common.errors import PlotContentError, PlotFileError, PlotIncompleteError
 from common.plotformat import bladebit, chiapos, pos2
 from common.plotformat.base import (
     FAMILIES,
+    VERSION_GPLOT,
     VERSION_POS2,
     VERSION_V1,
     VERSION_V2,
@@ -23,7 +24,7 @@ from common.plotformat.base import (
     bytes_reader,
 )
 
-__all__ = ["FAMILIES", "HEADER_READ_SIZE", "VERSION_POS2", "VERSION_V1", "VERSION_V2", "PlotHeader",
+__all__ = ["FAMILIES", "HEADER_READ_SIZE", "VERSION_GPLOT", "VERSION_POS2", "VERSION_V1", "VERSION_V2", "PlotHeader",
            "check_size", "parse_header", "read_header"]
 
 # Every format's fixed fields, memo included, fit well inside this.

@@ -36,22 +36,24 @@ def make_plot(directory: Path, k: int = 18, quiet: bool = True) -> Path:
     return directory / name
 
 
-def make_pos2_plot(directory: Path, k: int = 18, strength: int = 2) -> Path:
-    """A valid PoS2 plot (``.plot2``) made by chia_rs (test extra; k18 ~0.5 s).
-
-    chia_rs >= 0.53 writes a single-plot group file (``PoS2`` magic); its header id,
-    and so the name's, is the plot group id.
-    """
+def make_gplot(directory: Path, k: int = 18, strength: int = 2, meta_group: int = 0) -> Path:
+    """A valid single-plot PoS2 group (``.gplot``, ``PoS2`` version 2) made by chia_rs 0.53
+    (test extra; k18 ~0.3 s): the name's id is the header's plot group id, the one plot is
+    index 0 (chia_rs 0.53's Python API makes no larger groups)."""
     from chia_rs import create_v2_single_plot_group  # only the tests make PoS2 plots
     from chia_rs.sized_bytes import bytes32
     from chia_rs.sized_ints import uint8, uint16
 
     group_id = secrets.token_bytes(32)
-    path = directory / f"plot-k{k}-{group_id.hex()}.plot2"
+    path = directory / gplot_name(k, group_id)
     directory.mkdir(parents=True, exist_ok=True)
-    create_v2_single_plot_group(str(path), k, strength, bytes32(group_id), uint16(0), uint8(0),
+    create_v2_single_plot_group(str(path), k, strength, bytes32(group_id), uint16(0), uint8(meta_group),
                                 secrets.token_bytes(POS2_MEMO_BYTES))
     return path
+
+
+def gplot_name(k: int, group_id: bytes) -> str:
+    return f"plot-k{k}-{group_id.hex()}.gplot"
 
 
 class _stdout_silenced:

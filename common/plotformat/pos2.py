@@ -1,8 +1,10 @@
-"""PoS2 plots (CHIP-48), as chia_rs writes them; chia-blockchain names them ``.plot2``.
+"""PoS2 plots (CHIP-48), as chia_rs writes them.
 
-Two layouts, told apart by the magic (all integers little-endian):
+Two layouts, told apart by the magic (all integers little-endian), each with its own file
+name (:mod:`common.plotformat.plotfile`); neither format's reader reads the other:
 
-``pos2``, version 1 (chia_rs 0.48, chia-pos2 0.6 ``PlotFile``): magic (4), version (1),
+``pos2``, version 1, ``.plot2`` (chia_rs 0.48-0.52, chia-pos2 0.6 ``PlotFile``; what
+chia-blockchain 2.7.5 farms): one plot per file. Magic (4), version (1),
 plot id (32), k (1), strength (1), plot index (u16), meta group (1), memo length (1)
 and memo, then the chunk count (u64), one u64 absolute offset per chunk, and the
 chunks, each a u64 length followed by that many bytes. The offsets are written as
@@ -10,17 +12,21 @@ zeros first and filled in when every chunk is on disk.
 Size bound: the end of the last chunk, ``last offset + 8 + its length`` (two small
 reads: the last offset, then the length stored there). That is the file's end.
 
-``PoS2``, version 2 (chia_rs >= 0.53, ``PlotGroupFile``): a packed 51-byte header:
-magic (4), version (1), plot group id (32), k (1), strength (1), group size (u16),
-meta group (1), chunk index offset (u64), memo length (1), then the memo and the
-chunks; the compressed chunk index runs from ``chunk index offset`` to the end of the
-file. The offset is zero until the last chunk is written.
+``PoS2``, version 2, ``.gplot`` (chia_rs >= 0.53 ``PlotGroupFile``; chia-blockchain PR
+#21396 farms ``*.gplot``): a plot *group* in one file, its members the plot indexes
+0..group size - 1 (no index in the header). A packed 51-byte header: magic (4),
+version (1), plot group id (32), k (1), strength (1), group size (u16), meta group (1),
+chunk index offset (u64), memo length (1), then the memo and the chunks; the compressed
+chunk index runs from ``chunk index offset`` to the end of the file. The offset is zero
+until the last chunk is written.
 Size bound: the chunks end at the chunk index offset and the index after them is not
-empty; its length is recorded nowhere, so the file must be longer than that offset
-(the same check the library's own reader makes).
+empty; its length is recorded nowhere, so the file must be longer than that offset. A
+cut inside the index shows only when chia_rs decodes it (:mod:`common.plotformat.library`).
 
-chia_rs writes a PoS2 plot under its final name: a short or zero-offset file may be
-one still being written, hence :class:`PlotIncompleteError` for those.
+chia_rs writes a PoS2 plot under its final name and fills in the offsets last: a file
+whose offsets are still zero is being written (:class:`PlotUnfinishedError`, via
+:func:`~common.plotformat.base.unfinished`); one whose offsets are set but whose data is
+short was cut short (:class:`PlotIncompleteError`).
 """
 
 from __future__ import annotations
@@ -28,29 +34,49 @@ from __future__ import annotations
 import struct
 
 from common.errors import PlotContentError, PlotIncompleteError
-from common.plotformat.base import VERSION_POS2, PlotHeader, ReadAt, inconsistent, read_u64, unfinished
+from common.plotformat.base import (
+    VERSION_GPLOT,
+    VERSION_POS2,
+    PlotHeader,
+    ReadAt,
+    inconsistent,
+    read_u64,
+    unfinished,
+)
 
 MAGIC_V1 = b"pos2"
 MAGIC_V2 = b"PoS2"
 MAGICS = (MAGIC_V1, MAGIC_V2)
-ID_AT, K_AT = 5, 37
+ID_AT, K_AT, STRENGTH_AT = 5, 37, 38
 V1_MEMO_LEN_AT = 42
+V1_META_GROUP_AT = 41  # after the u16 plot index at 39
+V2_GROUP_SIZE_AT, V2_META_GROUP_AT = 39, 41
 V2_INDEX_OFFSET_AT, V2_MEMO_LEN_AT = 42, 50
+V2_HEADER_BYTES = 51  # up to the memo: all that counting a group's plots needs
 MAX_CHUNKS = 1 << 24  # far above any k32 plot; guards a garbage count
 
 
 def parse(data: bytes, read_at: ReadAt) -> PlotHeader:
     version = data[4]
-    if (data[:4], version) == (MAGIC_V1, 1):
-        end = _v1_end(data, read_at)
-    elif (data[:4], version) == (MAGIC_V2, 2):
-        end = _v2_end(data)
-    else:
-        raise PlotContentError(f"unsupported PoS2 plot version {version} ({data[:4]!r})")
     plot_id = data[ID_AT:ID_AT + 32]
     if len(plot_id) != 32:
         raise IndexError
-    return PlotHeader(VERSION_POS2, plot_id.hex(), data[K_AT], None, end)
+    if (data[:4], version) == (MAGIC_V1, 1):
+        return PlotHeader(VERSION_POS2, plot_id.hex(), data[K_AT], None, _v1_end(data, read_at),
+                          strength=data[STRENGTH_AT], meta_group=data[V1_META_GROUP_AT])
+    if (data[:4], version) == (MAGIC_V2, 2):
+        size = group_size(data)
+        return PlotHeader(VERSION_GPLOT, plot_id.hex(), data[K_AT], None, _v2_end(data), group_size=size,
+                          strength=data[STRENGTH_AT], meta_group=data[V2_META_GROUP_AT])
+    raise PlotContentError(f"unsupported PoS2 plot version {version} ({data[:4]!r})")
+
+
+def group_size(data: bytes) -> int:
+    """The plots in a ``PoS2`` group file, from its first bytes (the offsets need not be set yet)."""
+    (size,) = struct.unpack_from("<H", data, V2_GROUP_SIZE_AT)
+    if size == 0:
+        raise inconsistent("a plot group of 0 plots")
+    return int(size)
 
 
 def _v1_end(data: bytes, read_at: ReadAt) -> int:

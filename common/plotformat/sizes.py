@@ -18,23 +18,35 @@ Compressed (a ``c<level>`` name): a fraction of the uncompressed size. Bladebit 
     67.2 %); per level the lower of the two. Levels 10-33 (Gigahorse GPU levels) have no
     figure here: :data:`UNKNOWN_LEVEL_FLOOR` is a floor, not a measurement. The upper
     bound is the uncompressed one (compression never grows a plot).
-PoS2 (``.plot2``, chia_rs): k + 2 bits per entry, 2^k entries per plot: chia_rs 0.53 plots
-    made here measure k18 0.645-0.657 MB (0.98-1.00 of that), k20 2.87 MB (0.996), k22
-    12.51 MB (0.994), and docs.chia.net ("PoS2 plotting requirements") gives k28 as
-    "around 1 GB" (the formula: 1.007e9). Accepted: 0.85-1.15 per plot. One ``.plot2``
-    file holds a plot *group* whose size the name does not tell (the same docs list
-    groups of 1 to 245 plots), so the upper bound allows :data:`POS2_MAX_GROUP` plots.
+PoS2 (chia_rs): k + 2 bits per entry, 2^k entries per plot (:func:`pos2_plot_bytes`), and
+    docs.chia.net ("PoS2 plotting requirements") gives k28 as "around 1 GB" (the formula:
+    1.007e9, 0.94 GiB; the issue's ~0.92 GiB is 0.98 of it), at any strength. Measured here
+    (bytes, and the share of the formula):
+
+    =====  =========================  ===============================  ===============================
+    k      per-plot formula           ``.plot2`` (chia_rs 0.52, s=2)   ``.gplot`` 1-plot group (0.53)
+    =====  =========================  ===============================  ===============================
+    18     655 360                    648 520 (0.990); 0.48: 641 630  645 153 s=2 (0.984), 649 652 s=3
+    20     2 883 584                  2 802 823 (0.972)                2 884 744 s=2 (1.000), 2 871 150 s=3
+    22     12 582 912                 12 341 716 (0.981)               12 507 011 s=2 (0.994)
+    =====  =========================  ===============================  ===============================
+
+    Accepted, per plot: 0.85-1.15 of the formula. A ``.plot2`` is one plot. A ``.gplot`` holds
+    a group whose size its name does not tell: on an offer (name and size only) it may be 1 to
+    :data:`POS2_MAX_GROUP` plots; once its header is read (:func:`check_group_size`, after the
+    write on the NAS, before sending on the plotter) it must be plausible for its group size.
 """
 
 from __future__ import annotations
 
 from common.errors import PlotContentError
+from common.plotformat.base import PlotHeader
 from common.plotformat.chiapos import CHECKPOINT1_INTERVAL, ENTRIES_PER_PARK, c3_park_bytes, park_bytes
-from common.plotformat.plotfile import PlotName, parse_name
+from common.plotformat.plotfile import PlotKind, PlotName, parse_name
 
 V1_LOW, V1_HIGH = 0.75, 1.00  # of the full-table layout; real plots sit at 0.83-0.88
 POS2_LOW, POS2_HIGH = 0.85, 1.15  # of 2^k * (k + 2) / 8; real plots sit at 0.98-1.00
-POS2_MAX_GROUP = 256  # plots in one .plot2 group file (docs list up to 245)
+POS2_MAX_GROUP = 256  # plots in one .gplot group file (docs list up to 245; CHIP-49 recommends 128)
 # Size of a compressed plot relative to C0: the lower of bladebit's and Gigahorse's figures.
 LEVEL_RATIO = {
     1: 0.830,  # bladebit 86.3 %, Gigahorse 83.0 %
@@ -66,8 +78,7 @@ def pos2_plot_bytes(k: int) -> int:
 def plausible_range(name: PlotName) -> tuple[int, int]:
     """The [min, max] file size a plot of this name can have."""
     if name.pos2:
-        one = pos2_plot_bytes(name.k)
-        return int(one * POS2_LOW), int(one * POS2_HIGH * POS2_MAX_GROUP)
+        return group_range(name.k, 1, POS2_MAX_GROUP if name.kind == PlotKind.GPLOT else 1)
     layout = v1_layout_bytes(name.k)
     high = int(layout * V1_HIGH)
     if name.level == 0:
@@ -76,12 +87,30 @@ def plausible_range(name: PlotName) -> tuple[int, int]:
     return int(layout * V1_LOW * ratio), high
 
 
+def group_range(k: int, fewest: int, most: int) -> tuple[int, int]:
+    """The [min, max] size of a PoS2 file of ``fewest`` to ``most`` k-sized plots."""
+    one = pos2_plot_bytes(k)
+    return int(one * POS2_LOW * fewest), int(one * POS2_HIGH * most)
+
+
+def check_group_size(name: PlotName, header: PlotHeader, size: int) -> None:
+    """A PoS2 file's size must be plausible for the plots its header says it holds (the name
+    alone allows any group size); other formats were checked by :func:`check_plausible_size`."""
+    if not name.pos2:
+        return
+    low, high = group_range(header.k, header.group_size, header.group_size)
+    if not low <= size <= high:
+        raise PlotContentError(f"{name.name}: {size} bytes ({_mb(size)}) is implausible for a group of "
+                               f"{header.group_size} k{header.k} plots ({_mb(low)} to {_mb(high)})")
+
+
 def check_plausible_size(name: str, size: int) -> None:
     """Raise :class:`PlotContentError` when ``size`` cannot be a plot called ``name``."""
     parsed = parse_name(name)
     low, high = plausible_range(parsed)
     if not low <= size <= high:
-        kind = "PoS2" if parsed.pos2 else f"c{parsed.level:02d}" if parsed.level else "uncompressed"
+        kind = ("PoS2 group" if parsed.group else "PoS2" if parsed.pos2
+                else f"c{parsed.level:02d}" if parsed.level else "uncompressed")
         raise PlotContentError(f"{name}: offered size {size} bytes ({_mb(size)}) is implausible for a "
                                f"k{parsed.k} {kind} plot ({_mb(low)} to {_mb(high)})")
 

@@ -21,7 +21,7 @@ after which the NAS exits. "stored" is sent only after the copy was received in 
 hashed while written, fsynced, compared with the plotter's digest, its header read
 back and checked against the name and its size against the header's layout (else
 code "bad_plot"), renamed from its ``.part`` name and its directory fsynced: it is
-the plotter's licence to delete. Names (``.plot`` and, for PoS2, ``.plot2``) are
+the plotter's licence to delete. Names (``.plot`` and, for PoS2, ``.plot2`` and ``.gplot``) are
 validated by :func:`common.plotformat.plotfile.parse_name` on both ends (else "bad_name") and
 never reach a shell: they travel inside these JSON messages only.
 

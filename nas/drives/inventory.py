@@ -1,4 +1,9 @@
-"""Each present drive with its device and plots (I/O edge; never reads plot contents).
+"""Each present drive with its device and plots (I/O edge; reads no plot contents but a ``.gplot``
+header's first 51 bytes, for its group size).
+
+Plots are counted as plots, not files: a ``.gplot`` file holds a plot group and counts its
+header's group size (``plot_files`` counts the files). One whose header cannot be read counts
+as one plot: it is on the drive, and what it holds is not known.
 
 A drive that cannot be listed is failing (the reason says so) and its plots unknown
 (``listed`` False): ``check`` then keeps the counts it last saw.
@@ -11,6 +16,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from common.errors import PlotFileError
+from common.plotformat.plotfile import parse_name, plots_in_file
 from nas.config import NasConfig
 from nas.drives.listing import Drive, list_drives, list_plots, override_for
 
@@ -28,9 +35,10 @@ class DriveInfo:
     drive: Drive
     device: str | None  # whole disk, e.g. /dev/sdb
     smart_type: str | None  # smartctl -d
-    plots: int
+    plots: int  # plots, a .gplot group counting its group size
     plot_bytes: int
     listed: bool = True  # False: the listing failed; plots and plot_bytes are 0, not known
+    plot_files: int | None = None  # plot files (None: as many as plots)
 
     @property
     def mountpoint(self) -> Path:
@@ -77,17 +85,25 @@ def device_for(cfg: NasConfig, mountpoint: Path, sources: dict[str, str]) -> str
     return strip_partition(source)
 
 
-def plot_stats(mountpoint: Path) -> tuple[int, int]:
-    """(number of plots, their bytes): names and stat only. Raises OSError when the
-    drive cannot be listed."""
-    count = size = 0
+def plot_stats(mountpoint: Path) -> tuple[int, int, int]:
+    """(number of plots, their bytes, number of plot files): names, stat and group headers only.
+    Raises OSError when the drive cannot be listed."""
+    count = size = files = 0
     for entry in list_plots(mountpoint):
         try:
             size += entry.stat(follow_symlinks=False).st_size
         except FileNotFoundError:
             continue  # removed meanwhile
-        count += 1
-    return count, size
+        files += 1
+        count += _plots_in(Path(entry.path))
+    return count, size, files
+
+
+def _plots_in(path: Path) -> int:
+    try:
+        return plots_in_file(path, parse_name(path.name))
+    except PlotFileError:
+        return 1
 
 
 def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str]) -> DriveInfo:
@@ -95,11 +111,12 @@ def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str]) -> DriveInfo
     device = device_for(cfg, drive.mountpoint, sources)
     smart_type = override.smart_type if override else None
     try:
-        plots, plot_bytes = plot_stats(drive.mountpoint)
+        plots, plot_bytes, files = plot_stats(drive.mountpoint)
     except OSError as exc:
         failing = drive.failing or f"listing: {exc.strerror or exc}"
         return DriveInfo(replace(drive, failing=failing), device, smart_type, 0, 0, listed=False)
-    return DriveInfo(drive=drive, device=device, smart_type=smart_type, plots=plots, plot_bytes=plot_bytes)
+    return DriveInfo(drive=drive, device=device, smart_type=smart_type, plots=plots, plot_bytes=plot_bytes,
+                     plot_files=files)
 
 
 def inventory(cfg: NasConfig) -> list[DriveInfo]:
@@ -108,5 +125,12 @@ def inventory(cfg: NasConfig) -> list[DriveInfo]:
 
 
 def average_plot_size(drives: list[DriveInfo]) -> int | None:
+    """Bytes per plot (a .gplot group's plots each count)."""
     count = sum(d.plots for d in drives)
+    return sum(d.plot_bytes for d in drives) // count if count else None
+
+
+def average_file_size(drives: list[DriveInfo]) -> int | None:
+    """Bytes per plot file: the size of a likely next incoming file (a group is one file)."""
+    count = sum(d.plots if d.plot_files is None else d.plot_files for d in drives)
     return sum(d.plot_bytes for d in drives) // count if count else None

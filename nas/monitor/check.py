@@ -173,7 +173,8 @@ def _status(cfg: NasConfig, info: DriveInfo, smart: dict[str, SmartInfo], plot_s
     status = DriveStatus(mountpoint=str(drive.mountpoint), name=drive.name, device=info.device,
                          total_bytes=drive.total_bytes, free_bytes=drive.free_bytes, plots=info.plots,
                          plot_bytes=info.plot_bytes, state=state, plots_free=plots_free,
-                         smart=reading or no_device(), replaced=replaced, reason=drive.failing)
+                         smart=reading or no_device(), replaced=replaced, reason=drive.failing,
+                         plot_files=info.plot_files)
     return _unknown_as_last(status, info, last)
 
 
@@ -183,7 +184,7 @@ def _unknown_as_last(status: DriveStatus, info: DriveInfo, last: DriveStatus | N
     if last is None:
         return status
     if not info.listed:
-        status = replace(status, plots=last.plots, plot_bytes=last.plot_bytes)
+        status = replace(status, plots=last.plots, plot_bytes=last.plot_bytes, plot_files=last.plot_files)
     if status.total_bytes == 0 and status.state == DriveState.FAILING:
         status = replace(status, total_bytes=last.total_bytes, free_bytes=last.free_bytes)
     return status
@@ -207,7 +208,8 @@ def _as_missing(last: DriveStatus) -> DriveStatus:
     smart = with_status(last.smart, SmartStatus.UNKNOWN, "drive missing")
     return DriveStatus(mountpoint=last.mountpoint, name=last.name, device=last.device,
                        total_bytes=last.total_bytes, free_bytes=last.free_bytes, plots=last.plots,
-                       plot_bytes=last.plot_bytes, state=DriveState.MISSING, plots_free=None, smart=smart)
+                       plot_bytes=last.plot_bytes, state=DriveState.MISSING, plots_free=None, smart=smart,
+                       plot_files=last.plot_files)
 
 
 def forget(store: Store, mountpoint: str) -> bool:

@@ -82,9 +82,17 @@ def _drive_edges(before: DriveStatus, now: DriveStatus) -> list[Event]:
         events.append(DriveHealthy(now))
     if before.state == DriveState.ACTIVE and now.state == DriveState.FULL:
         events.append(DriveFull(now))
-    if before.plots - now.replaced > now.plots:
+    if _dropped(before, now):
         events.append(PlotsDropped(now, before.plots, now.plots))
     return events + _counter_edges(before, now)
+
+
+def _dropped(before: DriveStatus, now: DriveStatus) -> bool:
+    """Fewer plots than replacement explains. ``replaced`` counts deleted files, and one .gplot file
+    holds a group of plots: files are compared where both states count them."""
+    if before.plot_files is not None and now.plot_files is not None:
+        return before.plot_files - now.replaced > now.plot_files
+    return before.plots - now.replaced > now.plots
 
 
 def _counter_edges(before: DriveStatus, now: DriveStatus) -> list[Event]:

@@ -35,7 +35,10 @@ def drive_families(s: Summary) -> list[Family]:
         gauge("chia_nas_drive_total_bytes", "Size of the drive's filesystem.",
               [(_labels(d), d.total_bytes) for d in drives]),
         gauge("chia_nas_drive_free_bytes", "Free bytes on the drive.", [(_labels(d), d.free_bytes) for d in drives]),
-        gauge("chia_nas_drive_plots", "Plots on the drive.", [(_labels(d), d.plots) for d in drives]),
+        gauge("chia_nas_drive_plots", "Plots on the drive (a .gplot group file counts its group size).",
+              [(_labels(d), d.plots) for d in drives]),
+        gauge("chia_nas_drive_plot_files", "Plot files on the drive (.plot, .plot2, .gplot).",
+              [(_labels(d), d.plots if d.plot_files is None else d.plot_files) for d in drives]),
         gauge("chia_nas_drive_plots_free", "More plots the drive can take.",
               [(_labels(d), d.plots_free) for d in drives]),
         gauge("chia_nas_drive_temperature_celsius", "Drive temperature from SMART.",
@@ -52,7 +55,8 @@ def drive_families(s: Summary) -> list[Family]:
 def total_families(s: Summary) -> list[Family]:
     return [
         gauge("chia_nas_drives", "Drives present (not missing).", [({}, s.drive_count)]),
-        gauge("chia_nas_plots", "Plots on all present drives.", [({}, s.plots)]),
+        gauge("chia_nas_plots", "Plots on all present drives (a .gplot group counts its group size).",
+              [({}, s.plots)]),
         gauge("chia_nas_plot_bytes", "Bytes of plots on all present drives.", [({}, s.plot_bytes)]),
         gauge("chia_nas_total_bytes", "Size of all present drives.", [({}, s.total_bytes)]),
         gauge("chia_nas_free_bytes", "Free bytes on the drives that may receive.", [({}, s.free_bytes)]),

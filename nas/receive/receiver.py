@@ -35,7 +35,7 @@ from common.errors import (
     VerifyError,
 )
 from common.plotformat.plotfile import check_plot_file, parse_name
-from common.plotformat.sizes import check_plausible_size
+from common.plotformat.sizes import check_group_size, check_plausible_size
 from common.statedir import ensure_state_dir
 from common.transfer import protocol
 from common.transfer.channel import LineChannel
@@ -186,16 +186,17 @@ def _answer_held(cfg: NasConfig, chan: LineChannel, offer: Offer) -> bool:
 def _receive_new(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
     # Bind first: a NAS out of data ports must fail before replacement deletes anything.
     with listen(cfg.nas.data_bind, cfg.nas.data_ports) as listener:
-        final, reservation = on_healthy_drive(  # a failing drive is marked and skipped
+        (final, plots), reservation = on_healthy_drive(  # a failing drive is marked and skipped
             cfg, offer.size, lambda: reserve_drive(cfg, offer.size, incoming=offer.name),
             lambda res: _receive_on(cfg, chan, offer, res, listener))
     log.info("stored %s (%d bytes)", final, offer.size)
-    record_receipt(cfg.nas.state_dir, offer.name, reservation.drive.mountpoint, offer.size)
+    record_receipt(cfg.nas.state_dir, offer.name, reservation.drive.mountpoint, offer.size, plots)
     return 0
 
 
 def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation,
-                listener: socket.socket) -> Path:
+                listener: socket.socket) -> tuple[Path, int]:
+    """The stored plot's path and how many plots it holds (a ``.gplot``: its group size)."""
     part = part_path(res.drive.mountpoint, offer.name)
     final = res.drive.mountpoint / offer.name
     try:
@@ -210,7 +211,9 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
         expected = protocol.hex_field(protocol.expect(chan.read(CONTROL_TIMEOUT), "digest"), "hash")
         if not hmac.compare_digest(expected, digest):
             raise VerifyError(f"{offer.name}: hash mismatch (plotter {expected}, NAS {digest})")
-        check_plot_file(part, parse_name(offer.name))
+        name = parse_name(offer.name)
+        header = check_plot_file(part, name)  # the header read back from the disk, as written
+        check_group_size(name, header, offer.size)
         ensure_nowhere(cfg, offer.name, at_commit=True)  # exactly once: no other drive got the name meanwhile
         _commit(part, final, offer.size)
         record_stored(cfg.nas.state_dir, offer.name, final, offer.size, digest)  # before "stored" is sent
@@ -221,7 +224,7 @@ def _receive_on(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservatio
         os.close(fd)
         progress.close()
     chan.write(protocol.encode("stored", path=str(final), size=offer.size, hash=digest))
-    return final
+    return final, header.group_size
 
 
 def _fill_part(cfg: NasConfig, chan: LineChannel, offer: Offer, res: Reservation,

@@ -6,7 +6,7 @@ import time
 
 from common.errors import UsageError
 from nas.config import NasConfig
-from nas.drives.inventory import average_plot_size, inventory
+from nas.drives.inventory import average_file_size, inventory
 from nas.drives.listing import Drive, list_drives
 from nas.drives.select import plan_room, rank_drives
 from nas.monitor.status import size as human
@@ -39,7 +39,7 @@ def preview(cfg: NasConfig, size: int | None = None) -> str:
 
 
 def _plot_size(cfg: NasConfig, store: Store) -> int:
-    size = average_plot_size(inventory(cfg))
+    size = average_file_size(inventory(cfg))  # what arrives is a file: a group file as a whole
     last = store.last_receipt()
     size = size or (last[1] if last else None)
     if not size:

@@ -5,17 +5,20 @@ condition holds::
 
     v1                  header v1 (chiapos / madMAx: never compressed)
     v2                  header v2 (bladebit)
-    pos2                header PoS2 (the CHIP-48 format, ``.plot2`` files)
+    pos2                header ``pos2`` version 1 (the CHIP-48 format, one plot: ``.plot2`` files)
+    gplot               header ``PoS2`` version 2 (a CHIP-48 plot group: ``.gplot`` files)
     level < 5           compression level (0 = uncompressed); <, <=, =, >=, >
     k = 32              plot size, compared the same way
     name plot-k32-2021-*  shell glob on the file name
     before 2023-06-01   created before that day (the name's date, else the file's mtime)
 
-A plot whose header cannot be read never matches a ``v1``/``v2``/``pos2``/``level``
-condition: what cannot be classified is never deleted. A PoS2 plot (a ``.plot2``
-name) matches only a rule that says ``pos2``: rules written for the old formats
-(``k = 32``, ``name plot-k32-*``) must not start deleting the plots that replace
-them. PoS2 plots have no compression level: a ``level`` condition never matches one.
+A plot whose header cannot be read never matches a ``v1``/``v2``/``pos2``/``gplot``/``level``
+condition: what cannot be classified is never deleted. A ``.plot2`` plot matches only a
+rule that says ``pos2``, a ``.gplot`` group only one that says ``gplot``: rules written for
+older formats (``k = 32``, ``name plot-k32-*``, or ``pos2`` for the single plots a group
+file replaces) must not start deleting the plots that replace them. PoS2 plots have no
+compression level: a ``level`` condition never matches one. A ``.gplot`` file is deleted
+whole (every plot of its group): a rule that names ``gplot`` says that is wanted.
 """
 
 from __future__ import annotations
@@ -29,17 +32,19 @@ from dataclasses import dataclass
 
 from common.config import parse_list
 from common.confvalues import clip, parse_int
-from common.plotformat import FAMILIES, VERSION_POS2
-from common.plotformat.plotfile import MAX_K, MAX_LEVEL, MIN_K, PlotName
+from common.plotformat import FAMILIES, VERSION_GPLOT, VERSION_POS2
+from common.plotformat.plotfile import MAX_K, MAX_LEVEL, MIN_K, PlotKind, PlotName
 
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
     "<": operator.lt, "<=": operator.le, "=": operator.eq, ">=": operator.ge, ">": operator.gt,
 }
-_VERSIONS = {family: version for version, family in FAMILIES.items()}  # "v1" -> 1, "pos2" -> 3
+_VERSIONS = {family: version for version, family in FAMILIES.items()}  # "v1" -> 1, "pos2" -> 3, "gplot" -> 4
+# A PoS2 name is matched only by a rule naming its format.
+_NAMED_BY = {PlotKind.PLOT2: VERSION_POS2, PlotKind.GPLOT: VERSION_GPLOT}
 _NUMBER_RE = re.compile(r"(level|k)\s*(<=|>=|<|>|=)\s*([0-9]+)", re.ASCII)
 _NAME_RE = re.compile(r"name\s+(\S+)")
 _BEFORE_RE = re.compile(r"before\s+([0-9]{4}-[0-9]{2}-[0-9]{2})", re.ASCII)
-SYNTAX = "v1, v2, pos2, level < N, k = N, name <glob>, before YYYY-MM-DD (all must hold)"
+SYNTAX = "v1, v2, pos2, gplot, level < N, k = N, name <glob>, before YYYY-MM-DD (all must hold)"
 
 
 @dataclass(frozen=True)
@@ -96,13 +101,15 @@ def needs_header(rule: Rule) -> bool:
 
 def matches(rule: Rule, facts: PlotFacts) -> bool:
     """True only for a non-empty rule whose every condition holds."""
-    if facts.name.pos2 and not says_pos2(rule):
+    needed = _NAMED_BY.get(facts.name.kind)
+    if needed is not None and not says(rule, needed):
         return False
     return bool(rule) and all(_holds(c, facts) for c in rule)
 
 
-def says_pos2(rule: Rule) -> bool:
-    return any(c.field == "version" and c.value == VERSION_POS2 for c in rule)
+def says(rule: Rule, version: int) -> bool:
+    """Whether the rule names that header format (``pos2``, ``gplot``, ...)."""
+    return any(c.field == "version" and c.value == version for c in rule)
 
 
 def _holds(cond: Condition, facts: PlotFacts) -> bool:

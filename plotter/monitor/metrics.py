@@ -9,7 +9,7 @@ from pathlib import Path
 
 from common.metrics import Family, counter, gauge
 from plotter.config import PlotterConfig
-from plotter.send.discover import check_headers, list_dirs
+from plotter.send.discover import check_headers, list_dirs, plots_in
 from plotter.send.history import History, TransferResult
 
 # The results the history records (busy and unreachable are not transfers), in the metrics' order.
@@ -68,7 +68,8 @@ def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage]) ->
     results = [(r, totals.get(r, Totals(0, 0, 0.0, None))) for r in _COUNTED]
     target = last_target(history)
     checked = check_headers(list_dirs(cfg.plotter.plot_dirs).seen)
-    waiting = len(checked.good) + len(checked.unfinished)  # a plot left alone is not waiting
+    # a plot left alone is not waiting; a .gplot group counts its plots
+    waiting = sum(plots_in(s) for s in [*checked.good, *checked.unfinished])
     return [
         counter("chia_plotter_transfers", "Plot transfers finished, by result.",
                 [({"result": r}, t.count) for r, t in results]),
@@ -83,7 +84,8 @@ def families(cfg: PlotterConfig, history: History, usage: Sequence[DirUsage]) ->
         gauge("chia_plotter_last_transfer_mb_per_second", "Speed of the last successful transfer.",
               [({}, target[2])] if target else []),
         gauge("chia_plotter_plots_waiting",
-              "Plots in the plot dirs waiting to be sent, finished or still written (not those left alone).",
+              "Plots in the plot dirs waiting to be sent, finished or still written (not those left alone; "
+              "a .gplot group file counts its group size).",
               [({}, waiting)]),
         gauge("chia_plotter_dir_total_bytes", "Size of each plot dir's filesystem.",
               [({"dir": str(u.dir)}, u.total_bytes) for u in usage]),

@@ -8,7 +8,7 @@ from typing import Any
 from common import units
 from common.locking import is_locked
 from plotter.config import PlotterConfig
-from plotter.send.discover import check_headers, list_dirs, open_for_writing, split_finished
+from plotter.send.discover import check_headers, list_dirs, open_for_writing, plots_in, split_finished
 from plotter.send.history import History, TransferResult
 from plotter.send.progress import read_published
 from plotter.send.sender import plot_lock
@@ -26,7 +26,7 @@ def collect(cfg: PlotterConfig, recent: int = 20) -> dict[str, Any]:
 
     def plot(item: Any, state: str) -> dict[str, Any]:
         return {"name": item.path.name, "dir": str(item.path.parent), "bytes": item.size,
-                "age_seconds": round(now - item.mtime, 1), "state": state}
+                "age_seconds": round(now - item.mtime, 1), "state": state, "plots": plots_in(item)}
 
     history = History(cfg.plotter.state_dir)
     try:
@@ -68,7 +68,8 @@ def outcome_text(transfer: dict[str, Any]) -> str:
 
 
 def render(data: dict[str, Any]) -> str:
-    lines = [f"Plots waiting: {len(data['waiting'])}"]
+    files, plots = len(data["waiting"]), sum(p.get("plots", 1) for p in data["waiting"])
+    lines = [f"Plots waiting: {plots}" + (f" in {files} files" if plots != files else "")]
     for p in data["waiting"]:
         lines.append(f"  {p['name']}  {units.size(p['bytes']):>9}  age {p['age_seconds']:>8.0f} s  {p['state']}")
     lines.append(f"Transfers running: {len(data['running'])}")

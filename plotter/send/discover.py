@@ -2,10 +2,12 @@
 
 A plot is finished when its name and header are valid and agree, no process has
 it open for writing, it has not changed for ``min_plot_age`` seconds, and it is as
-long as its header's layout says. v1/v2 plotters write under a temporary name and
-rename at the end, so a short ``.plot`` is broken (left alone, reported once). PoS2
-plots (``.plot2``) are written under their final name, so a short one, or one whose
-header is not filled in yet, is still being written: it waits.
+long as its header's layout says, and its size is plausible for its name and (PoS2) its
+header's group size. v1/v2 plotters write under a temporary name and rename at the end, so
+a short ``.plot`` is broken (left alone, reported once). PoS2 plots (``.plot2``, ``.gplot``)
+are written under their final name with the header's offsets filled in last: one whose
+offsets are still zero is being written and waits; one whose offsets are set but whose data
+is short was cut short and is left alone like a short ``.plot``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,16 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.errors import PlotFileError, PlotIncompleteError
-from common.plotformat.plotfile import PLOT_LIKE_RE, PLOT_SUFFIXES, PlotName, parse_name, validate_plot
+from common.errors import PlotFileError, PlotUnfinishedError
+from common.plotformat.plotfile import (
+    PLOT_LIKE_RE,
+    PLOT_SUFFIXES,
+    PlotName,
+    parse_name,
+    plots_in_file,
+    validate_plot,
+)
+from common.plotformat.sizes import check_group_size, check_plausible_size
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,7 @@ class Listing:
 class Checked:
     good: list[Seen]
     bad: list[Rejected]
-    unfinished: list[Seen]  # PoS2 plots still short of their layout: not finished yet
+    unfinished: list[Seen]  # PoS2 plots whose header's offsets are not set yet: still being written
 
 
 def split_finished(seen: Sequence[Seen], now: float, min_age: float, writing: set[Path],
@@ -90,12 +100,15 @@ def list_dirs(dirs: Iterable[Path]) -> Listing:
 
 
 def check_headers(ready: Sequence[Seen]) -> Checked:
-    """Name, header and size checks on the plots that look finished."""
+    """Name, header and size checks on the plots that look finished: the NAS makes the same ones
+    (the size before it reserves a drive), so a plot it would refuse is not sent."""
     checked = Checked([], [], [])
     for item in ready:
         try:
-            validate_plot(item.path)
-        except PlotIncompleteError as exc:
+            _, header = validate_plot(item.path)  # first: a file still being written waits
+            check_plausible_size(item.name.name, item.size)
+            check_group_size(item.name, header, item.size)
+        except PlotUnfinishedError as exc:
             if item.name.pos2:
                 checked.unfinished.append(item)
             else:
@@ -105,6 +118,15 @@ def check_headers(ready: Sequence[Seen]) -> Checked:
         else:
             checked.good.append(item)
     return checked
+
+
+def plots_in(item: Seen) -> int:
+    """How many plots a listed file holds: a ``.gplot`` its header's group size (readable while it
+    is still being written), any other 1; one whose header cannot be read counts 1."""
+    try:
+        return plots_in_file(item.path, item.name)
+    except PlotFileError:
+        return 1
 
 
 def open_for_writing(paths: set[Path], proc: Path = Path("/proc")) -> set[Path]:

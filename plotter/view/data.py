@@ -194,8 +194,8 @@ def dir_lines(cfg: PlotterConfig, jobs: Iterable[JobLine], waiting: Iterable[Map
         roles.setdefault(d, []).append("plots")
     live = [j for j in jobs if j.live]
     waits: dict[str, int] = {}
-    for plot in waiting:
-        waits[plot["dir"]] = waits.get(plot["dir"], 0) + 1
+    for plot in waiting:  # a .gplot group file counts its plots
+        waits[plot["dir"]] = waits.get(plot["dir"], 0) + int(plot.get("plots", 1))
     out = []
     for path, kinds in roles.items():
         free, total = _room(path)
@@ -295,5 +295,6 @@ def build(cfg: PlotterConfig, now: float | None = None, observe: Observe = obser
     })
     events = [*job_events(found["rows"]), *transfer_events(found.get("finished", ())), *more.get("alerts", [])]
     return Snapshot(now, socket.gethostname(), found["jobs"], found.get("schedule"), found.get("transfers", ()),
-                    found.get("finished", ()), len(found.get("waiting_list", [])), more.get("dirs", ()),
+                    found.get("finished", ()), sum(int(p.get("plots", 1)) for p in found.get("waiting_list", [])),
+                    more.get("dirs", ()),
                     more.get("nas", ()), merged(events), tuple(problems + also))

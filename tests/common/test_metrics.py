@@ -57,6 +57,15 @@ def test_nas_textfile_matches_the_drives(tmp_path: Path) -> None:
     assert values[("chia_nas_plots_until_full", ())] == 9_000_000_000_000 // PLOT
     assert abs(values[("chia_nas_days_to_full", ())] - (9_000_000_000_000 // PLOT) / 30) < 1e-9
     assert values[("chia_nas_last_check_timestamp_seconds", ())] == 1_700_000_000.0
+    assert values[("chia_nas_drive_plot_files", d2)] == 80  # a NAS that does not say: as many as plots
+
+
+def test_nas_metrics_count_group_plots_and_files_apart() -> None:
+    drives = [{**STATUS["drives"][1], "plots": 128 * 3 + 2, "plot_files": 5}]
+    values = parse(render(nas_families({**STATUS, "drives": drives, "totals": {}}, None)))
+    d2 = (("device", "/dev/sdc"), ("drive", "drive2"), ("mountpoint", "/mnt/e1/drive2"))
+    assert values[("chia_nas_drive_plots", d2)] == 386 and values[("chia_nas_drive_plot_files", d2)] == 5
+    assert values[("chia_nas_plots", ())] == 386
 
 
 def test_serve_exposes_the_same(tmp_path: Path) -> None:

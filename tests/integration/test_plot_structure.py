@@ -3,9 +3,9 @@ digits, and PoS2 plots end to end (local transport, real chiapos and chia_rs plo
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import pytest
 from common.transfer.stream import hash_file
 from plotter import config as plotter_config
 from plotter.send.runner import send_once
-from tests.helpers import make_nas, make_plotter, run_cli
+from tests.helpers import make_nas, make_plotter
 from tests.receiver import HandReceiver
 
 CopyPlots = Callable[..., list[Path]]
@@ -129,34 +129,52 @@ def test_nas_refuses_a_unicode_digit_name(tmp_path: Path, plot_pool: list[Path])
     assert nas.plots() == [] and nas.parts() == []
 
 
-def test_pos2_plots_are_sent_only_when_finished_and_counted_by_the_nas(
-        tmp_path: Path, copy_pos2_plots: CopyPlots, copy_plots: CopyPlots,
-        caplog: pytest.LogCaptureFixture) -> None:
+def _pos2_case(case: str, gplot: Path, plot2: Path) -> tuple[str, bytes, str]:
+    """(name, bytes, the NAS's reason) of a PoS2 file a plotter that skipped its checks might send."""
+    data = gplot.read_bytes()
+    (index_at,) = struct.unpack_from("<Q", data, 42)
+    if case == "cut_in_index":  # the offset is set; the tail of the chunk index is gone
+        return gplot.name, data[:-4096], "chunk index is cut short"
+    if case == "cut_in_chunks":
+        return gplot.name, data[:index_at], "gplot header's layout needs at least"
+    if case == "being_written":  # the chunk index offset still zero, as chia_rs writes it first
+        return gplot.name, data[:42] + bytes(8) + data[50:], "chunk index offset in the header not filled in"
+    if case == "group_under_plot2":
+        name = plot2.name
+        return name, data[:5] + bytes.fromhex(name[9:73]) + data[37:], "rename it to .gplot"
+    assert case == "plot2_cut"
+    return plot2.name, plot2.read_bytes()[:-1], "pos2 header's layout needs at least"
+
+
+@pytest.mark.parametrize("case", ["cut_in_index", "cut_in_chunks", "being_written", "group_under_plot2",
+                                  "plot2_cut"])
+def test_nas_refuses_a_broken_pos2_file_after_writing_it(tmp_path: Path, pos2_pool: list[Path],
+                                                         plot2_v1_pool: list[Path], case: str) -> None:
+    """Real chia_rs files, damaged: the NAS reads the header (and, for a group, chia_rs) back from the
+    disk and commits nothing."""
     nas = make_nas(tmp_path / "nas", drives=1)
-    plotter = make_plotter(tmp_path / "plotter", nas, None)
-    done, writing, short = copy_pos2_plots(plotter.dst, 3)
-    (v1,) = copy_plots(plotter.dst, 1)
-    full_size = short.stat().st_size
-    _cut(short, full_size // 2)  # as chia_rs leaves it mid-write (the final name from the start)
-    expected = {done.name: hash_file(str(done)), v1.name: hash_file(str(v1))}
+    name, data, reason = _pos2_case(case, pos2_pool[0], plot2_v1_pool[0])
 
-    with open(writing, "r+b"):  # a plotter still has it open for writing
-        reports = _send_twice(plotter.ini, caplog)
+    reply = _offer_and_send(nas.ini, name, data)
 
-    assert {p.name: hash_file(str(p)) for p in nas.plots()} == expected
-    assert not done.exists() and writing.exists() and short.exists()
-    assert reports == []  # an unfinished PoS2 plot waits; it is not broken
-    _check_status_counts(nas.ini, plots=2, stored=nas.plots())
-
-    send_once(plotter_config.load(plotter.ini))  # closed now: it goes; the short one still waits
-    assert writing.name in {p.name for p in nas.plots()} and not writing.exists() and short.exists()
-    _check_status_counts(nas.ini, plots=3, stored=nas.plots())
+    assert reply["msg"] == "error" and reply["code"] == "bad_plot", reply
+    assert reason in str(reply["error"])
+    assert nas.plots() == [] and nas.parts() == []
 
 
-def _check_status_counts(nas_ini: Path, plots: int, stored: list[Path]) -> None:
-    result = run_cli("nas", "--config", str(nas_ini), "status", "--json")
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    (drive,) = data["drives"]
-    assert drive["plots"] == data["totals"]["plots"] == plots
-    assert drive["plot_bytes"] == sum(p.stat().st_size for p in stored)
+@pytest.mark.parametrize("name, size, reason", [
+    (f"plot-k18-{'ab' * 32}.plot2", 2 * 655_360, "implausible for a k18 PoS2 plot"),  # a .plot2 is one plot
+    (f"plot-k18-{'ab' * 32}.gplot", 300 * 655_360, "implausible for a k18 PoS2 group plot"),  # > 256 plots
+    (f"plot-k28-{'ab' * 32}.gplot", 10**8, "implausible for a k28 PoS2 group plot"),
+])
+def test_nas_refuses_an_implausible_pos2_offer_before_any_reservation(tmp_path: Path, name: str, size: int,
+                                                                      reason: str) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    session = HandReceiver(nas.ini)
+
+    reply = session.offer(name, size)
+
+    assert reply["msg"] == "error" and reply["code"] == "bad_plot", reply
+    assert reason in str(reply["error"])
+    assert session.finish() != 0
+    assert nas.plots() == [] and nas.parts() == []

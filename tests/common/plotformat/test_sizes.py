@@ -14,9 +14,9 @@ GIB = 2**30
 ID = "ab" * 32
 
 
-def name(k: int, level: int = 0, pos2: bool = False) -> str:
-    if pos2:
-        return f"plot-k{k}-{ID}.plot2"
+def name(k: int, level: int = 0, pos2: bool = False, group: bool = False) -> str:
+    if pos2 or group:
+        return f"plot-k{k}-{ID}.{'gplot' if group else 'plot2'}"
     return f"plot-k{k}-" + (f"c{level:02d}-" if level else "") + f"2024-01-01-00-00-{ID}.plot"
 
 
@@ -51,11 +51,30 @@ def test_published_compressed_sizes_are_plausible(level: int, gib: float) -> Non
     check_plausible_size(name(32, level), int(gib * GIB))
 
 
-def test_pos2_k28_is_about_1_gb_and_groups_are_allowed() -> None:
-    check_plausible_size(name(28, pos2=True), 10**9)  # docs.chia.net: "k28 (around 1 GB per plot)"
-    check_plausible_size(name(28, pos2=True), 245 * 10**9)  # a group of 245 plots in one file
-    with pytest.raises(PlotContentError, match="k28 PoS2"):
-        check_plausible_size(name(28, pos2=True), 10**8)
+def test_pos2_k28_is_about_1_gb_and_only_gplot_files_hold_groups() -> None:
+    gib = 2**30
+    for group in (False, True):
+        check_plausible_size(name(28, pos2=True, group=group), 10**9)  # docs.chia.net: "k28 (around 1 GB per plot)"
+        check_plausible_size(name(28, pos2=True, group=group), int(0.92 * gib))  # the issue's figure, any strength
+        with pytest.raises(PlotContentError, match="k28 PoS2"):
+            check_plausible_size(name(28, pos2=True, group=group), 10**8)
+    check_plausible_size(name(28, group=True), 245 * 10**9)  # a group of 245 plots in one file
+    check_plausible_size(name(28, group=True), int(128 * 0.92 * gib))  # CHIP-49's 128-plot group
+    with pytest.raises(PlotContentError, match="k28 PoS2 plot"):
+        check_plausible_size(name(28, pos2=True), 2 * 10**9)  # a .plot2 is one plot
+    with pytest.raises(PlotContentError, match="k28 PoS2 group"):
+        check_plausible_size(name(28, group=True), 300 * 10**9)  # more than 256 plots
+
+
+@pytest.mark.parametrize("k, plot2, gplot", [(18, 648_520, 645_153), (18, 641_630, 649_652),
+                                             (20, 2_802_823, 2_884_744), (20, 2_802_823, 2_871_150),
+                                             (22, 12_341_716, 12_507_011)])
+def test_measured_pos2_sizes_are_plausible(k: int, plot2: int, gplot: int) -> None:
+    """The table in common.plotformat.sizes: chia_rs 0.52/0.48 .plot2, chia_rs 0.53 .gplot (strength 2, 3)."""
+    check_plausible_size(name(k, pos2=True), plot2)
+    check_plausible_size(name(k, group=True), gplot)
+    low, high = plausible_range(parse_name(name(k, group=True)))
+    assert low <= gplot and 2 * gplot < high  # and a group of two fits too
 
 
 def test_ranges_never_overlap_between_neighbouring_k() -> None:

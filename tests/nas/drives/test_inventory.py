@@ -1,4 +1,4 @@
-"""Drive inventory: mount table, device names, plot counting (names and stat only)."""
+"""Drive inventory: mount table, device names, plot counting (names, stat and .gplot group headers)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from nas import config as nas_config
-from nas.drives.inventory import average_plot_size, describe, device_for, parse_mountinfo, plot_stats, strip_partition
+from nas.drives.inventory import (
+    average_file_size,
+    average_plot_size,
+    describe,
+    device_for,
+    parse_mountinfo,
+    plot_stats,
+    strip_partition,
+)
 from nas.drives.listing import Drive
 from tests.helpers import make_nas
 from tests.nas.conftest import write_plot
@@ -54,7 +62,7 @@ def test_plots_counted_by_name_rules_without_reading_them(tmp_path: Path) -> Non
     (tmp_path / f".{real[0].name}.part").write_bytes(b"x")
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / ("plot-k32-" + "cd" * 32 + ".plot")).mkdir()  # a directory is not a plot
-    assert plot_stats(tmp_path) == (2, 2 * big)
+    assert plot_stats(tmp_path) == (2, 2 * big, 2)
 
 
 def test_describe_and_average_plot_size(tmp_path: Path) -> None:
@@ -69,3 +77,21 @@ def test_describe_and_average_plot_size(tmp_path: Path) -> None:
     assert (infos[1].plots, infos[1].device) == (0, None)
     assert average_plot_size(infos) == 200
     assert average_plot_size(infos[1:]) is None
+
+
+def test_a_gplot_counts_its_header_group_size(tmp_path: Path, pos2_pool: list[Path],
+                                              plot2_v1_pool: list[Path]) -> None:
+    """Real chia_rs files: a .plot2 is one plot, a .gplot its header's group size (here a real group's
+    header with the size field set to 5: counting reads only those 51 bytes); an unreadable one is 1."""
+    plot2 = plot2_v1_pool[0].read_bytes()
+    (tmp_path / plot2_v1_pool[0].name).write_bytes(plot2)
+    group = bytearray(pos2_pool[0].read_bytes())
+    group[39:41] = (5).to_bytes(2, "little")
+    (tmp_path / pos2_pool[0].name).write_bytes(bytes(group))
+    (tmp_path / f"plot-k18-{'e' * 64}.gplot").write_bytes(b"PoS2")  # header cut: counted as one
+    assert plot_stats(tmp_path) == (1 + 5 + 1, len(plot2) + len(group) + 4, 3)
+    info = describe(nas_config.load(make_nas(tmp_path / "nas", drive_dirs=[tmp_path]).ini),
+                    Drive(tmp_path, 10, 5, False), {})
+    assert (info.plots, info.plot_files) == (7, 3)
+    assert average_plot_size([info]) == info.plot_bytes // 7  # per plot: what plots_free divides by
+    assert average_file_size([info]) == info.plot_bytes // 3  # per file: what replace --dry-run plans for

@@ -187,6 +187,14 @@ def test_plot_count_drop_is_reported_unless_replacement_explains_it() -> None:
     assert diff(before, state(drive("d1", plots=101)), ALERTS) == []
 
 
+def test_a_replaced_group_file_explains_its_plots() -> None:
+    """Replacement records deleted files; a .gplot file deleted whole takes its 128 plots with it."""
+    before = state(drive("d1", plots=130, plot_files=3))
+    assert diff(before, state(drive("d1", plots=2, plot_files=2, replaced=1)), ALERTS) == []
+    (event,) = diff(before, state(drive("d1", plots=2, plot_files=2)), ALERTS)  # nothing replaced: a loss
+    assert isinstance(event, PlotsDropped) and (event.before, event.after) == (130, 2)
+
+
 def test_no_plots_for_hours() -> None:
     late = state(drive("d1"), time=T0 + 6 * 3600, last=T0)
     (event,) = diff(None, late, ALERTS)

@@ -57,6 +57,19 @@ def test_status_json_has_the_contract_fields(nas: NasSetup, fake_smartctl: FakeS
     assert data["target"] == str(nas.drives[1])
 
 
+def test_receipts_of_groups_count_their_plots(tmp_path: Path) -> None:
+    drive = tmp_path / "drive1"
+    record_receipt(tmp_path, "plot-one.plot2", drive, S)
+    record_receipt(tmp_path, "plot-group.gplot", drive, 128 * S, plots=128)
+    with Store(tmp_path) as store:
+        store.add_receipt("plot-old.gplot", drive, 4 * S, time.time() - 90000, plots=4)  # older than 24 h
+        assert store.receipts_since(time.time() - 86400) == 1 + 128
+        assert store.receipts_since(0) == 1 + 128 + 4
+        assert store.last_receipt()[1] == S  # type: ignore[index]  # bytes per plot, not per group file
+        store.prune(time.time() + 100 * 86400)
+        assert store.receipts_since(0) == 0
+
+
 def test_status_uses_the_smart_cache(nas: NasSetup, fake_smartctl: FakeSmartctl) -> None:
     cli(nas, "check")
     calls = len(fake_smartctl.calls())

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from common.plotformat.plotfile import parse_name
+from common.plotformat.plotfile import PlotKind, parse_name
 from plotter.send.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
 
 ID = "cd" * 32
@@ -55,28 +55,58 @@ def test_open_for_writing_sees_our_own_writer(tmp_path: Path) -> None:
     assert os.path.exists(writing)
 
 
-def test_list_dirs_sees_pos2_plots_but_not_their_partial_files(tmp_path: Path) -> None:
+def test_list_dirs_sees_pos2_plots_and_groups_but_not_their_partial_files(tmp_path: Path) -> None:
     pos2 = tmp_path / f"plot-k28-{ID}.plot2"
-    for name in (pos2.name, f"{pos2.name}.partial", f"plot-k27-{ID}.plot2"):
+    group = tmp_path / f"plot-k28-{'cd' * 32}.gplot"
+    for name in (pos2.name, group.name, f"{pos2.name}.partial", f"{group.name}.partial", f"plot-k27-{ID}.plot2",
+                 f"plot-k28-{ID[:-1]}.gplot"):
         (tmp_path / name).write_bytes(b"x")
 
     listing = list_dirs([tmp_path])
 
-    assert [s.path for s in listing.seen] == [pos2] and listing.seen[0].name.pos2
-    assert [r.path.name for r in listing.rejected] == [f"plot-k27-{ID}.plot2"]  # odd k: not a PoS2 size
+    assert sorted(s.path for s in listing.seen) == sorted([pos2, group])
+    assert {s.name.kind for s in listing.seen} == {PlotKind.PLOT2, PlotKind.GPLOT}
+    # odd k: not a PoS2 size; a 63-digit id: not a name
+    rejected = sorted(r.path.name for r in listing.rejected)
+    assert rejected == sorted([f"plot-k27-{ID}.plot2", f"plot-k28-{ID[:-1]}.gplot"])
 
 
-def test_short_v1_plot_is_bad_but_short_pos2_plot_is_unfinished(
-        tmp_path: Path, plot_pool: list[Path], pos2_pool: list[Path]) -> None:
+def _seen_file(path: Path) -> Seen:
+    return Seen(path, path.stat().st_size, 0.0, parse_name(path.name))
+
+
+def test_short_v1_plot_is_bad_and_so_is_a_cut_short_pos2_plot_but_one_being_written_waits(
+        tmp_path: Path, plot_pool: list[Path], pos2_pool: list[Path], plot2_v1_pool: list[Path]) -> None:
+    """v1 and cut short PoS2 files (offsets set, data short) are refused; a PoS2 file whose offsets are
+    still zero (its writer sets them last) is unfinished; whole real files are good."""
     seen = []
-    for source in (plot_pool[0], pos2_pool[0], pos2_pool[1]):
-        copy = tmp_path / source.name
+    for source in (plot_pool[0], pos2_pool[0], plot2_v1_pool[0]):
+        copy = tmp_path / "short" / source.name
+        copy.parent.mkdir(exist_ok=True)
         data = source.read_bytes()
-        copy.write_bytes(data if source == pos2_pool[1] else data[:len(data) // 2])
-        seen.append(Seen(copy, copy.stat().st_size, 0.0, parse_name(copy.name)))
+        copy.write_bytes(data[:len(data) // 2])
+        seen.append(_seen_file(copy))
+    writing = tmp_path / "writing" / pos2_pool[1].name
+    writing.parent.mkdir()
+    first = bytearray(pos2_pool[1].read_bytes())
+    first[42:50] = bytes(8)  # the chunk index offset as chia_rs writes it first
+    writing.write_bytes(bytes(first))
+    whole = [_seen_file(p) for p in (pos2_pool[2], plot2_v1_pool[1])]
 
-    checked = check_headers(seen)
+    checked = check_headers([*seen, _seen_file(writing), *whole])
 
-    assert checked.good == [seen[2]]
-    assert checked.unfinished == [seen[1]]  # written under its final name: still being written
-    assert [r.path for r in checked.bad] == [seen[0].path] and "needs at least" in checked.bad[0].reason
+    assert checked.good == whole
+    assert checked.unfinished == [_seen_file(writing)]
+    assert [r.path for r in checked.bad] == [s.path for s in seen]
+    assert all("needs at least" in r.reason for r in checked.bad)
+
+
+def test_a_pos2_file_of_an_implausible_size_is_refused_before_sending(tmp_path: Path, pos2_pool: list[Path]) -> None:
+    """The NAS would refuse the offer: the plotter does not send it (a whole real group, padded)."""
+    padded = tmp_path / pos2_pool[0].name
+    padded.write_bytes(pos2_pool[0].read_bytes() + bytes(pos2_pool[0].stat().st_size))
+
+    checked = check_headers([_seen_file(padded)])
+
+    assert [r.path for r in checked.bad] == [padded]
+    assert "implausible for a group of 1 k18 plots" in checked.bad[0].reason

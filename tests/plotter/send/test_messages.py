@@ -63,6 +63,19 @@ def test_a_failed_row_without_a_nas_says_so() -> None:
     assert "-> no NAS" in text and "None" not in text
 
 
+def test_waiting_group_files_count_their_plots_in_the_status_text() -> None:
+    from plotter.monitor.status import render
+
+    def waiting(name: str, plots: int) -> dict[str, object]:
+        return {"name": name, "bytes": plots * 10**9, "age_seconds": 1.0, "state": "ready", "plots": plots}
+
+    text = render({"waiting": [waiting("a.gplot", 128), waiting("b.plot2", 1)], "running": [], "recent": [],
+                   "rejected": []})
+    assert text.startswith("Plots waiting: 129 in 2 files\n")
+    one = render({"waiting": [waiting("b.plot2", 1)], "running": [], "recent": [], "rejected": []})
+    assert one.startswith("Plots waiting: 1\n")
+
+
 def test_an_unreachable_nas_is_no_failed_transfer_and_bad_plots_are_left_alone(tmp_path: Path,
                                                                                copy_plots: CopyPlots) -> None:
     ini = ssh_plotter(tmp_path, f"[metrics]\ntextfile = {tmp_path}/p.prom\n")
