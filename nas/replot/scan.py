@@ -10,37 +10,34 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-import struct
 from pathlib import Path
 
-from common.plotformat.plotfile import is_plot_name
-from common.plotformat.pos2 import MAGIC_V2
+from common.errors import PlotFileError
+from common.plotformat.plotfile import PlotKind, parse_name, plots_in_file
 from nas.replot.progress import Format, PlotFile
 
 log = logging.getLogger(__name__)
 
-GPLOT_RE = re.compile(r"plot-k[0-9]{2}-[0-9a-f]{64}\.gplot", re.ASCII)
-GROUP_SIZE_AT = 39  # magic 4, version 1, group id 32, k 1, strength 1: then group size (u16 LE)
 CACHE_NAME = "replot-groups.json"
 Cache = dict[str, list[int]]  # path -> [size, mtime_ns, group size]
 
 
 def file_format(name: str) -> Format | None:
-    if name.endswith(".gplot"):
-        return Format.V2 if GPLOT_RE.fullmatch(name) else None
-    if not is_plot_name(name):
+    try:
+        kind = parse_name(name).kind
+    except PlotFileError:
         return None
-    return Format.V2 if name.endswith(".plot2") else Format.V1
+    return Format.V1 if kind == PlotKind.PLOT else Format.V2
 
 
-def group_size(data: bytes) -> int:
-    """The plots in a PoS2 file: its v2 header's group size; 1 for anything else (a ``pos2`` v1
-    file holds one plot; an unreadable header counts its file as one plot)."""
-    if len(data) < GROUP_SIZE_AT + 2 or data[:4] != MAGIC_V2 or data[4] != 2:
+def group_plots(path: Path) -> int:
+    """The plots in a PoS2 file (a ``.gplot``: its header's group size; a ``.plot2``: one). One whose
+    header cannot be read counts as one plot, with a warning."""
+    try:
+        return plots_in_file(path, parse_name(path.name))
+    except PlotFileError as exc:
+        log.warning("%s; counted as one plot", exc.message)
         return 1
-    (size,) = struct.unpack_from("<H", data, GROUP_SIZE_AT)
-    return max(1, int(size))
 
 
 def drive_files(mountpoint: Path, old: Cache, fresh: Cache) -> list[PlotFile]:
@@ -66,12 +63,7 @@ def _group(path: str, st: os.stat_result, old: Cache, fresh: Cache) -> int:
     if known is not None and known[:2] == [st.st_size, st.st_mtime_ns]:
         fresh[path] = known
         return known[2]
-    try:
-        with open(path, "rb") as handle:
-            plots = group_size(handle.read(GROUP_SIZE_AT + 2))
-    except OSError as exc:
-        log.warning("%s: cannot read its PoS2 header (%s); counted as one plot", path, exc.strerror)
-        return 1
+    plots = group_plots(Path(path))
     fresh[path] = [st.st_size, st.st_mtime_ns, plots]
     return plots
 

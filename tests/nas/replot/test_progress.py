@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 
 from common.status import combine_replot, replot_line, replot_view
 from nas.replot.deadline import Chain, HeightSource
 from nas.replot.progress import Counts, Deadline, Format, PlotFile, count, figures
-from nas.replot.scan import file_format, group_size
+from nas.replot.scan import file_format, group_plots
 
 DAY = 86400.0
 NOW = 1_800_000_000.0
@@ -99,8 +100,14 @@ def test_file_format(name: str, kind: Format | None) -> None:
     assert file_format(name) == kind
 
 
-def test_group_size_from_the_header() -> None:
-    header = b"PoS2" + bytes([2]) + bytes(32) + bytes([28, 2]) + struct.pack("<H", 245) + bytes(10)
-    assert group_size(header) == 245
-    assert group_size(b"pos2" + bytes([1]) + bytes(60)) == 1  # the older layout: one plot per file
-    assert group_size(header[:40]) == 1  # too short to say: counted as one
+def test_group_size_from_the_header(tmp_path: Path) -> None:
+    header = b"PoS2" + bytes([2]) + bytes(32) + bytes([28, 2]) + struct.pack("<H", 245) + bytes(12)
+    group = tmp_path / ("plot-k28-" + "a" * 64 + ".gplot")
+    group.write_bytes(header)
+    assert group_plots(group) == 245
+    single = tmp_path / ("plot-k28-" + "b" * 64 + ".plot2")
+    single.write_bytes(b"pos2" + bytes([1]) + bytes(60))
+    assert group_plots(single) == 1  # the older layout: one plot per file
+    short = tmp_path / ("plot-k28-" + "c" * 64 + ".gplot")
+    short.write_bytes(header[:40])
+    assert group_plots(short) == 1  # too short to say: counted as one
