@@ -9,6 +9,7 @@ time with file, section and key rather than hours later in a plotter's log.
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import logging
 import re
 import shlex
@@ -47,7 +48,7 @@ EXAMPLE = """
 #                           ; (plot_stalled alert; tmp or dst full): 10s..7d
 #
 # [job fast]                ; one section per kind of plot
-# backend = madmax          ; chia | madmax | bladebit | bladebit-disk | bladebit-cuda
+# backend = madmax          ; chia | madmax | bladebit | bladebit-disk | bladebit-cuda | pos2
 # executable = /usr/local/bin/chia_plot   ; default: the backend's usual name on PATH
 # k = 32
 # tmp_dirs = /mnt/nvme0, /mnt/nvme1
@@ -337,6 +338,8 @@ def _check_with_backend(sec: Section, job: JobConfig) -> None:
 def _check_executable(sec: Section, job: JobConfig) -> None:
     """The plotter must be there now: a job that cannot start would otherwise say "would start" and
     fail with exit 127 on every pass."""
+    if job.backend == "pos2" and job.executable is None and importlib.util.find_spec("chia_rs") is None:
+        raise sec.error("backend", "pos2 plots with chia_rs, which is not installed: pip install 'plotyard[pos2]'")
     name = get_backend(job.backend).executable(job.spec(job.tmp_dirs[0] if job.tmp_dirs else None, job.dst_dirs[0]))
     if shutil.which(name) is not None:  # a path is checked as it is; a bare name is looked up on PATH
         return

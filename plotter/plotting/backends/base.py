@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-BACKEND_NAMES = ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda")
+BACKEND_NAMES = ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda", "pos2")
 _KEY_RE = re.compile(r"(?:0x)?[0-9a-fA-F]{96}")  # a BLS G1 public key, 48 bytes
 _PLOT_ID_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -81,6 +81,7 @@ class Backend:
     # group sizes they can make in one file.
     v2: bool = False
     group_sizes: range = range(1, 2)
+    final_suffix: str = ".plot"
 
     def arguments(self, spec: JobSpec) -> list[str]:
         raise NotImplementedError
@@ -146,7 +147,7 @@ class Backend:
     def final_glob(self, plot_id: str) -> str:
         """The finished plot in ``dst_dir`` (its date part is only known once it exists)."""
         _check_plot_id(plot_id)
-        return f"plot-k*-{plot_id}.plot"
+        return f"plot-k*-{plot_id}{self.final_suffix}"
 
 
 def pool_args(spec: JobSpec, key_flag: str = "-p", contract_flag: str = "-c") -> list[str]:
