@@ -318,7 +318,7 @@ def _split_args(text: str) -> tuple[str, ...]:
 
 
 # Which key a backend's refusal is about, from words of its one-line reason.
-_REASON_KEYS = (("farmer key", "farmer_key"), ("pool key", "pool_key"), ("pool contract", "pool_contract"),
+_REASON_KEYS = (("takes no tmp2_dir", "tmp2_dir"), ("farmer key", "farmer_key"), ("pool key", "pool_key"), ("pool contract", "pool_contract"),
                 ("compression", "compression"), ("hybrid", "extra_args"), ("--disk", "extra_args"),
                 ("temporary directory", "tmp_dirs"), ("threads", "threads"), ("buckets", "buckets"),
                 ("buffer", "buffer"), ("make k", "k"),

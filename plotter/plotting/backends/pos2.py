@@ -29,8 +29,9 @@ class Pos2Backend(Backend):
         super().check(spec)
         if spec.pool_contract is not None:
             puzzle_hash(spec.pool_contract)  # a mistyped address fails here, not after the plot
-        if spec.tmp2_dir is not None or spec.buckets is not None or spec.buffer_mib is not None:
-            raise ValueError("pos2 takes no tmp2_dir, buckets or buffer (one temporary directory, memory as needed)")
+        for label, value in (("tmp2_dir", spec.tmp2_dir), ("buckets", spec.buckets), ("buffer", spec.buffer_mib)):
+            if value is not None:
+                raise ValueError(f"pos2 takes no {label}: it plots in memory and writes one file in tmp_dir")
 
     def arguments(self, spec: JobSpec) -> list[str]:
         assert spec.tmp_dir is not None

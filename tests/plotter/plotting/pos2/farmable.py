@@ -15,7 +15,7 @@ from chia_rs.sized_ints import uint8, uint16
 from plotter.plotting.pos2.address import puzzle_hash
 from tests.plotter.plotting.pos2.chiaref import chia_derive
 
-CHALLENGES = 24
+CHALLENGES = 12
 
 
 @dataclass(frozen=True)
