@@ -10,26 +10,25 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
-import logging
 import re
 import shlex
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from common.config import Section, sections_with_prefix
 from common.confvalues import DAY, HOUR, clip, parse_int
-from plotter.plotting.backends import BACKEND_NAMES, BACKENDS, JobSpec
+from plotter.plotting.backends import BACKEND_NAMES, JobSpec
 from plotter.plotting.backends import get as get_backend
-from plotter.plotting.backends.base import STRENGTHS, V2_MAINNET_K, Backend
+from plotter.plotting.backends.base import STRENGTHS
+from plotter.plotting.config_v2 import v2_keys, warn_small_k
 from plotter.plotting.logs import format_for
 from plotter.plotting.phase import Phase, describe
 
 _JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_STATE_DIR = Path("/var/lib/plotyard")
 MAX_CPU = 8191
@@ -215,43 +214,12 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
         cpu_affinity=_convert(sec, "cpu_affinity", _cpu_list, ()),
         extra_args=_convert(sec, "extra_args", _split_args, ()),
     )
-    job = replace(job, **_v2_keys(sec, backend))
+    job = replace(job, **v2_keys(sec, backend))
     sec.finish()
     _check_with_backend(sec, job)
     _check_executable(sec, job)
-    _warn_small_k(sec, job)
+    warn_small_k(sec, job.backend, job.k)
     return job
-
-
-V2_KEYS = ("strength", "meta_group", "group_size")
-
-
-def _v2_keys(sec: Section, backend: Backend) -> dict[str, Any]:
-    """strength, meta_group and group_size: a PoS2 backend's, refused for any other."""
-    if not backend.v2:
-        v2_names = ", ".join(name for name, found in BACKENDS.items() if found.v2)
-        for key in V2_KEYS:
-            if sec.opt_str(key) is not None:
-                raise sec.error(key, f"only PoS2 backends ({v2_names}) take it; {backend.name} makes v1 plots")
-        return {}
-    sizes = backend.group_sizes
-    group_size = sec.get_int("group_size", 1, low=1, high=65535)
-    if group_size not in sizes:
-        raise sec.error("group_size", f"{backend.name} makes {sizes[0]}..{sizes[-1]} plot(s) per group file, "
-                                      f"not {group_size}")
-    return {"strength": sec.get_int("strength", STRENGTHS[0], low=STRENGTHS[0], high=STRENGTHS[-1]),
-            "meta_group": _convert(sec, "meta_group", _meta_group, None), "group_size": group_size}
-
-
-def _meta_group(text: str) -> int | None:
-    """``auto`` (None: placed before the job starts) or 0..255."""
-    return None if text.lower() == "auto" else parse_int(text, low=0, high=255)
-
-
-def _warn_small_k(sec: Section, job: JobConfig) -> None:
-    if get_backend(job.backend).v2 and job.k < V2_MAINNET_K:
-        log.warning("%s [%s] k: k%d PoS2 plots are not farmable on mainnet (k%d is its size); fine for tests "
-                    "and testnets", sec.path, sec.name, job.k, V2_MAINNET_K)
 
 
 def _opt_int(sec: Section, key: str, high: int) -> int | None:
@@ -318,7 +286,8 @@ def _split_args(text: str) -> tuple[str, ...]:
 
 
 # Which key a backend's refusal is about, from words of its one-line reason.
-_REASON_KEYS = (("takes no tmp2_dir", "tmp2_dir"), ("farmer key", "farmer_key"), ("pool key", "pool_key"), ("pool contract", "pool_contract"),
+_REASON_KEYS = (("takes no tmp2_dir", "tmp2_dir"), ("farmer key", "farmer_key"), ("pool key", "pool_key"),
+                ("pool contract", "pool_contract"),
                 ("compression", "compression"), ("hybrid", "extra_args"), ("--disk", "extra_args"),
                 ("temporary directory", "tmp_dirs"), ("threads", "threads"), ("buckets", "buckets"),
                 ("buffer", "buffer"), ("make k", "k"),

@@ -3,6 +3,7 @@ apply, each error naming file, section and key."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def test_v1_backends_refuse_v2_keys(tmp_path: Path, standins: dict[str, Path], k
 
 
 def test_below_k28_warns_naming_the_key(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="plotter.plotting.config"):
+    with caplog.at_level(logging.WARNING, logger="plotter.plotting.config_v2"):
         plotter_config.load(pos2(tmp_path, k=28))
         assert caplog.messages == []
         plotter_config.load(pos2(tmp_path, k=18))
@@ -83,8 +84,8 @@ def test_below_k28_warns_naming_the_key(tmp_path: Path, caplog: pytest.LogCaptur
 
 
 def test_pos2_without_chia_rs_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = plotting_config.importlib.util.find_spec
-    monkeypatch.setattr(plotting_config.importlib.util, "find_spec",
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "chia_rs" else real(name, *a))
     with pytest.raises(ConfigError, match=r"\[job a\] backend: pos2 plots with chia_rs, which is not installed"):
         plotter_config.load(pos2(tmp_path))
