@@ -1,13 +1,15 @@
 """plotyard's PoS2 plotter, the program the ``pos2`` backend runs:
 ``python -m plotter.plotting.pos2.plotter -k K [--strength S] [--meta-group M] -f FARMER_PK
-(-p POOL_PK | -c POOL_CONTRACT) -t TMP_DIR -d DST_DIR [--check N]``.
+(-p POOL_PK | -c POOL_CONTRACT) -t TMP_DIR -d DST_DIR [--check N] [--heartbeat SECONDS]``.
 
 One single-plot group per run (chia_rs 0.53 ``create_v2_single_plot_group``, plot index 0): keys
 derived as chia does (:mod:`.keys`), the group written as ``<tmp>/<final name>.tmp``, read back and
 checked (header fields, memo, proofs of N challenges solved and validated), then renamed into the
 dst dir (copied to ``<dst>/<final name>.tmp`` first when tmp is another file system), the file and
-the dir fsynced. A killed run leaves only ``.tmp`` files named by the group id, which the log names
-before plotting starts. Exit 0: the plot is in dst; 1: it failed (the reason on a line of its own);
+the dir fsynced. The chia_rs call runs in a child process (:mod:`.worker`) so that this one can say,
+while it works, that it still uses CPU: the scheduler's stall check sees progress in the log. A
+killed run leaves only ``.tmp`` files named by the group id, which the log names before plotting
+starts. Exit 0: the plot is in dst; 1: it failed (the reason on a line of its own);
 2: bad arguments.
 
 Log lines (every one starts ``pos2: ``; :mod:`plotter.plotting.logs.pos2` reads them): the header, the
@@ -26,7 +28,7 @@ import time
 from pathlib import Path
 
 from plotter.plotting.backends.base import META_GROUPS, STRENGTHS, V2_K_VALUES
-from plotter.plotting.pos2 import check
+from plotter.plotting.pos2 import check, worker
 from plotter.plotting.pos2.keys import GroupKeys, derive
 
 PREFIX = "pos2: "
@@ -55,7 +57,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("-d", "--dst-dir", type=Path, required=True)
     parser.add_argument("--check", type=int, default=DEFAULT_CHECKS, choices=range(0, MAX_CHECKS + 1),
                         metavar="N", help="challenges whose proofs are solved and validated before the move")
+    parser.add_argument("--heartbeat", type=_heartbeat, default=worker.HEARTBEAT, metavar="SECONDS",
+                        help="a log line this often while plotting uses CPU (0.1..3600)")
     return parser.parse_args(argv)
+
+
+def _heartbeat(text: str) -> float:
+    value = float(text)
+    if not 0.1 <= value <= 3600:
+        raise ValueError(text)
+    return value
 
 
 def plot(args: argparse.Namespace) -> Path:
@@ -80,15 +91,10 @@ def plot(args: argparse.Namespace) -> Path:
 
 def make(args: argparse.Namespace, keys: GroupKeys, temp: Path, final: Path) -> Path:
     """Plot into ``temp``, check it, move it to ``final``."""
-    from chia_rs import create_v2_single_plot_group
-    from chia_rs.sized_bytes import bytes32
-    from chia_rs.sized_ints import uint8, uint16
-
     say(f"phase 1: plotting into {temp}")
     begun = time.monotonic()
-    # plot index 0: a single-plot group's one member (any other index makes proofs that do not validate)
-    create_v2_single_plot_group(str(temp), args.k, args.strength, bytes32(keys.group_id), uint16(0),
-                                uint8(args.meta_group), keys.memo)
+    worker.plot_with_heartbeat(temp, args.k, args.strength, keys.group_id, args.meta_group, keys.memo, say,
+                               args.heartbeat)
     say(f"phase 1 finished in {time.monotonic() - begun:.2f} s")
     expected = check.Expected(args.k, args.strength, args.meta_group, keys.group_id, keys.memo)
     say(f"checking: header, memo and the proofs of {args.check} challenges")
@@ -149,7 +155,7 @@ def main(argv: list[str]) -> int:
     except ImportError as exc:
         say(f"error: chia_rs is not installed ({exc}): pip install 'plotyard[pos2]'")
         return 1
-    except (ValueError, OSError, check.CheckError) as exc:
+    except (ValueError, OSError, check.CheckError, worker.PlotError) as exc:
         say(f"error: {exc}")
         return 1
     return 0

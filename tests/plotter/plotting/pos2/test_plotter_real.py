@@ -32,12 +32,14 @@ def spec(root: Path, **changes: object) -> JobSpec:
 
 @pytest.mark.slow
 def test_a_pool_key_group_is_farmable_and_its_log_parsed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run = run_job(spec(tmp_path, meta_group=7), tmp_path / "pos2.log")
+    # k20 plots for a second or more: long enough for heartbeat lines (the stall check's progress)
+    run = run_job(spec(tmp_path, meta_group=7, k=20, extra_args=("--heartbeat", "0.2")), tmp_path / "pos2.log")
     assert run.returncode == 0, run.lines
+    assert any(line.startswith("pos2: plotting, ") and line.endswith(" CPU s") for line in run.lines)
     made = list((tmp_path / "dst").iterdir())
     assert len(made) == 1 and made[0].suffix == ".gplot"
     assert list((tmp_path / "tmp").iterdir()) == []
-    assert check_farmable(made, Keys(FARMER_KEY, pool=POOL_KEY)) == [7]
+    assert check_farmable(made, Keys(FARMER_KEY, pool=POOL_KEY), k=20) == [7]
     # the parser on the real log: recognized without a backend, phases in order, the group id as plot id
     assert logs.resolve(run.lines).name == "pos2"
     phases = logs.phases(run.lines)
