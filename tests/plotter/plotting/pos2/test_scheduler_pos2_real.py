@@ -4,6 +4,7 @@ the tmp dir leaves no file under a plot name and no temp file."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -57,7 +58,7 @@ farmer_key = {FARMER_KEY}
 
 
 @pytest.mark.slow
-def test_pos2_jobs_make_farmable_groups(tmp_path: Path) -> None:
+def test_pos2_jobs_make_farmable_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sections = (job("solo", f"pool_key = {POOL_KEY}", f"meta_group = 9\nmax_jobs = 2\nmax_plots = {PLOTS_EACH}")
                 + job("pool", f"pool_contract = {CONTRACT}", f"max_jobs = 2\nmax_plots = {PLOTS_EACH}"))
     cfg = pos2_config(tmp_path, sections.replace("{root}", str(tmp_path)))
@@ -74,7 +75,15 @@ def test_pos2_jobs_make_farmable_groups(tmp_path: Path) -> None:
         assert check_farmable(made, keys) == [meta] * PLOTS_EACH
     leftovers = [p for d in ("t0", "t1", "dst0", "dst1") for p in (tmp_path / d).iterdir() if p.suffix != ".gplot"]
     assert leftovers == []
-    print(f"pos2 scheduler run: {2 * PLOTS_EACH} k18 groups in {took:.1f} s")
+    # plot-manager analyze reads the plotter's own timings from the real logs
+    assert main(["--config", str(cfg.path), "analyze", "--json"]) == 0
+    groups = json.loads(capsys.readouterr().out)
+    assert {(g["backend"], g["job"]) for g in groups if g["made"]} == {("pos2", "pool"), ("pos2", "solo")}
+    assert sum(g["made"] for g in groups) == 2 * PLOTS_EACH
+    assert all(g["phase1_mean"] is not None and g["total_mean"] >= g["phase1_mean"] for g in groups if g["made"])
+    assert all(g["phase2_mean"] is None for g in groups)
+    with capsys.disabled():
+        print(f"\npos2 scheduler run: {2 * PLOTS_EACH} k18 groups in {took:.1f} s")
 
 
 @pytest.mark.slow
