@@ -2,7 +2,8 @@
 
 ``create_v2_single_plot_group`` holds the GIL and says nothing until it returns (minutes at k28, an
 hour or more at k32), so the log would show no progress and the scheduler would call the job
-stalled. The call runs in a forked child (same process group, so a signal to the job reaches it);
+stalled. The call runs in a child process (spawned: a fresh interpreter whose command line is not the
+plotter's, so /proc shows one pos2 job, not two; same process group, so a signal to the job reaches it);
 this process prints a line every HEARTBEAT seconds in which the child used CPU. A child that uses
 none (stopped, hung in the kernel) gets no line, so a real stall still shows.
 """
@@ -51,7 +52,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 def plot_with_heartbeat(temp: Path, k: int, strength: int, group_id: bytes, meta_group: int, memo: bytes,
                         say: Callable[[str], None], heartbeat: float = HEARTBEAT) -> None:
-    child = multiprocessing.get_context("fork").Process(
+    child = multiprocessing.get_context("spawn").Process(
         target=_child, args=(str(temp), k, strength, group_id, meta_group, memo), daemon=True)
     begun = time.monotonic()
     child.start()

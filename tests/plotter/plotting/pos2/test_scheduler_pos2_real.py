@@ -18,6 +18,7 @@ from plotter.plotting.jobs import observe
 from plotter.plotting.loop import Scheduler
 from plotter.plotting.phase import Phase
 from plotter.plotting.pos2.address import encode
+from plotter.plotting.process import procs
 from tests.chiacli import FARMER_KEY, POOL_KEY
 from tests.plotter.plotting.pos2.farmable import Keys, check_farmable
 from tests.plotter.plotting.scheduling import rows, run_until, wait_for
@@ -100,4 +101,22 @@ def test_a_killed_pos2_job_leaves_no_partial_group(tmp_path: Path) -> None:
     [after] = rows(cfg)
     assert after.state == JobState.FAILED and after.reason == "killed by plot-manager jobs kill"
     assert after.plot_id is not None and after.plot_id in temps[0].name
+    assert [p for d in ("t0", "t1", "dst0", "dst1") for p in (tmp_path / d).iterdir()] == []
+
+
+@pytest.mark.slow
+def test_a_pos2_job_killed_while_plotting_leaves_nothing(tmp_path: Path) -> None:
+    # k22 plots for seconds in its child process; the kill must reach that child too
+    sections = job("big", f"pool_key = {POOL_KEY}", "max_plots = 1").replace("k = 18", "k = 22")
+    cfg = pos2_config(tmp_path, sections.replace("{root}", str(tmp_path)))
+    Scheduler(cfg).run_pass()
+    [row] = rows(cfg)
+    wait_for(lambda: observe(rows(cfg)[0]).phase == Phase(1, 0), 60, "the job plotting")
+    assert row.pid is not None
+    group = [p for p in procs.table() if p.pgid == row.pid]
+    assert len(group) >= 3  # runjob, the plotter and its plotting child (and multiprocessing's tracker)
+    assert main(["--config", str(cfg.path), "jobs", "kill", str(row.id)]) == 0
+    assert [p for p in procs.table() if p.pgid == row.pid and p.state != "Z"] == []  # the parent: reaped later
+    [after] = rows(cfg)
+    assert after.state == JobState.FAILED and after.plot_id is not None
     assert [p for d in ("t0", "t1", "dst0", "dst1") for p in (tmp_path / d).iterdir()] == []
