@@ -113,8 +113,9 @@ def test_a_pos2_job_killed_while_plotting_leaves_nothing(tmp_path: Path) -> None
     [row] = rows(cfg)
     wait_for(lambda: observe(rows(cfg)[0]).phase == Phase(1, 0), 60, "the job plotting")
     assert row.pid is not None
-    group = [p for p in procs.table() if p.pgid == row.pid]
-    assert len(group) >= 3  # runjob, the plotter and its plotting child (and multiprocessing's tracker)
+    pgid = row.pid
+    # runjob, the plotter, its plotting child (and multiprocessing's resource tracker)
+    wait_for(lambda: len([p for p in procs.table() if p.pgid == pgid]) >= 3, 60, "the plotting child")
     assert main(["--config", str(cfg.path), "jobs", "kill", str(row.id)]) == 0
     assert [p for p in procs.table() if p.pgid == row.pid and p.state != "Z"] == []  # the parent: reaped later
     [after] = rows(cfg)
