@@ -32,6 +32,8 @@ class Pos2Backend(Backend):
         for label, value in (("tmp2_dir", spec.tmp2_dir), ("buckets", spec.buckets), ("buffer", spec.buffer_mib)):
             if value is not None:
                 raise ValueError(f"pos2 takes no {label}: it plots in memory and writes one file in tmp_dir")
+        if spec.threads is not None:
+            raise ValueError("pos2 takes no threads: chia_rs sizes its own thread pool (bound it with cpu_affinity)")
 
     def arguments(self, spec: JobSpec) -> list[str]:
         assert spec.tmp_dir is not None

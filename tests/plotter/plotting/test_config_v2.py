@@ -45,6 +45,7 @@ def test_defaults_and_values(tmp_path: Path) -> None:
     ("group_size = 0\n", "[job a] group_size: "),
     ("tmp2_dir = /t2\n", "[job a] tmp2_dir: pos2 takes no tmp2_dir"),
     ("buckets = 128\n", "[job a] buckets: pos2 takes no buckets"),
+    ("threads = 4\n", "[job a] threads: pos2 takes no threads"),
     ("tmp_stagger_phase = 2:1\n", "[job a] tmp_stagger_phase: 2:1 is not a phase a pos2 job reaches (1:0, 5:0..5:2)"),
 ])
 def test_bad_v2_keys(tmp_path: Path, extra: str, message: str) -> None:
