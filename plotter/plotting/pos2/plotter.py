@@ -13,8 +13,8 @@ starts. Exit 0: the plot is in dst; 1: it failed (the reason on a line of its ow
 2: bad arguments.
 
 Log lines (every one starts ``pos2: ``; :mod:`plotter.plotting.logs.pos2` reads them): the header, the
-group line with the group id, "phase 1: plotting ...", "phase 1 finished in X s", "checking ...",
-"moving to ...", "renamed final plot to ...", "total time X s".
+group line with the group id, "phase 1: plotting ...", the heartbeat "plotting, N s so far, M CPU s",
+"phase 1 finished in X s", "checking ...", "moving to ...", "renamed final plot to ...", "total time X s".
 """
 
 from __future__ import annotations
@@ -158,6 +158,9 @@ def main(argv: list[str]) -> int:
     except (ValueError, OSError, check.CheckError, worker.PlotError) as exc:
         say(f"error: {exc}")
         return 1
+    except KeyboardInterrupt:  # ^C by hand: its files are gone already (plot's cleanup)
+        say("error: interrupted")
+        return 130
     return 0
 
 
