@@ -38,6 +38,7 @@ setup(
         "prometheus-client>=0.20",
     ],
     extras_require={
+        "pos2": ["chia_rs==0.53.0"],  # the pos2 backend: plotyard's own PoS2 plotter
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.3",

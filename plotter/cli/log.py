@@ -17,7 +17,7 @@ def add_log_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     log = sub.add_parser("log", help="plotter logs")
     log_sub = log.add_subparsers(dest="log_command", required=True)
     phases = log_sub.add_parser("phases", help="the phase (major:minor) reached after each line of a plotter log")
-    phases.add_argument("file", metavar="FILE", help="a chia, madMAx or bladebit log")
+    phases.add_argument("file", metavar="FILE", help="a chia, madMAx, bladebit or pos2 log")
     phases.add_argument("--backend", choices=BACKEND_NAMES,
                         help="the plotter that wrote it (default: recognized from the log)")
 

@@ -9,11 +9,12 @@ time with file, section and key rather than hours later in a plotter's log.
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import re
 import shlex
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,6 +22,8 @@ from common.config import Section, sections_with_prefix
 from common.confvalues import DAY, HOUR, clip, parse_int
 from plotter.plotting.backends import BACKEND_NAMES, JobSpec
 from plotter.plotting.backends import get as get_backend
+from plotter.plotting.backends.base import STRENGTHS
+from plotter.plotting.config_v2 import v2_keys, warn_small_k
 from plotter.plotting.logs import format_for
 from plotter.plotting.phase import Phase, describe
 
@@ -44,7 +47,7 @@ EXAMPLE = """
 #                           ; (plot_stalled alert; tmp or dst full): 10s..7d
 #
 # [job fast]                ; one section per kind of plot
-# backend = madmax          ; chia | madmax | bladebit | bladebit-disk | bladebit-cuda
+# backend = madmax          ; chia | madmax | bladebit | bladebit-disk | bladebit-cuda | pos2
 # executable = /usr/local/bin/chia_plot   ; default: the backend's usual name on PATH
 # k = 32
 # tmp_dirs = /mnt/nvme0, /mnt/nvme1
@@ -70,6 +73,11 @@ EXAMPLE = """
 # nice = 10                 ; process priority, -20..19
 # cpu_affinity = 0-7        ; CPUs the plotter may run on
 # extra_args = --some-flag  ; passed to the plotter as they are (shell-like quoting)
+#
+# PoS2 backends only (k even, 18..32; k28 is the mainnet size):
+# strength = 2              ; 2..17, each step doubles the plotting time
+# meta_group = auto         ; auto | 0..255: one meta group per plot group on a drive
+# group_size = 1            ; plots per group file, where the backend makes groups
 """
 
 
@@ -113,13 +121,19 @@ class JobConfig:
     nice: int = 0
     cpu_affinity: tuple[int, ...] = ()
     extra_args: tuple[str, ...] = ()
+    strength: int = STRENGTHS[0]
+    meta_group: int | None = None  # None: ``auto``
+    group_size: int = 1
 
-    def spec(self, tmp_dir: Path | None, dst_dir: Path) -> JobSpec:
-        """The backend's job description for one run on ``tmp_dir`` -> ``dst_dir``."""
+    def spec(self, tmp_dir: Path | None, dst_dir: Path, meta_group: int | None = None) -> JobSpec:
+        """The backend's job description for one run on ``tmp_dir`` -> ``dst_dir``; ``meta_group``
+        (a placement's) stands in for the section's own when that is ``auto``."""
         return JobSpec(backend=self.backend, dst_dir=dst_dir, farmer_key=self.farmer_key, pool_key=self.pool_key,
                        pool_contract=self.pool_contract, k=self.k, tmp_dir=tmp_dir, tmp2_dir=self.tmp2_dir,
                        executable=self.executable, threads=self.threads, buckets=self.buckets,
-                       buffer_mib=self.buffer_mib, compression=self.compression, extra_args=self.extra_args)
+                       buffer_mib=self.buffer_mib, compression=self.compression, extra_args=self.extra_args,
+                       strength=self.strength, group_size=self.group_size,
+                       meta_group=self.meta_group if self.meta_group is not None else meta_group)
 
 
 @dataclass(frozen=True)
@@ -176,7 +190,7 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
     backend = get_backend(backend_name)
     max_jobs = sec.get_int("max_jobs", 1, low=1, high=1000)
     start_early = _opt_phase(sec, "start_early_phase", backend_name)
-    job = JobConfig(
+    job: JobConfig = JobConfig(
         # k's own range is the backend's (checked below); this only keeps it a plot header's byte.
         name=name, backend=backend_name, k=sec.get_int("k", 32, low=1, high=255),
         tmp_dirs=_paths(sec, "tmp_dirs", required=backend.needs_tmp),
@@ -200,9 +214,11 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
         cpu_affinity=_convert(sec, "cpu_affinity", _cpu_list, ()),
         extra_args=_convert(sec, "extra_args", _split_args, ()),
     )
+    job = replace(job, **v2_keys(sec, backend))
     sec.finish()
     _check_with_backend(sec, job)
     _check_executable(sec, job)
+    warn_small_k(sec, job.backend, job.k)
     return job
 
 
@@ -270,10 +286,12 @@ def _split_args(text: str) -> tuple[str, ...]:
 
 
 # Which key a backend's refusal is about, from words of its one-line reason.
-_REASON_KEYS = (("farmer key", "farmer_key"), ("pool key", "pool_key"), ("pool contract", "pool_contract"),
+_REASON_KEYS = (("takes no tmp2_dir", "tmp2_dir"), ("farmer key", "farmer_key"), ("pool key", "pool_key"),
+                ("pool contract", "pool_contract"),
                 ("compression", "compression"), ("hybrid", "extra_args"), ("--disk", "extra_args"),
                 ("temporary directory", "tmp_dirs"), ("threads", "threads"), ("buckets", "buckets"),
-                ("buffer", "buffer"), ("make k", "k"))
+                ("buffer", "buffer"), ("make k", "k"),
+                ("strength", "strength"), ("meta group", "meta_group"), ("group size", "group_size"))
 
 
 def _check_with_backend(sec: Section, job: JobConfig) -> None:
@@ -289,6 +307,8 @@ def _check_with_backend(sec: Section, job: JobConfig) -> None:
 def _check_executable(sec: Section, job: JobConfig) -> None:
     """The plotter must be there now: a job that cannot start would otherwise say "would start" and
     fail with exit 127 on every pass."""
+    if job.backend == "pos2" and job.executable is None and importlib.util.find_spec("chia_rs") is None:
+        raise sec.error("backend", "pos2 plots with chia_rs, which is not installed: pip install 'plotyard[pos2]'")
     name = get_backend(job.backend).executable(job.spec(job.tmp_dirs[0] if job.tmp_dirs else None, job.dst_dirs[0]))
     if shutil.which(name) is not None:  # a path is checked as it is; a bare name is looked up on PATH
         return

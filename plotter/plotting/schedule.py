@@ -145,7 +145,7 @@ def _place(job: JobConfig, state: State, holds: Mapping[int, int]) -> Start | st
     has_tmp2 = job.tmp2_dir is not None
     for tmp in tmps:
         size = need(job.backend, job.k, job.compression, has_tmp2 and job.tmp2_dir != tmp, tmp is not None,
-                    state.measured)
+                    state.measured, job.group_size)
         for dst in dsts:
             place = Placement(tmp, job.tmp2_dir, dst, size)
             problem = misfit(place, state.rooms, holds)

@@ -15,6 +15,11 @@ Published k32 figures (GiB = 2**30 bytes), and where they come from:
   bladebit_cuda's hybrid --disk-128/--disk-16 modes too, whose need is not published (their
   temp is smaller, so this errs on the safe side). bladebit RAM and CUDA in RAM need no temp dir.
 
+PoS2 group files (``pos2``): CHIP-49 gives ~0.92 GiB per k28 plot at any strength; taken here as
+1 GiB, since chia_rs 0.53's k18 single-plot group measured 656-664 kB here and 0.92 GiB scaled gives
+626 kB. It scales with k as a v1 plot does, by ``(2k + 1) / 57 * 2**(k - 28)``, and with the group
+size. The pos2 plotter writes the whole group in its tmp dir before the move: tmp needs the final size.
+
 Other k: the plot's size grows as ``(2k + 1) * 2**(k-1)`` (chia's ``_expected_plot_size``), so a
 figure for k32 scales by ``(2k + 1) / 65 * 2**(k - 32)``; chiapos k18 measured 3.81 MB final and
 8.8 MB temp peak here, the scaled figures say 3.78 MB and 8.9 MB. Figures measured on this
@@ -38,6 +43,8 @@ TEMP_K32 = {
     "bladebit-cuda": (480.0, 0.0, 480.0),
     "bladebit": (0.0, 0.0, 0.0),
 }
+V2_K28_FINAL = 1.0  # GiB per plot of a PoS2 group, any strength
+V2_TEMP = {"pos2": 1.0}  # tmp_dir need, in final sizes
 
 
 @dataclass(frozen=True)
@@ -64,19 +71,27 @@ def k_scale(k: int) -> float:
     return (2 * k + 1) / 65 * 2.0 ** (k - 32)
 
 
-def final_size(backend: str, k: int, compression: int) -> int:
-    """Published size of a finished plot (bytes)."""
+def v2_final_size(k: int, group_size: int = 1) -> int:
+    return int(V2_K28_FINAL * GIB * (2 * k + 1) / 57 * 2.0 ** (k - 28) * group_size)
+
+
+def final_size(backend: str, k: int, compression: int, group_size: int = 1) -> int:
+    """Published size of a finished plot or group file (bytes)."""
+    if backend in V2_TEMP:
+        return v2_final_size(k, group_size)
     level = LEVEL_FINAL.get(compression, LEVEL_FINAL[0]) if backend.startswith("bladebit") else LEVEL_FINAL[0]
     return int(level * GIB * k_scale(k))
 
 
 def need(backend: str, k: int, compression: int, has_tmp2: bool, uses_tmp: bool = True,
-         measured: Mapping[SizeKey, Measured] | None = None) -> Need:
+         measured: Mapping[SizeKey, Measured] | None = None, group_size: int = 1) -> Need:
     """What one job needs; ``uses_tmp`` is False for bladebit-cuda without a disk mode."""
     seen = (measured or {}).get((backend, k, compression), Measured())
-    final = max(final_size(backend, k, compression), seen.final)
+    final = max(final_size(backend, k, compression, group_size), seen.final)
     if not uses_tmp:
         return Need(0, 0, final)
+    if backend in V2_TEMP:
+        return Need(max(int(V2_TEMP[backend] * final), seen.tmp_peak), 0, final)
     with_tmp2, in_tmp2, alone = TEMP_K32[backend]
     scale = k_scale(k) * GIB
     if has_tmp2:

@@ -5,7 +5,9 @@ Each plotter times its phases itself, more exactly than any timestamps around th
 - chiapos (under ``chia plots create``): "Time for phase N = X seconds", "Total time = X seconds";
 - madMAx: "Phase N took X sec", "Total plot creation time was X sec";
 - bladebit RAM and disk: "Finished Phase N in X seconds", "Finished plotting in X seconds";
-- bladebit CUDA: "Completed Phase N in X seconds", "Completed Plot N in X seconds".
+- bladebit CUDA: "Completed Phase N in X seconds", "Completed Plot N in X seconds";
+- plotyard's pos2: "pos2: phase 1 finished in X s" (the plotting; it has no phases 2-4), "pos2: total
+  time X s" (with the check and the move).
 
 bladebit's disk and CUDA plotters have three phases, so their phase 4 stays None. A log holding
 several plots (``-n 2``) gives one Timing per plot: a plot ends at its total line, or where a phase
@@ -32,6 +34,7 @@ PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                re.compile(rf"^Total plot creation time was {_NUMBER} sec")),
     "bladebit": _BLADEBIT,
     "bladebit-disk": _BLADEBIT,
+    "pos2": (re.compile(rf"^pos2: phase (\d) finished in {_NUMBER} s"), re.compile(rf"^pos2: total time {_NUMBER} s")),
 }
 
 

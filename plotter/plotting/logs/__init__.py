@@ -11,13 +11,13 @@ from collections.abc import Sequence
 
 from common.errors import LogFormatError
 from plotter.plotting.backends import get as get_backend
-from plotter.plotting.logs import bladebit, bladebit_disk, chia, madmax
+from plotter.plotting.logs import bladebit, bladebit_disk, chia, madmax, pos2
 from plotter.plotting.logs.rules import LogFormat
 from plotter.plotting.phase import START, Phase
 
 # Detection order breaks ties: the bladebit disk log shares bladebit's header.
 FORMATS: dict[str, LogFormat] = {
-    fmt.name: fmt for fmt in (chia.FORMAT, madmax.FORMAT, bladebit.FORMAT, bladebit_disk.FORMAT)
+    fmt.name: fmt for fmt in (chia.FORMAT, madmax.FORMAT, bladebit.FORMAT, bladebit_disk.FORMAT, pos2.FORMAT)
 }
 
 
@@ -42,7 +42,7 @@ def resolve(lines: Sequence[str], backend: str | None = None) -> LogFormat:
         return format_for(backend)
     fmt = detect(lines)
     if fmt is None:
-        raise LogFormatError("not a log of a known plotter (chia, madMAx, bladebit); give --backend")
+        raise LogFormatError("not a log of a known plotter (chia, madMAx, bladebit, pos2); give --backend")
     return fmt
 
 

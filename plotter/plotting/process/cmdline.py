@@ -19,6 +19,7 @@ from plotter.plotting.backends import JobSpec, keyless
 _INTERPRETER = re.compile(r"python[0-9.]*")
 MADMAX_NAMES = ("chia_plot", "chia_plot_k34")
 BLADEBIT_COMMANDS = {"ramplot": "bladebit", "diskplot": "bladebit-disk", "cudaplot": "bladebit-cuda"}
+POS2_MODULE = "plotter.plotting.pos2.plotter"  # run as ``python -m`` (plotter.plotting.backends.pos2)
 
 
 # Per plotter: option -> field, for the options whose value matters here or would otherwise be
@@ -35,6 +36,8 @@ _MADMAX = {"-k": "k", "--size": "k", "-t": "tmp", "--tmpdir": "tmp", "-2": "tmp2
 _BLADEBIT_GLOBAL = {"-z": "level", "--compress": "level", **dict.fromkeys(
     ("-t", "--threads", "-n", "--count", "-f", "--farmer-key", "-p", "--pool-key", "-c", "--pool-contract",
      "-i", "--plot-id", "--memo", "--memory"), "")}
+_POS2 = {"-k": "k", "-t": "tmp", "--tmp-dir": "tmp", "-d": "dst", "--dst-dir": "dst", **dict.fromkeys(
+    ("--strength", "--meta-group", "-f", "--farmer-key", "-p", "--pool-key", "-c", "--pool-contract", "--check"), "")}
 _BLADEBIT_COMMAND = {"-t1": "tmp", "--temp1": "tmp", "-t2": "tmp2", "--temp2": "tmp2", **dict.fromkeys(
     ("-b", "--buckets", "--cache", "-a", "--alternate", "-d", "--device", "--f1-threads", "--fp-threads",
      "--c-threads", "--p2-threads", "--p3-threads"), "")}
@@ -58,6 +61,8 @@ def parse(argv: Sequence[str]) -> JobSpec | None:
             return _madmax(args)
         if name in ("bladebit", "bladebit_cuda"):
             return _bladebit(args)
+        if name == "-m" and args[:1] == [POS2_MODULE]:
+            return _pos2(args[1:])
     except ValueError:
         return None  # a value that is not a number where one belongs: not a job we can count
     return None
@@ -98,6 +103,13 @@ def _madmax(args: Sequence[str]) -> JobSpec:
     got, _ = options(args, _MADMAX)
     # chia_plot: empty tmpdir and finaldir mean the current directory
     return keyless("madmax", int(got.get("k", 32)), got.get("dst") or ".", got.get("tmp") or ".", got.get("tmp2"))
+
+
+def _pos2(args: Sequence[str]) -> JobSpec | None:
+    got, _ = options(args, _POS2)
+    if "k" not in got or "tmp" not in got or "dst" not in got:
+        return None  # the program refuses to start without them
+    return keyless("pos2", int(got["k"]), got["dst"], got["tmp"], None)
 
 
 def _bladebit(args: Sequence[str]) -> JobSpec | None:
