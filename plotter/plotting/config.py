@@ -113,13 +113,17 @@ class JobConfig:
     nice: int = 0
     cpu_affinity: tuple[int, ...] = ()
     extra_args: tuple[str, ...] = ()
+    strength: int = 2
+    meta_group: int | None = None  # None: auto
+    group_size: int = 1
 
     def spec(self, tmp_dir: Path | None, dst_dir: Path) -> JobSpec:
         """The backend's job description for one run on ``tmp_dir`` -> ``dst_dir``."""
         return JobSpec(backend=self.backend, dst_dir=dst_dir, farmer_key=self.farmer_key, pool_key=self.pool_key,
                        pool_contract=self.pool_contract, k=self.k, tmp_dir=tmp_dir, tmp2_dir=self.tmp2_dir,
                        executable=self.executable, threads=self.threads, buckets=self.buckets,
-                       buffer_mib=self.buffer_mib, compression=self.compression, extra_args=self.extra_args)
+                       buffer_mib=self.buffer_mib, compression=self.compression, extra_args=self.extra_args,
+                       strength=self.strength, meta_group=self.meta_group, group_size=self.group_size)
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
         nice=sec.get_int("nice", 0, low=-20, high=19),
         cpu_affinity=_convert(sec, "cpu_affinity", _cpu_list, ()),
         extra_args=_convert(sec, "extra_args", _split_args, ()),
+        strength=sec.get_int("strength", 2, low=2, high=255),
+        meta_group=_meta_group(sec), group_size=sec.get_int("group_size", 1, low=1, high=65535),
     )
     sec.finish()
     _check_with_backend(sec, job)
@@ -210,6 +216,13 @@ def _opt_int(sec: Section, key: str, high: int) -> int | None:
     if sec.opt_str(key) is None:
         return None
     return sec.get_int(key, low=1, high=high)
+
+
+def _meta_group(sec: Section) -> int | None:
+    """``auto`` (the default: placement picks one) or 0..255."""
+    if (sec.opt_str("meta_group") or "auto").strip().lower() == "auto":
+        return None
+    return sec.get_int("meta_group", low=0, high=255)
 
 
 def _opt_phase(sec: Section, key: str, backend: str) -> Phase | None:

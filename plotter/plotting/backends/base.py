@@ -42,6 +42,9 @@ class JobSpec:
     buffer_mib: int | None = None  # chia's -b (sort buffer); the others size memory themselves
     compression: int = 0
     extra_args: tuple[str, ...] = ()
+    strength: int = 2  # PoS2: 2 is the minimum; each step doubles plotting time
+    meta_group: int | None = None  # PoS2 meta group 0..255; None: auto (placement decides)
+    group_size: int = 1  # PoS2 plots per group file
 
 
 def keyless(backend: str, k: int, dst: str, tmp: str | None, tmp2: str | None, compression: int = 0) -> JobSpec:
