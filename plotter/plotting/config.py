@@ -9,6 +9,7 @@ time with file, section and key rather than hours later in a plotter's log.
 from __future__ import annotations
 
 import configparser
+import logging
 import re
 import shlex
 import shutil
@@ -23,6 +24,8 @@ from plotter.plotting.backends import BACKEND_NAMES, JobSpec
 from plotter.plotting.backends import get as get_backend
 from plotter.plotting.logs import format_for
 from plotter.plotting.phase import Phase, describe
+
+log = logging.getLogger(__name__)
 
 _JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -209,6 +212,9 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
     sec.finish()
     _check_with_backend(sec, job)
     _check_executable(sec, job)
+    if job.k < backend.farmable_k_min:  # a testnet or a test may want them: warn, do not refuse
+        log.warning("%s [%s] k: k%d plots are not farmable on mainnet (k%d and up are)", sec.path, sec.name, job.k,
+                    backend.farmable_k_min)
     return job
 
 
@@ -286,7 +292,8 @@ def _split_args(text: str) -> tuple[str, ...]:
 _REASON_KEYS = (("farmer key", "farmer_key"), ("pool key", "pool_key"), ("pool contract", "pool_contract"),
                 ("compression", "compression"), ("hybrid", "extra_args"), ("--disk", "extra_args"),
                 ("temporary directory", "tmp_dirs"), ("threads", "threads"), ("buckets", "buckets"),
-                ("buffer", "buffer"), ("make k", "k"))
+                ("buffer", "buffer"), ("make k", "k"),
+                ("strength", "strength"), ("meta_group", "meta_group"), ("group_size", "group_size"))
 
 
 def _check_with_backend(sec: Section, job: JobConfig) -> None:

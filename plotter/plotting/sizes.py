@@ -15,6 +15,11 @@ Published k32 figures (GiB = 2**30 bytes), and where they come from:
   bladebit_cuda's hybrid --disk-128/--disk-16 modes too, whose need is not published (their
   temp is smaller, so this errs on the safe side). bladebit RAM and CUDA in RAM need no temp dir.
 
+- xchplot2 (PoS2, GPU): no temp directory; the final file (first as ``.partial``) is at most
+  :func:`common.plotformat.sizes.pos2_plot_bytes` (k + 2 bits per entry, k28 0.94 GiB) times the
+  plausible-size ceiling POS2_HIGH (1.15): k28 1.08 GiB. xchplot2's own preflight uses a looser
+  2k bits per entry (src/host/BatchPlotter.cpp ``approx_plot_bytes_upper_bound``, k28 1.75 GiB).
+
 Other k: the plot's size grows as ``(2k + 1) * 2**(k-1)`` (chia's ``_expected_plot_size``), so a
 figure for k32 scales by ``(2k + 1) / 65 * 2**(k - 32)``; chiapos k18 measured 3.81 MB final and
 8.8 MB temp peak here, the scaled figures say 3.78 MB and 8.9 MB. Figures measured on this
@@ -27,6 +32,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from common.plotformat.sizes import POS2_HIGH, pos2_plot_bytes
+
 GIB = 2**30
 K32_FINAL = 101.4 * GIB
 LEVEL_FINAL = {0: 101.4, 1: 87.5, 2: 86.0, 3: 84.5, 4: 82.9, 5: 81.3, 6: 79.6, 7: 78.0, 9: 75.2}
@@ -37,7 +44,9 @@ TEMP_K32 = {
     "bladebit-disk": (480.0, 0.0, 480.0),
     "bladebit-cuda": (480.0, 0.0, 480.0),
     "bladebit": (0.0, 0.0, 0.0),
+    "xchplot2": (0.0, 0.0, 0.0),
 }
+POS2_BACKENDS = frozenset({"xchplot2"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ def k_scale(k: int) -> float:
 
 def final_size(backend: str, k: int, compression: int) -> int:
     """Published size of a finished plot (bytes)."""
+    if backend in POS2_BACKENDS:
+        return int(pos2_plot_bytes(k) * POS2_HIGH)
     level = LEVEL_FINAL.get(compression, LEVEL_FINAL[0]) if backend.startswith("bladebit") else LEVEL_FINAL[0]
     return int(level * GIB * k_scale(k))
 

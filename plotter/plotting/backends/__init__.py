@@ -1,12 +1,13 @@
-"""The plotter backends by their contract names: chia | madmax | bladebit | bladebit-disk | bladebit-cuda."""
+"""The plotter backends by their contract names: chia | madmax | bladebit | bladebit-disk | bladebit-cuda | xchplot2."""
 
 from __future__ import annotations
 
-from plotter.plotting.backends import bladebit, chia, madmax
+from plotter.plotting.backends import bladebit, chia, madmax, xchplot2
 from plotter.plotting.backends.base import BACKEND_NAMES, Backend, JobSpec, keyless
 
 BACKENDS: dict[str, Backend] = {
-    backend.name: backend for backend in (chia.BACKEND, madmax.BACKEND, bladebit.RAM, bladebit.DISK, bladebit.CUDA)
+    backend.name: backend for backend in (chia.BACKEND, madmax.BACKEND, bladebit.RAM, bladebit.DISK, bladebit.CUDA,
+                                     xchplot2.BACKEND)
 }
 assert tuple(BACKENDS) == BACKEND_NAMES
 

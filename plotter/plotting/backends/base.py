@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-BACKEND_NAMES = ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda")
+BACKEND_NAMES = ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda", "xchplot2")
 _KEY_RE = re.compile(r"(?:0x)?[0-9a-fA-F]{96}")  # a BLS G1 public key, 48 bytes
 _PLOT_ID_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -55,13 +55,14 @@ def keyless(backend: str, k: int, dst: str, tmp: str | None, tmp2: str | None, c
 
 
 class Backend:
-    """Base of the five backends; subclasses set the class attributes and :meth:`arguments`."""
+    """Base of the backends; subclasses set the class attributes and :meth:`arguments`."""
 
     name: str = ""
     default_executable: str = ""
     k_values: range = range(0)
     levels: frozenset[int] = frozenset({0})
     needs_tmp: bool = True
+    farmable_k_min: int = 0  # a smaller k is accepted with a warning (not farmable on mainnet)
     # True when temp file names do not carry the plot id (bladebit diskplot, cudaplot hybrid):
     # such a job needs a temp directory of its own so that its leftovers can be told apart.
     shared_temp_names: bool = False
@@ -116,6 +117,11 @@ class Backend:
         """The finished plot in ``dst_dir`` (its date part is only known once it exists)."""
         _check_plot_id(plot_id)
         return f"plot-k*-{plot_id}.plot"
+
+    def orphan_globs(self, spec: JobSpec) -> list[tuple[Path, str]]:
+        """Temp files a failed job may have left whose names the job's log cannot tie to it (the plot
+        id is printed only after they are gone): removed only when no process has them open for writing."""
+        return []
 
 
 def pool_args(spec: JobSpec, key_flag: str = "-p", contract_flag: str = "-c") -> list[str]:
