@@ -16,7 +16,8 @@ Deviations, said here once:
   like today's xchplot2 (whose own header is ``pos2`` v1), or ``.gplot`` as group builds name
   theirs when ``PLOTYARD_STANDIN_XCH_SUFFIX=.gplot``.
 - ``PLOTYARD_STANDIN_HOLD`` seconds (default 0) the ``.partial`` stays open before the rename, so
-  tests can catch a job mid-write.
+  tests can catch a job mid-write; it ends early once the file ``PLOTYARD_STANDIN_RELEASE`` names
+  exists.
 """
 
 from __future__ import annotations
@@ -168,7 +169,8 @@ def _write(path: Path, k: int, strength: int, plot_id: bytes, meta: int, memo: b
     create_v2_single_plot_group(str(partial), k, strength, bytes32(plot_id), uint16(0), uint8(meta), memo)
     with open(partial, "r+b") as held:  # open for writing until the rename, as the real writer's stream is
         deadline = time.monotonic() + float(os.environ.get("PLOTYARD_STANDIN_HOLD", "0"))
-        while time.monotonic() < deadline:
+        release = Path(os.environ.get("PLOTYARD_STANDIN_RELEASE", "/nonexistent/release"))
+        while time.monotonic() < deadline and not release.exists():
             time.sleep(0.05)
         os.fsync(held.fileno())
     os.rename(partial, path)
