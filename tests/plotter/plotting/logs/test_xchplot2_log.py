@@ -27,7 +27,8 @@ def test_the_real_lines_are_there(xchplot2_run: Run) -> None:
     text = "\n".join(xchplot2_run.lines)
     assert "[plot] prepared 1/1 \n" in text  # the name prints empty: cli.cpp reads it after std::move
     progress = next(line for line in xchplot2_run.lines if " progress: " in line)
-    assert progress.startswith("[batch] progress: plot 1/1 done (100.0%, ") and progress.endswith(" s/plot avg, ~0m00s left)")
+    assert progress.startswith("[batch] progress: plot 1/1 done (100.0%, ")
+    assert progress.endswith(" s/plot avg, ~0m00s left)")
     assert any(line.startswith("[plot] wrote 1 plots in ") for line in xchplot2_run.lines)
 
 
