@@ -5,7 +5,9 @@ Each plotter times its phases itself, more exactly than any timestamps around th
 - chiapos (under ``chia plots create``): "Time for phase N = X seconds", "Total time = X seconds";
 - madMAx: "Phase N took X sec", "Total plot creation time was X sec";
 - bladebit RAM and disk: "Finished Phase N in X seconds", "Finished plotting in X seconds";
-- bladebit CUDA: "Completed Phase N in X seconds", "Completed Plot N in X seconds".
+- bladebit CUDA: "Completed Phase N in X seconds", "Completed Plot N in X seconds";
+- xchplot2: "[plot] wrote N plots in X s (Y s/plot)" (tools/xchplot2/cli.cpp), the run's time, which is
+  the plot's for the one-plot jobs the backend starts. It has no phases to time.
 
 bladebit's disk and CUDA plotters have three phases, so their phase 4 stays None. A log holding
 several plots (``-n 2``) gives one Timing per plot: a plot ends at its total line, or where a phase
@@ -32,6 +34,8 @@ PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                re.compile(rf"^Total plot creation time was {_NUMBER} sec")),
     "bladebit": _BLADEBIT,
     "bladebit-disk": _BLADEBIT,
+    "xchplot2": (re.compile(r"(?!)(\d)(\d)"),  # no phase times (it matches nothing)
+                 re.compile(rf"\[plot\] wrote [1-9]\d* plots in {_NUMBER} s")),
 }
 
 

@@ -98,6 +98,22 @@ def test_plots_reach_the_nas_and_the_partial_never_does(tmp_path: Path, standins
     assert sorted(j["plot"] for j in jobs) == sorted(p.name for p in nas.plots())
     assert [j["state"] for j in jobs] == ["done"] * PLOTS and {j["backend"] for j in jobs} == {"xchplot2"}
     assert all(j["tmp_dir"] is None for j in jobs)
+    analyze = run_cli("plotter", "--config", str(plotter.ini), "analyze", "--json")
+    assert analyze.returncode == 0, analyze.stderr
+    (row,) = json.loads(analyze.stdout)
+    assert (row["backend"], row["job"], row["tmp_dir"], row["made"]) == ("xchplot2", "g", None, PLOTS)
+    assert 1.0 <= row["total_min"] <= row["total_max"] < 60  # "[plot] wrote 1 plots in X s", each held 1 s
+    assert row["phase1_mean"] is None  # xchplot2 reports no phase times
+
+
+def test_dry_run_starts_a_job_without_a_tmp_dir(tmp_path: Path, standins: dict[str, Path]) -> None:
+    nas = make_nas(tmp_path / "nas", drives=1)
+    plotter = make_plotter(tmp_path / "plotter", nas, None, more_nas=job_sections(standins["xchplot2"]))
+    done = run_cli("plotter", "--config", str(plotter.ini), "plot", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    # room: one k18 PoS2 plot, 2^18 entries of 20 bits plus 15 %: 754 KB; no temp space at all
+    assert done.stdout.startswith(f"would start: g on tmp - -> dst {plotter.dst} (needs tmp 0 B, dst ")
+    assert not list(plotter.dst.iterdir())
 
 
 @pytest.mark.slow
