@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from plotter import config as plotter_config
+from plotter.plotting.backends import command
 from plotter.plotting.loop import Scheduler
+from plotter.plotting.phase import Phase
+from plotter.plotting.process import byhand
 from tests.helpers import make_nas, make_plotter, pids_holding, popen_cli, run_cli, wait_for
-from tests.plotter.plotting.conftest import CONTRACT_BECH32M, CONTRACT_HASH, FARMER
+from tests.plotter.plotting.conftest import CONTRACT_BECH32M, CONTRACT_HASH, FARMER, spec_for
 from tests.plotter.plotting.scheduling import rows, run_until
 
 PLOTS = 2
@@ -143,3 +146,26 @@ def test_a_killed_jobs_partial_is_removed_and_a_running_ones_is_not(tmp_path: Pa
     (plot,) = plotter.dst.glob("*.plot2")
     assert found[1].plot_path == str(plot) and plot.name == left[0].name.removesuffix(".partial")
     assert list(plotter.dst.glob("*.partial")) == []
+
+
+@pytest.mark.slow
+def test_an_xchplot2_started_by_hand_is_read_back_from_proc(tmp_path: Path, standins: dict[str, Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    release = tmp_path / "release"
+    monkeypatch.setenv("PLOTYARD_STANDIN_HOLD", "60")
+    monkeypatch.setenv("PLOTYARD_STANDIN_RELEASE", str(release))
+    argv = command(spec_for("xchplot2", tmp_path, standins, "xchplot2", tmp_dir=None, threads=None,
+                            dst_dir=Path("out"), k=20))  # relative: read back against the process's cwd
+    log = tmp_path / "hand.log"
+    with open(log, "wb") as out:
+        hand = subprocess.Popen(argv, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: list((tmp_path / "out").glob("*.plot2.partial")), 60, "the hand job's .partial")
+        [found] = [job for job in byhand.find(set()) if job.pid == hand.pid]
+        assert (found.spec.backend, found.spec.k, found.spec.dst_dir, found.spec.tmp_dir) == \
+            ("xchplot2", 20, tmp_path / "out", None)
+        assert found.log == log and found.phase == Phase(4, 0) and found.plot_id is None  # written, not renamed
+    finally:
+        release.touch()
+        assert hand.wait(60) == 0
+    assert len(list((tmp_path / "out").glob("plot-k20-*.plot2"))) == 1
