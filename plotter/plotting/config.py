@@ -14,21 +14,21 @@ import re
 import shlex
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from common.config import Section, sections_with_prefix
 from common.confvalues import DAY, HOUR, clip, parse_int
-from plotter.plotting.backends import BACKEND_NAMES, JobSpec
+from plotter.plotting.backends import BACKEND_NAMES, BACKENDS, JobSpec
 from plotter.plotting.backends import get as get_backend
+from plotter.plotting.backends.base import STRENGTHS, V2_MAINNET_K, Backend
 from plotter.plotting.logs import format_for
 from plotter.plotting.phase import Phase, describe
 
-log = logging.getLogger(__name__)
-
 _JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_STATE_DIR = Path("/var/lib/plotyard")
 MAX_CPU = 8191
@@ -73,6 +73,11 @@ EXAMPLE = """
 # nice = 10                 ; process priority, -20..19
 # cpu_affinity = 0-7        ; CPUs the plotter may run on
 # extra_args = --some-flag  ; passed to the plotter as they are (shell-like quoting)
+#
+# PoS2 backends only (k even, 18..32; k28 is the mainnet size):
+# strength = 2              ; 2..17, each step doubles the plotting time
+# meta_group = auto         ; auto | 0..255: one meta group per plot group on a drive
+# group_size = 1            ; plots per group file, where the backend makes groups
 """
 
 
@@ -116,17 +121,19 @@ class JobConfig:
     nice: int = 0
     cpu_affinity: tuple[int, ...] = ()
     extra_args: tuple[str, ...] = ()
-    strength: int = 2
-    meta_group: int | None = None  # None: auto
+    strength: int = STRENGTHS[0]
+    meta_group: int | None = None  # None: ``auto``
     group_size: int = 1
 
-    def spec(self, tmp_dir: Path | None, dst_dir: Path) -> JobSpec:
-        """The backend's job description for one run on ``tmp_dir`` -> ``dst_dir``."""
+    def spec(self, tmp_dir: Path | None, dst_dir: Path, meta_group: int | None = None) -> JobSpec:
+        """The backend's job description for one run on ``tmp_dir`` -> ``dst_dir``; ``meta_group``
+        (a placement's) stands in for the section's own when that is ``auto``."""
         return JobSpec(backend=self.backend, dst_dir=dst_dir, farmer_key=self.farmer_key, pool_key=self.pool_key,
                        pool_contract=self.pool_contract, k=self.k, tmp_dir=tmp_dir, tmp2_dir=self.tmp2_dir,
                        executable=self.executable, threads=self.threads, buckets=self.buckets,
                        buffer_mib=self.buffer_mib, compression=self.compression, extra_args=self.extra_args,
-                       strength=self.strength, meta_group=self.meta_group, group_size=self.group_size)
+                       strength=self.strength, group_size=self.group_size,
+                       meta_group=self.meta_group if self.meta_group is not None else meta_group)
 
 
 @dataclass(frozen=True)
@@ -183,7 +190,7 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
     backend = get_backend(backend_name)
     max_jobs = sec.get_int("max_jobs", 1, low=1, high=1000)
     start_early = _opt_phase(sec, "start_early_phase", backend_name)
-    job = JobConfig(
+    job: JobConfig = JobConfig(
         # k's own range is the backend's (checked below); this only keeps it a plot header's byte.
         name=name, backend=backend_name, k=sec.get_int("k", 32, low=1, high=255),
         tmp_dirs=_paths(sec, "tmp_dirs", required=backend.needs_tmp),
@@ -206,29 +213,50 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
         nice=sec.get_int("nice", 0, low=-20, high=19),
         cpu_affinity=_convert(sec, "cpu_affinity", _cpu_list, ()),
         extra_args=_convert(sec, "extra_args", _split_args, ()),
-        strength=sec.get_int("strength", 2, low=2, high=255),
-        meta_group=_meta_group(sec), group_size=sec.get_int("group_size", 1, low=1, high=65535),
     )
+    job = replace(job, **_v2_keys(sec, backend))
     sec.finish()
     _check_with_backend(sec, job)
     _check_executable(sec, job)
-    if job.k < backend.farmable_k_min:  # a testnet or a test may want them: warn, do not refuse
-        log.warning("%s [%s] k: k%d plots are not farmable on mainnet (k%d and up are)", sec.path, sec.name, job.k,
-                    backend.farmable_k_min)
+    _warn_small_k(sec, job)
     return job
+
+
+V2_KEYS = ("strength", "meta_group", "group_size")
+
+
+def _v2_keys(sec: Section, backend: Backend) -> dict[str, Any]:
+    """strength, meta_group and group_size: a PoS2 backend's, refused for any other."""
+    if not backend.v2:
+        v2_names = ", ".join(name for name, found in BACKENDS.items() if found.v2)
+        for key in V2_KEYS:
+            if sec.opt_str(key) is not None:
+                raise sec.error(key, f"only PoS2 backends ({v2_names}) take it; {backend.name} makes v1 plots")
+        return {}
+    sizes = backend.group_sizes
+    group_size = sec.get_int("group_size", 1, low=1, high=65535)
+    if group_size not in sizes:
+        raise sec.error("group_size", f"{backend.name} makes {sizes[0]}..{sizes[-1]} plot(s) per group file, "
+                                      f"not {group_size}")
+    return {"strength": sec.get_int("strength", STRENGTHS[0], low=STRENGTHS[0], high=STRENGTHS[-1]),
+            "meta_group": _convert(sec, "meta_group", _meta_group, None), "group_size": group_size}
+
+
+def _meta_group(text: str) -> int | None:
+    """``auto`` (None: placed before the job starts) or 0..255."""
+    return None if text.lower() == "auto" else parse_int(text, low=0, high=255)
+
+
+def _warn_small_k(sec: Section, job: JobConfig) -> None:
+    if get_backend(job.backend).v2 and job.k < V2_MAINNET_K:
+        log.warning("%s [%s] k: k%d PoS2 plots are not farmable on mainnet (k%d is its size); fine for tests "
+                    "and testnets", sec.path, sec.name, job.k, V2_MAINNET_K)
 
 
 def _opt_int(sec: Section, key: str, high: int) -> int | None:
     if sec.opt_str(key) is None:
         return None
     return sec.get_int(key, low=1, high=high)
-
-
-def _meta_group(sec: Section) -> int | None:
-    """``auto`` (the default: placement picks one) or 0..255."""
-    if (sec.opt_str("meta_group") or "auto").strip().lower() == "auto":
-        return None
-    return sec.get_int("meta_group", low=0, high=255)
 
 
 def _opt_phase(sec: Section, key: str, backend: str) -> Phase | None:
@@ -293,7 +321,7 @@ _REASON_KEYS = (("farmer key", "farmer_key"), ("pool key", "pool_key"), ("pool c
                 ("compression", "compression"), ("hybrid", "extra_args"), ("--disk", "extra_args"),
                 ("temporary directory", "tmp_dirs"), ("threads", "threads"), ("buckets", "buckets"),
                 ("buffer", "buffer"), ("make k", "k"),
-                ("strength", "strength"), ("meta_group", "meta_group"), ("group_size", "group_size"))
+                ("strength", "strength"), ("meta group", "meta_group"), ("group size", "group_size"))
 
 
 def _check_with_backend(sec: Section, job: JobConfig) -> None:

@@ -16,6 +16,15 @@ BACKEND_NAMES = ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda",
 _KEY_RE = re.compile(r"(?:0x)?[0-9a-fA-F]{96}")  # a BLS G1 public key, 48 bytes
 _PLOT_ID_RE = re.compile(r"[0-9a-f]{64}")
 
+# PoS2 (v2) plots: chia's consensus takes strengths MIN_PLOT_STRENGTH..MAX_PLOT_STRENGTH (2..17,
+# chia/consensus/default_constants.py); each step doubles the plotting time. k is even, 18..32, and
+# only k28 (PLOT_SIZE_V2) is planned for mainnet. A meta group is one byte; a group size a u16.
+STRENGTHS = range(2, 18)
+V2_K_VALUES = range(18, 33, 2)
+V2_MAINNET_K = 28
+META_GROUPS = range(0, 256)
+GROUP_SIZES = range(1, 65536)
+
 # The test suite's stand-ins make k18.. plots in seconds, under backends whose real plotter refuses
 # such sizes. This variable (read once, at import) lets every backend take k18 and up; it is for the
 # test suite only (README, Development), never for a farm: real plotters refuse those jobs.
@@ -42,9 +51,11 @@ class JobSpec:
     buffer_mib: int | None = None  # chia's -b (sort buffer); the others size memory themselves
     compression: int = 0
     extra_args: tuple[str, ...] = ()
-    strength: int = 2  # PoS2: 2 is the minimum; each step doubles plotting time
-    meta_group: int | None = None  # PoS2 meta group 0..255; None: auto (placement decides)
-    group_size: int = 1  # PoS2 plots per group file
+    # PoS2 (v2) backends only: strength, meta group (None: not fixed, the plotter's own choice or a
+    # placement's) and plots per group file.
+    strength: int = STRENGTHS[0]
+    meta_group: int | None = None
+    group_size: int = 1
 
 
 def keyless(backend: str, k: int, dst: str, tmp: str | None, tmp2: str | None, compression: int = 0) -> JobSpec:
@@ -62,11 +73,14 @@ class Backend:
     k_values: range = range(0)
     levels: frozenset[int] = frozenset({0})
     needs_tmp: bool = True
-    farmable_k_min: int = 0  # a smaller k is accepted with a warning (not farmable on mainnet)
     # True when temp file names do not carry the plot id (bladebit diskplot, cudaplot hybrid):
     # such a job needs a temp directory of its own so that its leftovers can be told apart.
     shared_temp_names: bool = False
     log_format: str = ""
+    # True for backends making PoS2 plots (strength, meta group and group size apply to them); the
+    # group sizes they can make in one file.
+    v2: bool = False
+    group_sizes: range = range(1, 2)
 
     def arguments(self, spec: JobSpec) -> list[str]:
         raise NotImplementedError
@@ -74,7 +88,7 @@ class Backend:
     def accepted_k(self) -> range:
         """The k sizes a job of this backend may have: the real plotter's, or down to k18 for tests."""
         if TEST_SIZES:
-            return range(min(TEST_K_MIN, self.k_values.start), self.k_values.stop)
+            return range(min(TEST_K_MIN, self.k_values.start), self.k_values.stop, self.k_values.step)
         return self.k_values
 
     def executable(self, spec: JobSpec) -> str:
@@ -90,17 +104,33 @@ class Backend:
             raise ValueError(f"job is for backend {spec.backend!r}, not {self.name!r}")
         sizes = self.accepted_k()
         if spec.k not in sizes:
-            raise ValueError(f"{self.name} cannot make k{spec.k} plots (it accepts k{sizes[0]}..k{sizes[-1]})")
+            even = ", even" if sizes.step == 2 else ""
+            raise ValueError(f"{self.name} cannot make k{spec.k} plots (it accepts k{sizes[0]}..k{sizes[-1]}{even})")
         if spec.compression not in self.levels:
             accepted = ", ".join(str(level) for level in sorted(self.levels))
             raise ValueError(f"{self.name} does not make compression level {spec.compression} plots "
                              f"(it accepts: {accepted})")
         _check_keys(spec)
+        self.check_v2(spec)
         if self.needs_tmp and spec.tmp_dir is None:
             raise ValueError(f"{self.name} needs a temporary directory (tmp_dir)")
         for label, value in (("threads", spec.threads), ("buckets", spec.buckets), ("buffer", spec.buffer_mib)):
             if value is not None and value < 1:
                 raise ValueError(f"{label} must be at least 1, not {value}")
+
+    def check_v2(self, spec: JobSpec) -> None:
+        """strength, meta group and group size: in range for a PoS2 backend, left alone otherwise."""
+        if not self.v2:
+            if (spec.strength, spec.meta_group, spec.group_size) != (STRENGTHS[0], None, 1):
+                raise ValueError(f"{self.name} makes v1 plots: strength, meta group and group size are PoS2 settings")
+            return
+        if spec.strength not in STRENGTHS:
+            raise ValueError(f"strength {spec.strength} is out of range {STRENGTHS[0]}..{STRENGTHS[-1]}")
+        if spec.meta_group is not None and spec.meta_group not in META_GROUPS:
+            raise ValueError(f"meta group {spec.meta_group} is out of range 0..255")
+        if spec.group_size not in self.group_sizes:
+            raise ValueError(f"{self.name} makes groups of {self.group_sizes[0]}..{self.group_sizes[-1]} plots, "
+                             f"not group size {spec.group_size}")
 
     def temp_globs(self, spec: JobSpec, plot_id: str) -> list[tuple[Path, str]]:
         """(directory, glob) pairs matching a job's temporary files, including a final ``.tmp``
