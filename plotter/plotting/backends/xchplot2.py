@@ -23,11 +23,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plotter.plotting.backends.base import Backend, JobSpec, _check_plot_id, optional, pool_args
+from plotter.plotting.backends.base import V2_K_VALUES, Backend, JobSpec, _check_plot_id, optional, pool_args
 
-K_MIN, K_MAX = 18, 32
-MAINNET_K_MIN = 28  # only k28 is planned for mainnet (CHIP-48); smaller plots are for testnets and tests
-STRENGTH_MAX = 255  # cli.cpp passes it on as a uint8_t
 PARTIAL = ".partial"
 FINAL_SUFFIXES = (".plot2", ".gplot")
 
@@ -35,14 +32,11 @@ FINAL_SUFFIXES = (".plot2", ".gplot")
 class Xchplot2Backend(Backend):
     name = "xchplot2"
     default_executable = "xchplot2"
-    # print_usage: "<k> : even integer in [18, 32]"
-    k_values = range(K_MIN, K_MAX + 1, 2)
+    k_values = V2_K_VALUES  # print_usage: "<k> : even integer in [18, 32]" (GpuPipeline.cpp checks it)
     needs_tmp = False
-    farmable_k_min = MAINNET_K_MIN
     log_format = "xchplot2"
-
-    def accepted_k(self) -> range:
-        return self.k_values  # the real plotter takes k18 already: no test widening
+    v2 = True
+    group_sizes = range(1, 2)  # `plot -n N` makes N files of one plot each (plot index counting up)
 
     def arguments(self, spec: JobSpec) -> list[str]:
         # -n 1: one plot per job, like every backend here (the scheduler counts jobs, not plots);
@@ -52,18 +46,10 @@ class Xchplot2Backend(Backend):
                 "-v", "--progress", *spec.extra_args]
 
     def check(self, spec: JobSpec) -> None:
-        if spec.backend == self.name and spec.k not in self.k_values:
-            raise ValueError(f"xchplot2 cannot make k{spec.k} plots (it accepts even k{K_MIN}..k{K_MAX})")
         super().check(spec)
         if spec.tmp_dir is not None or spec.tmp2_dir is not None:
             raise ValueError("xchplot2 plots in GPU memory and takes no temporary directory: remove tmp_dirs "
                              "and tmp2_dir")
-        if not 2 <= spec.strength <= STRENGTH_MAX:
-            raise ValueError(f"strength must be 2..{STRENGTH_MAX}, not {spec.strength}")
-        if spec.meta_group is not None and not 0 <= spec.meta_group <= 255:
-            raise ValueError(f"meta_group must be auto or 0..255, not {spec.meta_group}")
-        if spec.group_size != 1:
-            raise ValueError("xchplot2 makes one plot per file: group_size must be 1")
         for label, value in (("threads", spec.threads), ("buckets", spec.buckets), ("buffer", spec.buffer_mib)):
             if value is not None:
                 raise ValueError(f"xchplot2 has no {label} option: remove it (GPU memory is sized by --tier)")

@@ -48,13 +48,14 @@ def test_every_word_of_the_argv_is_an_option_of_cli_cpp() -> None:
 
 
 @pytest.mark.parametrize(("changes", "message"), [
-    ({"k": 27}, r"cannot make k27 plots \(it accepts even k18..k32\)"),
+    ({"k": 27}, r"cannot make k27 plots \(it accepts k18..k32, even\)"),
     ({"k": 16}, "cannot make k16"),
     ({"k": 34}, "cannot make k34"),
     ({"tmp_dir": Path("/t")}, "takes no temporary directory"),
-    ({"strength": 1}, "strength must be 2..255"),
-    ({"meta_group": 256}, "meta_group must be auto or 0..255"),
-    ({"group_size": 128}, "group_size must be 1"),
+    ({"strength": 1}, "strength 1 is out of range 2..17"),
+    ({"strength": 18}, "strength 18 is out of range 2..17"),
+    ({"meta_group": 256}, "meta group 256 is out of range 0..255"),
+    ({"group_size": 128}, "makes groups of 1..1 plots, not group size 128"),
     ({"threads": 8}, "no threads option"),
     ({"compression": 1}, "compression level 1"),
     ({"pool_key": None}, "exactly one of a pool key"),
@@ -117,7 +118,7 @@ def test_config_takes_a_job_without_tmp_dirs_and_warns_below_k28(tmp_path: Path,
     job = cfg.plotting.jobs[0]
     assert job.tmp_dirs == () and (job.k, job.strength, job.meta_group, job.group_size) == (20, 3, 12, 1)
     assert "-g" in command(job.spec(None, job.dst_dirs[0]))
-    assert "[job g] k: k20 plots are not farmable on mainnet" in caplog.text
+    assert "[job g] k: k20 PoS2 plots are not farmable on mainnet" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         job = plotter_config.load(_config(tmp_path, "k = 28\nmeta_group = auto")).plotting.jobs[0]
@@ -129,8 +130,8 @@ def test_config_takes_a_job_without_tmp_dirs_and_warns_below_k28(tmp_path: Path,
     ("k = 28\ntmp_dirs = /tmp", "tmp_dirs", "takes no temporary directory"),
     ("k = 29", "k", "cannot make k29"),
     ("k = 28\nmeta_group = 300", "meta_group", "0..255"),
-    ("k = 28\nstrength = 1", "strength", "2..255"),
-    ("k = 28\ngroup_size = 2", "group_size", "group_size must be 1"),
+    ("k = 28\nstrength = 1", "strength", "2..17"),
+    ("k = 28\ngroup_size = 2", "group_size", "1..1 plot(s) per group file"),
 ])
 def test_config_refuses_with_the_key_named(tmp_path: Path, job: str, key: str, words: str) -> None:
     with pytest.raises(ConfigError) as caught:
