@@ -29,6 +29,7 @@ from plotter.plotting.logs.errors import last_error
 from plotter.plotting.phase import START, Phase
 from plotter.plotting.process import procs
 from plotter.plotting.schedule import Start
+from plotter.send.discover import open_for_writing
 
 log = logging.getLogger(__name__)
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -105,20 +106,34 @@ def usage(spec: JobSpec, plot_id: str | None) -> dict[Path, int]:
 
 
 def remove_temp_files(row: JobRow, plot_id: str | None) -> list[Path]:
+    backend = get_backend(row.backend)
     if plot_id is None:
+        return _remove_orphans(row, backend.orphan_globs(spec_of(row)))
+    return _remove(row, [p for directory, pattern in backend.temp_globs(spec_of(row), plot_id)
+                         for p in directory.glob(pattern)])
+
+
+def _remove_orphans(row: JobRow, pairs: list[tuple[Path, str]]) -> list[Path]:
+    """Without the plot id: the backend's leftovers that no process is writing (xchplot2 keeps its
+    ``.partial`` open until the rename, so a running job's is never taken)."""
+    if not pairs:
         log.warning("job %d: its plot id never reached the log, so its temp files cannot be told apart; "
                     "none removed", row.id)
         return []
+    found = {p for directory, pattern in pairs for p in directory.glob(pattern)}
+    return _remove(row, sorted(found - open_for_writing(found)))
+
+
+def _remove(row: JobRow, paths: list[Path]) -> list[Path]:
     removed = []
-    for directory, pattern in get_backend(row.backend).temp_globs(spec_of(row), plot_id):
-        for path in directory.glob(pattern):
-            try:
-                path.unlink()
-                removed.append(path)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                log.error("job %d: cannot remove temp file %s: %s", row.id, path, exc.strerror)
+    for path in paths:
+        try:
+            path.unlink()
+            removed.append(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.error("job %d: cannot remove temp file %s: %s", row.id, path, exc.strerror)
     return removed
 
 

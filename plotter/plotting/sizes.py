@@ -15,10 +15,13 @@ Published k32 figures (GiB = 2**30 bytes), and where they come from:
   bladebit_cuda's hybrid --disk-128/--disk-16 modes too, whose need is not published (their
   temp is smaller, so this errs on the safe side). bladebit RAM and CUDA in RAM need no temp dir.
 
-PoS2 group files (``pos2``): CHIP-49 gives ~0.92 GiB per k28 plot at any strength; taken here as
-1 GiB, since chia_rs 0.53's k18 single-plot group measured 656-664 kB here and 0.92 GiB scaled gives
-626 kB. It scales with k as a v1 plot does, by ``(2k + 1) / 57 * 2**(k - 28)``, and with the group
-size. The pos2 plotter writes the whole group in its tmp dir before the move: tmp needs the final size.
+PoS2 group files (``pos2``, ``xchplot2``): one plot is at most
+:func:`common.plotformat.sizes.pos2_plot_bytes` (k + 2 bits per entry, k28 0.94 GiB; CHIP-49 gives
+~0.92 GiB) times the plausible-size ceiling POS2_HIGH (1.15): k28 1.08 GiB, times the group size.
+The pos2 plotter writes the whole group in its tmp dir before the move: tmp needs the final size.
+xchplot2 (GPU) has no temp directory; its file is first written as ``.partial`` in the dst dir.
+xchplot2's own preflight uses a looser 2k bits per entry (src/host/BatchPlotter.cpp
+``approx_plot_bytes_upper_bound``, k28 1.75 GiB).
 
 Other k: the plot's size grows as ``(2k + 1) * 2**(k-1)`` (chia's ``_expected_plot_size``), so a
 figure for k32 scales by ``(2k + 1) / 65 * 2**(k - 32)``; chiapos k18 measured 3.81 MB final and
@@ -32,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from common.plotformat.sizes import POS2_HIGH, pos2_plot_bytes
+
 GIB = 2**30
 K32_FINAL = 101.4 * GIB
 LEVEL_FINAL = {0: 101.4, 1: 87.5, 2: 86.0, 3: 84.5, 4: 82.9, 5: 81.3, 6: 79.6, 7: 78.0, 9: 75.2}
@@ -43,8 +48,7 @@ TEMP_K32 = {
     "bladebit-cuda": (480.0, 0.0, 480.0),
     "bladebit": (0.0, 0.0, 0.0),
 }
-V2_K28_FINAL = 1.0  # GiB per plot of a PoS2 group, any strength
-V2_TEMP = {"pos2": 1.0}  # tmp_dir need, in final sizes
+V2_TEMP = {"pos2": 1.0, "xchplot2": 0.0}  # PoS2 backends: tmp_dir need, in final sizes
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ def k_scale(k: int) -> float:
 
 
 def v2_final_size(k: int, group_size: int = 1) -> int:
-    return int(V2_K28_FINAL * GIB * (2 * k + 1) / 57 * 2.0 ** (k - 28) * group_size)
+    return int(pos2_plot_bytes(k) * POS2_HIGH * group_size)
 
 
 def final_size(backend: str, k: int, compression: int, group_size: int = 1) -> int:

@@ -8,6 +8,8 @@ Each plotter times its phases itself, more exactly than any timestamps around th
 - bladebit CUDA: "Completed Phase N in X seconds", "Completed Plot N in X seconds";
 - plotyard's pos2: "pos2: phase 1 finished in X s" (the plotting; it has no phases 2-4), "pos2: total
   time X s" (with the check and the move).
+- xchplot2: "[plot] wrote N plots in X s (Y s/plot)" (tools/xchplot2/cli.cpp), the run's time, which is
+  the plot's for the one-plot jobs the backend starts. It has no phases to time.
 
 bladebit's disk and CUDA plotters have three phases, so their phase 4 stays None. A log holding
 several plots (``-n 2``) gives one Timing per plot: a plot ends at its total line, or where a phase
@@ -35,6 +37,8 @@ PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "bladebit": _BLADEBIT,
     "bladebit-disk": _BLADEBIT,
     "pos2": (re.compile(rf"^pos2: phase (\d) finished in {_NUMBER} s"), re.compile(rf"^pos2: total time {_NUMBER} s")),
+    "xchplot2": (re.compile(r"(?!)(\d)(\d)"),  # no phase times (it matches nothing)
+                 re.compile(rf"\[plot\] wrote [1-9]\d* plots in {_NUMBER} s")),
 }
 
 

@@ -1,13 +1,14 @@
-"""The plotter backends by their contract names: chia | madmax | bladebit | bladebit-disk | bladebit-cuda | pos2."""
+"""The plotter backends by their contract names: chia | madmax | bladebit | bladebit-disk | bladebit-cuda | pos2 |
+xchplot2."""
 
 from __future__ import annotations
 
-from plotter.plotting.backends import bladebit, chia, madmax, pos2
+from plotter.plotting.backends import bladebit, chia, madmax, pos2, xchplot2
 from plotter.plotting.backends.base import BACKEND_NAMES, Backend, JobSpec, keyless
 
 BACKENDS: dict[str, Backend] = {
     backend.name: backend for backend in (chia.BACKEND, madmax.BACKEND, bladebit.RAM, bladebit.DISK, bladebit.CUDA,
-                                      pos2.BACKEND)
+                                      pos2.BACKEND, xchplot2.BACKEND)
 }
 assert tuple(BACKENDS) == BACKEND_NAMES
 

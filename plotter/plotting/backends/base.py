@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-BACKEND_NAMES = ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda", "pos2")
+BACKEND_NAMES = ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda", "pos2", "xchplot2")
 _KEY_RE = re.compile(r"(?:0x)?[0-9a-fA-F]{96}")  # a BLS G1 public key, 48 bytes
 _PLOT_ID_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -66,7 +66,7 @@ def keyless(backend: str, k: int, dst: str, tmp: str | None, tmp2: str | None, c
 
 
 class Backend:
-    """Base of the five backends; subclasses set the class attributes and :meth:`arguments`."""
+    """Base of the backends; subclasses set the class attributes and :meth:`arguments`."""
 
     name: str = ""
     default_executable: str = ""
@@ -148,6 +148,11 @@ class Backend:
         """The finished plot in ``dst_dir`` (its date part is only known once it exists)."""
         _check_plot_id(plot_id)
         return f"plot-k*-{plot_id}{self.final_suffix}"
+
+    def orphan_globs(self, spec: JobSpec) -> list[tuple[Path, str]]:
+        """Temp files a failed job may have left whose names the job's log cannot tie to it (the plot
+        id is printed only after they are gone): removed only when no process has them open for writing."""
+        return []
 
 
 def pool_args(spec: JobSpec, key_flag: str = "-p", contract_flag: str = "-c") -> list[str]:

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 
 from common.errors import LogFormatError
 from plotter.plotting.backends import get as get_backend
-from plotter.plotting.logs import bladebit, bladebit_disk, chia, madmax, pos2
+from plotter.plotting.logs import bladebit, bladebit_disk, chia, madmax, pos2, xchplot2
 from plotter.plotting.logs.rules import LogFormat
 from plotter.plotting.phase import START, Phase
 
 # Detection order breaks ties: the bladebit disk log shares bladebit's header.
 FORMATS: dict[str, LogFormat] = {
-    fmt.name: fmt for fmt in (chia.FORMAT, madmax.FORMAT, bladebit.FORMAT, bladebit_disk.FORMAT, pos2.FORMAT)
+    fmt.name: fmt for fmt in (chia.FORMAT, madmax.FORMAT, bladebit.FORMAT, bladebit_disk.FORMAT, pos2.FORMAT,
+                              xchplot2.FORMAT)
 }
 
 
@@ -42,7 +43,7 @@ def resolve(lines: Sequence[str], backend: str | None = None) -> LogFormat:
         return format_for(backend)
     fmt = detect(lines)
     if fmt is None:
-        raise LogFormatError("not a log of a known plotter (chia, madMAx, bladebit, pos2); give --backend")
+        raise LogFormatError("not a log of a known plotter (chia, madMAx, bladebit, pos2, xchplot2); give --backend")
     return fmt
 
 
@@ -63,7 +64,7 @@ def current_phase(lines: Sequence[str], backend: str | None = None) -> Phase:
 
 def plot_id(lines: Sequence[str], backend: str | None = None) -> str | None:
     """The plot id the plotter announced (chiapos "ID:", madMAx "Plot Name:", bladebit
-    "Generating plot"), so that a killed job's temp files can be found."""
+    "Generating plot", xchplot2 the written plot's name), so that a killed job's temp files can be found."""
     fmt = resolve(lines, backend)
     for line in lines:
         found = fmt.find_plot_id(line)

@@ -3,9 +3,10 @@ started by hand (see :mod:`plotter.plotting.process.byhand`). Pure.
 
 The option names are the plotters' own (the same sources the backends cite): chia-blockchain
 ``create_cmd`` (click), madMAx ``chia_plot.cpp`` (cxxopts), bladebit ``main.cpp`` and the
-diskplot/cudaplot ``ParseCLI``. Each takes ``-x VALUE``; click and cxxopts also ``--long=VALUE``,
-and click ``-xVALUE``. The answer is a :class:`JobSpec` without keys (file names and room do not
-depend on them); a relative directory is left relative: the caller knows the process's cwd.
+diskplot/cudaplot ``ParseCLI``, xchplot2 tools/xchplot2/cli.cpp (``plot`` mode). Each takes
+``-x VALUE``; click and cxxopts also ``--long=VALUE``, and click ``-xVALUE``. The answer is a
+:class:`JobSpec` without keys (file names and room do not depend on them); a relative directory is
+left relative: the caller knows the process's cwd.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ _POS2 = {"-k": "k", "-t": "tmp", "--tmp-dir": "tmp", "-d": "dst", "--dst-dir": "
 _BLADEBIT_COMMAND = {"-t1": "tmp", "--temp1": "tmp", "-t2": "tmp2", "--temp2": "tmp2", **dict.fromkeys(
     ("-b", "--buckets", "--cache", "-a", "--alternate", "-d", "--device", "--f1-threads", "--fp-threads",
      "--c-threads", "--p2-threads", "--p3-threads"), "")}
+# xchplot2 plot (tools/xchplot2/cli.cpp): each option takes its value as the next word.
+_XCHPLOT2 = {"-k": "k", "--k": "k", "-o": "dst", "--out": "dst", **dict.fromkeys(
+    ("-n", "--num", "-s", "--strength", "-f", "--farmer-pk", "-p", "--pool-pk", "--pool-ph", "-c",
+     "--pool-contract-address", "-i", "--plot-index", "-g", "--meta-group", "-S", "--seed", "--pipeline-depth",
+     "--strategy", "--pipeline-stage-tiers", "--tier", "--devices", "--config"), "")}
 
 
 def program(argv: Sequence[str]) -> tuple[str, list[str]]:
@@ -63,6 +69,8 @@ def parse(argv: Sequence[str]) -> JobSpec | None:
             return _bladebit(args)
         if name == "-m" and args[:1] == [POS2_MODULE]:
             return _pos2(args[1:])
+        if name == "xchplot2" and args[:1] == ["plot"]:
+            return _xchplot2(args[1:])
     except ValueError:
         return None  # a value that is not a number where one belongs: not a job we can count
     return None
@@ -123,6 +131,12 @@ def _bladebit(args: Sequence[str]) -> JobSpec | None:
     # bladebit makes k32 only (the backends say so too)
     return keyless(BLADEBIT_COMMANDS[args[at]], 32, positional[-1], tail.get("tmp"), tail.get("tmp2"),
                    int(head.get("level", 0)))
+
+
+def _xchplot2(args: Sequence[str]) -> JobSpec:
+    got, _ = options(args, _XCHPLOT2)
+    # cli.cpp defaults: k 28, out "."; it plots in GPU memory (no temp dir) and writes into out
+    return keyless("xchplot2", int(got.get("k", 28)), got.get("dst") or ".", None, None)
 
 
 def _first_positional(args: Sequence[str], table: dict[str, str]) -> int | None:

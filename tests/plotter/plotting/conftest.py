@@ -10,10 +10,14 @@ import pytest
 
 from plotter.plotting.backends import JobSpec, command
 from plotter.plotting.phase import Phase
+from tests.plotter.plotting.standins.xchplot2_cli import encode_address
 
 FARMER = "8" + "a1" * 47 + "b"
 POOL = "9" + "c2" * 47 + "d"
 CONTRACT = "xch1" + "qpzry9x8gf2tvdw0s3jn54khce6mua7l"[:29] * 2
+# a checksummed address (the xchplot2 stand-in decodes it, as xchplot2 does) of this puzzle hash
+CONTRACT_HASH = bytes(range(32))
+CONTRACT_BECH32M = encode_address(CONTRACT_HASH)
 RUN_TIMEOUT = 120
 
 
@@ -78,3 +82,12 @@ def bladebit_runs(tmp_path_factory: pytest.TempPathFactory, standins: dict[str, 
                                   extra_args=("--disk-128",)),
     }
     return {name: run_job(spec, root / f"{name}.log") for name, spec in specs.items()}
+
+
+@pytest.fixture(scope="session")
+def xchplot2_run(tmp_path_factory: pytest.TempPathFactory, standins: dict[str, Path]) -> Run:
+    """One xchplot2 stand-in run as the backend starts it (-v --progress): a real chia_rs k18 plot."""
+    root = tmp_path_factory.mktemp("xchplot2-run")
+    spec = spec_for("xchplot2", root, standins, "xchplot2", tmp_dir=None, threads=None, pool_key=None,
+                    pool_contract=CONTRACT_BECH32M, meta_group=7)
+    return run_job(spec, root / "xchplot2.log")

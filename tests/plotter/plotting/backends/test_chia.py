@@ -57,7 +57,7 @@ def test_refused_jobs_say_why(changes: dict[str, object], message: str) -> None:
 
 
 def test_backend_names_are_the_contract() -> None:
-    assert BACKEND_NAMES == ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda", "pos2")
+    assert BACKEND_NAMES == ("chia", "madmax", "bladebit", "bladebit-disk", "bladebit-cuda", "pos2", "xchplot2")
     with pytest.raises(ValueError, match="unknown plotter backend 'plotman'"):
         get("plotman")
 

@@ -21,6 +21,9 @@ SPECS = [
     JobSpec("bladebit-cuda", Path("/d"), FARMER, None, CONTRACT, compression=7, tmp_dir=Path("/t"),
             extra_args=("--disk-128",)),
     JobSpec("bladebit-cuda", Path("/d"), FARMER, POOL, compression=9),
+    JobSpec("xchplot2", Path("/d"), FARMER, POOL, k=28),
+    JobSpec("xchplot2", Path("/d"), FARMER, None, CONTRACT, k=18, strength=5, meta_group=3,
+            extra_args=("--devices", "0,1", "--tier", "tiny")),
 ]
 
 
@@ -37,6 +40,9 @@ def test_every_built_command_reads_back(job: JobSpec) -> None:
       "-d", "/c"], keyless("chia", 33, "/c", "/a", "/b")),
     (["chia", "plots", "create", "-f", FARMER], keyless("chia", 32, ".", ".", None)),  # click's defaults
     (["./chia_plot", "-r", "16", "--tmpdir=x/", "--finaldir", "y/"], keyless("madmax", 32, "y/", "x/", None)),
+    (["/usr/local/bin/xchplot2", "plot", "--k", "20", "--out", "p", "--seed", "-o", "-v"],
+     keyless("xchplot2", 20, "p", None, None)),  # --seed takes "-o" as its value, as cli.cpp does
+    (["xchplot2", "plot", "-f", FARMER, "-p", POOL], keyless("xchplot2", 28, ".", None, None)),  # defaults
     (["bladebit", "--compress", "3", "-f", "ramplot", "ramplot", "out"],
      keyless("bladebit", 32, "out", None, None, 3)),
     (["bladebit", "diskplot", "--temp1", "/t", "--cache", "64G", "-b", "128", "/o"],
@@ -49,7 +55,8 @@ def test_other_spellings_the_plotters_take(argv: list[str], expected: JobSpec) -
 @pytest.mark.parametrize("argv", [
     ["chia", "plots", "check"], ["chia", "start", "farmer"], ["bladebit", "validate", "x.plot"], ["bladebit", "-h"],
     ["bladebit", "ramplot"], ["python3", "-m", "plotter.plotting.process.runjob", "--", "chia", "plots", "create"],
-    ["chia_plot", "-k", "thirty-two"], ["sleep", "10"], [],
+    ["chia_plot", "-k", "thirty-two"], ["sleep", "10"], [], ["xchplot2", "devices"], ["xchplot2", "verify", "x.plot2"],
+    ["xchplot2", "plot", "-k", "28k"],
 ])
 def test_what_is_not_a_plot_job(argv: list[str]) -> None:
     assert parse(argv) is None

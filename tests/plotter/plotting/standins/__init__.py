@@ -1,4 +1,4 @@
-"""Stand-ins for the plotter executables (chia, chia_plot, chia_plot_k34, bladebit, bladebit_cuda).
+"""Stand-ins for the plotter executables (chia, chia_plot, chia_plot_k34, bladebit, bladebit_cuda, xchplot2).
 
 :func:`install` writes small launchers into a directory; put it first on PATH (or pass the paths
 as the job's executable) and the scheduler runs them like the real plotters.
@@ -16,6 +16,7 @@ LAUNCHERS = {
     "chia_plot_k34": ("madmax", "main_k34"),
     "bladebit": ("bladebit", "main"),
     "bladebit_cuda": ("bladebit", "main_cuda"),
+    "xchplot2": ("xchplot2", "main"),
 }
 
 
