@@ -25,6 +25,7 @@ from nas.drives.locks import LOCK_WAIT, TARGET_LOCK, lock_path
 from nas.drives.select import choose_target, remove_stale_parts
 from nas.drives.smart import cache_key, no_device
 from nas.drives.smart_refresh import smart_for
+from nas.farm.gather import farm_status
 from nas.model import DriveState, DriveStatus, NasState, SmartInfo, SmartStatus, with_status
 from nas.monitor.events import Event, diff
 from nas.replace.plan import candidates
@@ -129,7 +130,8 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
     return NasState(time=now, drives=tuple(drives), target=None if target is None else str(target),
                     plot_size=plot_size, received_24h=store.receipts_since(now - DAY),
                     last_receipt=last[0] if last else None, since=store.since(now), policy=cfg.nas.policy,
-                    replaceable=_replaceable(cfg, store, infos), replot=replot_status(cfg, store, infos, now))
+                    replaceable=_replaceable(cfg, store, infos), replot=replot_status(cfg, store, infos, now),
+                    farm=farm_status(cfg, now, previous.farm if previous else None) if cfg.chia.farm_check else None)
 
 
 def _replaceable(cfg: NasConfig, store: Store, infos: list[DriveInfo]) -> int | None:
