@@ -53,12 +53,12 @@ def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[
         probe_marked(cfg, store)  # a failing drive that writes again may receive again
         sweep_stale_parts(cfg, [Path(d.mountpoint) for d in (previous.drives if previous else ())])
         state = collect(cfg, store, now, previous, rotate=True)
-        events = diff(previous, state, cfg.alerts)
+        events = diff(previous, state, cfg.alerts, cfg.chia)
         store.save_check_state(state)
         store.prune(now)
         store.set_last_check_end(time.time())
     _log_no_drive(cfg, previous, state)
-    _log_events(events, diff(None, previous, cfg.alerts) if previous is not None else [])
+    _log_events(events, diff(None, previous, cfg.alerts, cfg.chia) if previous is not None else [])
     return state, events
 
 
