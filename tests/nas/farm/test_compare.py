@@ -73,7 +73,7 @@ def test_alert_notices_name_the_plots() -> None:
     for html in (False, True):
         text = render(notice, SendMode.ONCE, "nas1").html if html else render(notice, SendMode.ONCE, "nas1").text
         assert text is not None and "p.plot" in text and "/mnt/d3" in text
+    gone = {"reachable": False, "harvester": "https://localhost:8560", "error": "refused"}
     down = to_notice(HarvesterUnreachable("https://localhost:8560", "refused"),
-                     summarize({"host": "nas1", "time": NOW, "drives": [],
-                                "farm": {"reachable": False, "harvester": "https://localhost:8560", "error": "refused"}}))
+                     summarize({"host": "nas1", "time": NOW, "drives": [], "farm": gone}))
     assert "not reachable: refused" in render(down, SendMode.ONCE, "nas1").text

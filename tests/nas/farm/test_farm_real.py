@@ -84,7 +84,7 @@ def test_real_harvester_farm_check(farm: ChiaFarm, tmp_path: Path) -> None:
     t0 = time.time()
     _, events = run_check(cfg, now=t0)
     assert not [e for e in events if isinstance(e, PlotsNotFarmed)]  # within the grace
-    state, events = run_check(cfg, now=t0 + 61)
+    _, events = run_check(cfg, now=t0 + 61)
     late = [e for e in events if isinstance(e, PlotsNotFarmed)]
     assert len(late) == 1 and late[0].count == 4 and "1 no_directory" in late[0].title
     status = json.loads(run_cli("nas", "--config", str(nas.ini), "status", "--json").stdout)
