@@ -23,6 +23,7 @@ class FarmView:
     unknown_dirs: tuple[str, ...]
     not_farmed_plots: tuple[Mapping[str, Any], ...]
     names: tuple[str, ...]
+    farmer: Mapping[str, Any] | None = None  # [chia] farmer_rpc: what the farmer says of all its harvesters
 
 
 def farm_view(raw: Mapping[str, Any] | None) -> FarmView | None:
@@ -36,7 +37,8 @@ def farm_view(raw: Mapping[str, Any] | None) -> FarmView | None:
             not_farmed=_opt(raw.get("not_farmed")), foreign=_opt(raw.get("foreign")),
             duplicates=_opt(raw.get("duplicates")), unknown_dirs=tuple(str(d) for d in raw.get("unknown_dirs") or ()),
             not_farmed_plots=tuple(p for p in raw.get("not_farmed_plots") or () if isinstance(p, Mapping)),
-            names=tuple(str(n) for n in raw.get("names") or ()))
+            names=tuple(str(n) for n in raw.get("names") or ()),
+            farmer=raw["farmer"] if isinstance(raw.get("farmer"), Mapping) else None)
     except (TypeError, ValueError):
         return None
 
@@ -51,7 +53,17 @@ def farm_line(f: FarmView) -> str:
     text = f"harvester: {f.farmed} of {f.plots} plots farmed, {f.pending} pending, {f.not_farmed} not farmed"
     extra = [f"{n} {what}" for n, what in ((f.foreign, "farmed from elsewhere"), (f.duplicates, "names twice"),
                                           (len(f.unknown_dirs), "drives not in plot_directories")) if n]
-    return text + (f" ({', '.join(extra)})" if extra else "")
+    return text + (f" ({', '.join(extra)})" if extra else "") + _farmer(f.farmer)
+
+
+def _farmer(farmer: Mapping[str, Any] | None) -> str:
+    if farmer is None:
+        return ""
+    if not farmer.get("reachable"):
+        return f"; farmer {farmer.get('url')} not reachable: {farmer.get('error')}"
+    return (f"; farmer: {len(farmer.get('harvesters') or ())} harvesters, {farmer.get('plots')} plots, "
+            f"{farmer.get('failed_to_open')} failed to open, {farmer.get('no_key')} no key, "
+            f"{farmer.get('duplicates')} duplicates")
 
 
 def names_on_several(names_by_nas: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:

@@ -11,7 +11,8 @@ from common.errors import ConfigError
 from nas.config import NasConfig
 from nas.drives.listing import Drive, list_drives, list_plots
 from nas.farm.compare import NOT_FARMED, FarmCheck, LocalPlot, compare, harvested
-from nas.farm.harvester import HarvesterUnreachable, ask, read_conf
+from nas.farm.farmer import ask_farmer, farmer_figures
+from nas.farm.harvester import HarvesterConf, HarvesterUnreachable, ask, read_conf
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,30 @@ def farm_status(cfg: NasConfig, now: float, previous: dict[str, Any] | None = No
                             "names": names, "harvester": None, "reachable": None, "error": None}
     try:
         conf = read_conf(cfg.chia.root)
-        base.update(harvester=conf.url, rescan_seconds=conf.interval, retry_invalid_seconds=conf.retry_invalid)
+    except ConfigError as exc:
+        return {**base, "reachable": False, "error": exc.message}
+    base.update(harvester=conf.url, rescan_seconds=conf.interval, retry_invalid_seconds=conf.retry_invalid)
+    if cfg.chia.farmer_rpc is not None:
+        base["farmer"] = farmer_status(cfg, conf, *cfg.chia.farmer_rpc)
+    try:
         harvest = ask(cfg.chia.root, conf)
-    except (ConfigError, HarvesterUnreachable) as exc:
+    except HarvesterUnreachable as exc:
         log.debug("farm check: %s", exc.message)
         return {**base, "reachable": False, "error": exc.message}
     check = compare(plots, harvest, now, conf.interval, conf.recursive, mounts)
     return {**base, "reachable": True, **figures(check, len(harvest.farmed)),
             "not_farmed_since": _since(check, now, previous)}
+
+
+def farmer_status(cfg: NasConfig, conf: HarvesterConf, host: str, port: int) -> dict[str, Any]:
+    """``farm.farmer``: what the farmer says of all its harvesters (``[chia] farmer_rpc``)."""
+    url = f"https://{host}:{port}"
+    try:
+        reports = ask_farmer(cfg.chia.root, conf, host, port)
+    except HarvesterUnreachable as exc:
+        log.debug("farm check: %s", exc.message)
+        return {"url": url, "reachable": False, "error": exc.message}
+    return {"url": url, "reachable": True, "error": None, **farmer_figures(reports, LISTED)}
 
 
 def figures(check: FarmCheck, harvester_plots: int) -> dict[str, Any]:
@@ -94,7 +111,19 @@ def render(farm: dict[str, Any]) -> str:
                  f"{farm['duplicates']} names twice where the harvester looks")
     lines += [f"  not on a plotyard drive: {p}" for p in farm["foreign_plots"]]
     lines += [f"  name twice: {n}" for n in farm["duplicate_names"]]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _farmer_lines(farm.get("farmer"))) + "\n"
+
+
+def _farmer_lines(farmer: dict[str, Any] | None) -> list[str]:
+    if not farmer:
+        return []
+    if not farmer["reachable"]:
+        return [f"farmer {farmer['url']}: not reachable: {farmer['error']}"]
+    lines = [f"farmer {farmer['url']}: {len(farmer['harvesters'])} harvesters, {farmer['plots']} plots, "
+             f"{farmer['failed_to_open']} failed to open, {farmer['no_key']} no key, {farmer['duplicates']} duplicates"]
+    lines += [f"  {h['host']}: {h['plots']} plots, {h['failed_to_open']} failed to open, {h['no_key']} no key, "
+              f"{h['duplicates']} duplicates{' (syncing)' if h['syncing'] else ''}" for h in farmer["harvesters"]]
+    return lines
 
 
 def _why(state: str, farm: dict[str, Any]) -> str:
