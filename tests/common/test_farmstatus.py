@@ -29,6 +29,11 @@ def test_farm_line_and_absent_farm() -> None:
     down = farm_view({"harvester": "https://localhost:8560", "reachable": False, "error": "refused", "plots": 3})
     assert down is not None and farm_line(down) == "harvester https://localhost:8560 not reachable: refused"
     assert farm_view(None) is None and summarize(status(None)).farm is None
+    farmer = {"url": "https://f:8559", "reachable": True, "harvesters": [{}, {}], "plots": 9, "failed_to_open": 1,
+              "no_key": 0, "duplicates": 2}
+    with_farmer = farm_view({**FARM, "farmer": farmer})
+    assert with_farmer is not None and farm_line(with_farmer).endswith(
+        "; farmer: 2 harvesters, 9 plots, 1 failed to open, 0 no key, 2 duplicates")
 
 
 def test_daily_report_has_the_counts() -> None:
