@@ -185,7 +185,9 @@ def _farm(cfg: NasConfig, args: argparse.Namespace) -> int:
 
     from common.errors import ConnectError
     from nas.farm.gather import farm_status, render
+    from nas.farm.harvester import read_conf
 
+    read_conf(cfg.chia.root)  # an unreadable config.yaml is a config error (exit 3), not a harvester down
     with Store(cfg.nas.state_dir) as store:
         previous = store.load_check_state()
     farm = farm_status(cfg, time.time(), previous.farm if previous else None)

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from common.errors import LockBusyError
 from common.locking import FileLock, is_locked
@@ -131,7 +132,16 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
                     plot_size=plot_size, received_24h=store.receipts_since(now - DAY),
                     last_receipt=last[0] if last else None, since=store.since(now), policy=cfg.nas.policy,
                     replaceable=_replaceable(cfg, store, infos), replot=replot_status(cfg, store, infos, now),
-                    farm=farm_status(cfg, now, previous.farm if previous else None) if cfg.chia.farm_check else None)
+                    farm=_farm(cfg, now, previous, refresh_smart))
+
+
+def _farm(cfg: NasConfig, now: float, previous: NasState | None, fresh: bool) -> dict[str, Any] | None:
+    """Asks the harvester for ``check`` and ``status``; scrapes and views (``fresh`` False, like
+    their SMART) show what the last check found rather than ask it every few seconds."""
+    if not cfg.chia.farm_check:
+        return None
+    last = previous.farm if previous else None
+    return farm_status(cfg, now, last) if fresh else last
 
 
 def _replaceable(cfg: NasConfig, store: Store, infos: list[DriveInfo]) -> int | None:
