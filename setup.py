@@ -36,6 +36,7 @@ setup(
         "textual>=1.0",  # plot-manager view, drive-manager view (imported by those commands only)
         "sentry-sdk>=2.0",
         "prometheus-client>=0.20",
+        "PyYAML>=6.0",  # the chia root's config.yaml (the harvester's RPC port, SSL files, rescan timing)
     ],
     extras_require={
         "pos2": ["chia_rs==0.53.0"],  # the pos2 backend: plotyard's own PoS2 plotter
@@ -48,6 +49,7 @@ setup(
             "mypy>=1.10",
             "ruff>=0.5",
             "types-paramiko",
+            "types-PyYAML",
             "chia_rs==0.53.0",  # real PoS2 plots for the tests (common.plotformat.plotgen.make_gplot)
         ],
     },

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from common import units
+from common.farmstatus import FarmView, farm_view
 
 TB = 10**12  # decimal, as everywhere (common.units)
 DAY = 86400.0
@@ -152,6 +153,7 @@ class Summary:
     policy: str = "fill"
     replot: ReplotView | None = None  # None: a NAS of a version without replot figures
     replot_drives: tuple[ReplotView, ...] = ()
+    farm: FarmView | None = None  # what the harvester farms; None: farm check off, or an older NAS
 
     @property
     def max_plots(self) -> int | None:
@@ -206,7 +208,7 @@ def summarize(status: Mapping[str, Any], host: str | None = None, now: float | N
         avg_plot_bytes=avg, plots_until_full=until_full,
         received_24h=_opt_int(totals.get("received_24h", status.get("received_24h"))),
         policy=str(status.get("policy") or "fill"), replot=replot_view(status.get("replot")),
-        replot_drives=_replot_drives(status.get("replot")),
+        replot_drives=_replot_drives(status.get("replot")), farm=farm_view(status.get("farm")),
     )
 
 

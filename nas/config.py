@@ -11,7 +11,7 @@ from common.confvalues import GIB, HOUR, KIB, PB
 from common.metrics import NAS_PORT
 from common.notify.config import ALERTING_SECTIONS, NAS_KINDS, Alerting, example, load_alerting
 from nas import settings as nas_settings
-from nas.settings import AlertSettings, ReplaceSettings, ReplotSettings, SmartSettings
+from nas.settings import AlertSettings, ChiaSettings, ReplaceSettings, ReplotSettings, SmartSettings
 
 EXAMPLE = """\
 # drive-manager (NAS role) configuration.
@@ -87,10 +87,11 @@ class NasConfig:
     replace: ReplaceSettings = field(default_factory=ReplaceSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     replot: ReplotSettings = field(default_factory=ReplotSettings)
+    chia: ChiaSettings = field(default_factory=ChiaSettings)
     alerting: Alerting = field(default_factory=Alerting)  # [notify] [email] ... [sentry] [metrics]
 
 
-KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "replot", "alerts", *ALERTING_SECTIONS}
+KNOWN_SECTIONS = {"nas", "drive", "smart", "replace", "replot", "chia", "alerts", *ALERTING_SECTIONS}
 
 
 def load(path: Path) -> NasConfig:
@@ -99,10 +100,14 @@ def load(path: Path) -> NasConfig:
     alerts_sec = Section(path, parser, "alerts")
     alerts = nas_settings.parse_alerts(alerts_sec)
     alerts_sec.finish()  # after every reader of [alerts]: an unknown key there is a typo
+    chia_sec = Section(path, parser, "chia")
+    chia = nas_settings.parse_chia(chia_sec)
+    replot = nas_settings.with_chia_root(nas_settings.parse_replot(Section(path, parser, "replot")), chia,
+                                         chia_sec.present)
     return NasConfig(path=path, nas=_nas(Section(path, parser, "nas")), drives=_drives(path, parser),
                      smart=nas_settings.parse_smart(Section(path, parser, "smart")),
                      replace=nas_settings.parse_replace(Section(path, parser, "replace")), alerts=alerts,
-                     replot=nas_settings.parse_replot(Section(path, parser, "replot")),
+                     replot=replot, chia=chia,
                      alerting=load_alerting(path, parser, NAS_KINDS))
 
 

@@ -100,6 +100,9 @@ class NasState:
     replaceable: int | None = None
     # v1/v2 figures and the phase-out deadline (nas.replot.gather; `drive-manager replot --json`).
     replot: dict[str, Any] | None = None
+    # What the harvester farms against the drives' plots (nas.farm.gather; `drive-manager farm check --json`);
+    # None: [chia] farm_check is off.
+    farm: dict[str, Any] | None = None
 
     def drive(self, mountpoint: str) -> DriveStatus | None:
         return next((d for d in self.drives if d.mountpoint == mountpoint), None)

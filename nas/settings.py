@@ -1,4 +1,5 @@
-"""``[smart]``, ``[replace]``, ``[replot]`` and ``[alerts]`` of nas.ini -> frozen dataclasses (called by nas.config)."""
+"""``[smart]``, ``[replace]``, ``[replot]``, ``[chia]`` and ``[alerts]`` of nas.ini -> frozen dataclasses
+(called by nas.config)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,20 @@ class ReplotSettings:
     node_rpc: tuple[str, int] | None = None  # a full node's RPC (host, port): the height now
     chia_root: Path | None = None  # its SSL client cert and key (config/ssl/full_node)
     fork_date: float | None = None  # epoch seconds: the height's estimate when no node answers
+
+
+DEFAULT_CHIA_ROOT = Path("~/.chia/mainnet").expanduser()
+
+
+@dataclass(frozen=True)
+class ChiaSettings:
+    """The chia install on this NAS: its root (config.yaml, SSL files) for the harvester's (and the full
+    node's) RPC. ``farm_check`` False: no ``[chia]`` section, ``check`` does not ask the harvester."""
+
+    root: Path = DEFAULT_CHIA_ROOT
+    farm_check: bool = False
+    not_farmed_grace: float = 1800.0  # seconds plots may stay unfarmed before plots_not_farmed
+    farmer_rpc: tuple[str, int] | None = None  # a farmer's RPC: what all its harvesters report
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,24 @@ def parse_replot(sec: Section) -> ReplotSettings:
         raise sec.error("chia_root", "only used to reach node_rpc, which is not set")
     sec.finish()
     return settings
+
+
+def parse_chia(sec: Section) -> ChiaSettings:
+    if not sec.present:
+        return ChiaSettings()
+    settings = ChiaSettings(
+        root=sec.get_path("root", DEFAULT_CHIA_ROOT), farm_check=sec.get_bool("farm_check", True),
+        not_farmed_grace=sec.get_duration("not_farmed_grace", 1800.0, low=60, high=7 * DAY),
+        farmer_rpc=_opt(sec, "farmer_rpc", parse_https_url))
+    sec.finish()
+    return settings
+
+
+def with_chia_root(replot: ReplotSettings, chia: ChiaSettings, chia_present: bool) -> ReplotSettings:
+    """One chia root setting: ``[replot] chia_root`` defaults to ``[chia] root`` (when ``[chia]`` is there)."""
+    if replot.node_rpc is None or replot.chia_root is not None or not chia_present:
+        return replot
+    return ReplotSettings(replot.fork_height, replot.node_rpc, chia.root, replot.fork_date)
 
 
 def _opt(sec: Section, key: str, parse: Callable[[str], T]) -> T | None:
@@ -138,12 +171,26 @@ enabled = false
 # compares the replot's pace with that date. fork_height is required here, and one of:
 # node_rpc   a chia full node's RPC (reads the height now; e.g. https://127.0.0.1:8555)
 # chia_root  the node's chia root, for its SSL cert (config/ssl/full_node); only with node_rpc
+#            (default: [chia] root, when [chia] is there)
 # fork_date  the day (UTC) the fork activated or will: the height is then estimated at 4608
 #            blocks a day (used too when the node does not answer)
 # fork_height = 9562000
 # node_rpc = https://127.0.0.1:8555
 # chia_root = ~/.chia/mainnet
 # fork_date = 2026-11-10
+
+# [chia]
+# The chia install on this NAS. With this section, every `check` asks its harvester's RPC
+# (port and SSL files from <root>/config/config.yaml) which plots it farms, compares them
+# with the plots on the drives and alerts plots_not_farmed / harvester_unreachable
+# (`drive-manager farm check` asks it any time).
+# root = ~/.chia/mainnet
+# farm_check = true
+# Plots on the drives that stay unfarmed this long (not just delivered: those wait one
+# harvester rescan) raise plots_not_farmed (1m to 7d).
+# not_farmed_grace = 30m
+# Optional: the farmer all harvesters report to (its invalid, keys-missing and duplicate plots).
+# farmer_rpc = https://127.0.0.1:8559
 
 [alerts]
 # Warn when the drives can take this many more plots or fewer (0 = off).

@@ -26,7 +26,8 @@ ALERTING_SECTIONS = frozenset({"notify", "email", "twilio", "pushbullet", "appri
 # The section that configures each channel.
 SECTION_OF = {"email": "email", "sms": "twilio", "pushbullet": "pushbullet", "apprise": "apprise"}
 NAS_KINDS = ("drive_changed", "drive_full", "all_full", "capacity_low", "temperature", "smart_failing",
-             "drive_missing", "drive_back", "drive_failing", "no_plots", "daily_report")
+             "drive_missing", "drive_back", "drive_failing", "no_plots", "plots_not_farmed", "harvester_unreachable",
+             "daily_report")
 PLOTTER_KINDS = ("transfer_failing", "nas_unreachable", "dir_critical", "plot_sent", "farm_report", "plot_failed",
                  "plotting_paused", "plot_stalled")
 # Kinds nobody routes get [notify] default, except these, which are opt-in.

@@ -1,4 +1,5 @@
-"""``check``, ``status``, ``temps``, ``drive offline|online|forget``, ``replace --dry-run`` and ``replot``."""
+"""``check``, ``status``, ``temps``, ``drive offline|online|forget``, ``replace --dry-run``, ``replot``,
+``farm check``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from nas.state import Store
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("check", "status", "temps", "drive", "replace", "replot")
+COMMANDS = ("check", "status", "temps", "drive", "replace", "replot", "farm")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,11 +35,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     replot = sub.add_parser("replot", help="replot progress: v1 and v2 plots, rate, the phase-out deadline, "
                                            "which drives next")
     replot.add_argument("--json", action="store_true", help="machine-readable output")
+    farm = sub.add_parser("farm", help="what the chia harvester farms, against the plots on the drives")
+    farm.add_argument("action", choices=("check",), help="check: ask the harvester now (exit 1: plots not farmed, "
+                                                         "10: harvester unreachable)")
+    farm.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run(cfg: NasConfig, args: argparse.Namespace) -> int:
     handler = {"check": _check, "status": _status, "temps": _temps, "drive": _drive, "replace": _replace,
-               "replot": _replot}
+               "replot": _replot, "farm": _farm}
     return handler[args.command](cfg, args)
 
 
@@ -172,3 +177,21 @@ def _replot(cfg: NasConfig, args: argparse.Namespace) -> int:
     replot = current_state(cfg, refresh_smart=False).replot or {}
     sys.stdout.write(json.dumps(replot, indent=2) + "\n" if args.json else render(replot))
     return 0
+
+
+def _farm(cfg: NasConfig, args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from common.errors import ConnectError
+    from nas.farm.gather import farm_status, render
+    from nas.farm.harvester import read_conf
+
+    read_conf(cfg.chia.root)  # an unreadable config.yaml is a config error (exit 3), not a harvester down
+    with Store(cfg.nas.state_dir) as store:
+        previous = store.load_check_state()
+    farm = farm_status(cfg, time.time(), previous.farm if previous else None)
+    sys.stdout.write(json.dumps(farm, indent=2) + "\n" if args.json else render(farm))
+    if not farm["reachable"]:
+        return ConnectError.exit_code
+    return 1 if farm["not_farmed"] else 0

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from common.errors import AppError, NotifyError
+from common.farmstatus import farm_line
 from common.metrics import write_textfile
 from common.notify.base import Notice, SendMode
 from common.notify.dedupe import DedupeStore
@@ -84,6 +85,10 @@ def to_notice(event: ev.Event, summary: Summary) -> Notice:
         if isinstance(event, (ev.DriveBack, ev.DriveHealthy)):
             resolves = f"{'drive_missing' if isinstance(event, ev.DriveBack) else 'drive_failing'}:" \
                        f"{event.drive.mountpoint}"
+    elif isinstance(event, (ev.PlotsNotFarmed, ev.HarvesterUnreachable)):
+        ctx["farm"] = farm = summary.farm
+        if farm is not None:
+            text = f"{farm_line(farm)}; {text}"
     elif isinstance(event, ev.NoPlots) and event.last_receipt is not None:
         ctx["last_receipt"] = event.last_receipt
         text = f"last plot {time.strftime('%Y-%m-%d %H:%M', time.localtime(event.last_receipt))}; {text}"

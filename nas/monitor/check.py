@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from common.errors import LockBusyError
 from common.locking import FileLock, is_locked
@@ -25,6 +26,7 @@ from nas.drives.locks import LOCK_WAIT, TARGET_LOCK, lock_path
 from nas.drives.select import choose_target, remove_stale_parts
 from nas.drives.smart import cache_key, no_device
 from nas.drives.smart_refresh import smart_for
+from nas.farm.gather import farm_status
 from nas.model import DriveState, DriveStatus, NasState, SmartInfo, SmartStatus, with_status
 from nas.monitor.events import Event, diff
 from nas.replace.plan import candidates
@@ -52,12 +54,12 @@ def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[
         probe_marked(cfg, store)  # a failing drive that writes again may receive again
         sweep_stale_parts(cfg, [Path(d.mountpoint) for d in (previous.drives if previous else ())])
         state = collect(cfg, store, now, previous, rotate=True)
-        events = diff(previous, state, cfg.alerts)
+        events = diff(previous, state, cfg.alerts, cfg.chia)
         store.save_check_state(state)
         store.prune(now)
         store.set_last_check_end(time.time())
     _log_no_drive(cfg, previous, state)
-    _log_events(events, diff(None, previous, cfg.alerts) if previous is not None else [])
+    _log_events(events, diff(None, previous, cfg.alerts, cfg.chia) if previous is not None else [])
     return state, events
 
 
@@ -129,7 +131,17 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
     return NasState(time=now, drives=tuple(drives), target=None if target is None else str(target),
                     plot_size=plot_size, received_24h=store.receipts_since(now - DAY),
                     last_receipt=last[0] if last else None, since=store.since(now), policy=cfg.nas.policy,
-                    replaceable=_replaceable(cfg, store, infos), replot=replot_status(cfg, store, infos, now))
+                    replaceable=_replaceable(cfg, store, infos), replot=replot_status(cfg, store, infos, now),
+                    farm=_farm(cfg, now, previous, refresh_smart))
+
+
+def _farm(cfg: NasConfig, now: float, previous: NasState | None, fresh: bool) -> dict[str, Any] | None:
+    """Asks the harvester for ``check`` and ``status``; scrapes and views (``fresh`` False, like
+    their SMART) show what the last check found rather than ask it every few seconds."""
+    if not cfg.chia.farm_check:
+        return None
+    last = previous.farm if previous else None
+    return farm_status(cfg, now, last) if fresh else last
 
 
 def _replaceable(cfg: NasConfig, store: Store, infos: list[DriveInfo]) -> int | None:

@@ -239,3 +239,33 @@ class DriveHealthy(Event):
     @property
     def title(self) -> str:
         return f"Drive {self.drive.name} writes again ({self.drive.state})"
+
+
+@dataclass(frozen=True)
+class PlotsNotFarmed(Event):
+    """Plots on the drives the harvester has not farmed for ``[chia] not_farmed_grace`` (nas.farm)."""
+
+    kind: ClassVar[str] = "plots_not_farmed"
+    standing: ClassVar[bool] = True
+    severity: ClassVar[Severity] = Severity.WARNING
+    count: int
+    hours: float
+    by_state: tuple[tuple[str, int], ...]  # (nas.farm.compare.FarmState value, plots)
+
+    @property
+    def title(self) -> str:
+        why = ", ".join(f"{n} {state}" for state, n in self.by_state if n)
+        return f"{self.count} plots on the drives not farmed for {self.hours:.1f} hours ({why})"
+
+
+@dataclass(frozen=True)
+class HarvesterUnreachable(Event):
+    kind: ClassVar[str] = "harvester_unreachable"
+    standing: ClassVar[bool] = True
+    severity: ClassVar[Severity] = Severity.CRITICAL
+    harvester: str
+    error: str
+
+    @property
+    def title(self) -> str:
+        return f"The chia harvester {self.harvester} does not answer: {self.error}"

@@ -21,11 +21,14 @@ Kinds (the classes live in :mod:`nas.monitor.event_kinds`):
   drive_failing  DriveFailing   a drive cannot be written (or read): state failing   standing
   drive_back     DriveHealthy   a failing drive writes again                         edge
   no_plots       NoPlots        no plot received for [alerts] no_plot_hours           standing
+  plots_not_farmed PlotsNotFarmed  plots the harvester does not farm, [chia] not_farmed_grace  standing
+  harvester_unreachable HarvesterUnreachable  the harvester's RPC does not answer         standing
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from nas.model import DriveState, DriveStatus, NasState, SmartStatus, totals
 from nas.monitor.event_kinds import (
@@ -39,24 +42,42 @@ from nas.monitor.event_kinds import (
     DriveHealthy,
     DriveMissing,
     Event,
+    HarvesterUnreachable,
     NoPlots,
     PlotsDropped,
+    PlotsNotFarmed,
     SmartFailing,
     Temperature,
 )
-from nas.settings import AlertSettings
+from nas.settings import AlertSettings, ChiaSettings
 
 __all__ = ["AllFull", "BadSectors", "CapacityLow", "DriveBack", "DriveChanged", "DriveFailing", "DriveFull",
-           "DriveHealthy", "DriveMissing", "Event", "NoPlots", "PlotsDropped", "SmartFailing", "Temperature",
-           "diff", "evaluated", "no_room"]
+           "DriveHealthy", "DriveMissing", "Event", "HarvesterUnreachable", "NoPlots", "PlotsDropped",
+           "PlotsNotFarmed", "SmartFailing", "Temperature", "diff", "evaluated", "farm_levels", "no_room"]
 
 HOUR = 3600.0
 
 
-def diff(previous: NasState | None, current: NasState, alerts: AlertSettings) -> list[Event]:
+def diff(previous: NasState | None, current: NasState, alerts: AlertSettings,
+         chia: ChiaSettings | None = None) -> list[Event]:
     """Events from ``previous`` (None on the first check: no edges) to ``current``."""
     edges = _edges(previous, current) if previous is not None else []
-    return edges + _levels(current, alerts)
+    grace = chia.not_farmed_grace if chia is not None else ChiaSettings().not_farmed_grace
+    return edges + _levels(current, alerts) + farm_levels(current.farm, current.time, grace)
+
+
+def farm_levels(farm: dict[str, Any] | None, now: float, grace: float) -> list[Event]:
+    """The harvester down, or plots unfarmed longer than ``grace`` seconds (pending ones never count)."""
+    if not farm:
+        return []
+    if farm.get("reachable") is False:
+        return [HarvesterUnreachable(str(farm.get("harvester") or farm.get("chia_root")), str(farm.get("error")))]
+    since = farm.get("not_farmed_since")
+    if not farm.get("not_farmed") or not isinstance(since, (int, float)) or now - since < grace:
+        return []
+    by_state = farm.get("by_state") or {}
+    states = tuple((str(k), int(v)) for k, v in by_state.items() if k not in ("farmed", "pending") and v)
+    return [PlotsNotFarmed(int(farm["not_farmed"]), (now - since) / HOUR, states)]
 
 
 def _edges(prev: NasState, cur: NasState) -> list[Event]:
@@ -164,6 +185,9 @@ def evaluated(state: NasState, key: str) -> bool:
         return not no_room(state)  # "all full" supersedes it: capacity got worse, not better
     if kind in ("all_full", "no_plots"):
         return True
+    if kind in ("plots_not_farmed", "harvester_unreachable"):
+        # Judged only by a check that asked the harvester; "not farmed" only when it answered.
+        return state.farm is not None and (kind == "harvester_unreachable" or state.farm.get("reachable") is True)
     drive = state.drive(mountpoint)
     if kind == "drive_missing":
         return drive is not None

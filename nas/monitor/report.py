@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from common.farmstatus import farm_line
 from common.notify.base import Notice, Severity
 from common.status import Summary, replot_line
 
 
 def context(summary: Summary) -> dict[str, Any]:
     """What every NAS template gets: the summary and its derived figures."""
-    return {"summary": summary, "drives": summary.drives, "current": summary.current}
+    return {"summary": summary, "drives": summary.drives, "current": summary.current,
+            "farm_line": None if summary.farm is None else farm_line(summary.farm)}
 
 
 def daily_notice(summary: Summary) -> Notice:
@@ -23,5 +25,7 @@ def daily_notice(summary: Summary) -> Notice:
             f"{until} until full ({days} days)")
     if summary.replot is not None:
         text += f"; {replot_line(summary.replot)}"
+    if summary.farm is not None:
+        text += f"; {farm_line(summary.farm)}"
     return Notice(kind="daily_report", key=f"daily_report:{day}", title=f"Daily report {day}", text=text,
                   severity=Severity.INFO, standing=False, context=context(summary))

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from common.errors import AppError, ConnectError, NotifyError
+from common.farmstatus import farm_line, names_on_several
 from common.notify.base import Notice, SendMode, Severity
 from common.notify.dispatch import Notifier
 from common.notify.render import render
@@ -78,6 +79,21 @@ class Farm:
         """The replot figures of the NAS that report them, summed (None: none does)."""
         return combine_replot([n.summary.replot for n in self.reached if n.summary and n.summary.replot])
 
+    @property
+    def farm_lines(self) -> list[tuple[str, str]]:
+        """(NAS, what its harvester farms) for the NAS that run the farm check."""
+        return [(n.name, farm_line(n.summary.farm)) for n in self.reached if n.summary and n.summary.farm]
+
+    @property
+    def not_farmed(self) -> int:
+        return sum(n.summary.farm.not_farmed or 0 for n in self.reached if n.summary and n.summary.farm)
+
+    @property
+    def stored_twice(self) -> dict[str, tuple[str, ...]]:
+        """Plot names stored on two NAS or more (farmed twice, or one copy wasted)."""
+        return names_on_several({n.name: n.summary.farm.names for n in self.reached
+                                 if n.summary and n.summary.farm})
+
 
 def gather(targets: Sequence[NasTarget], fetch: Callable[[NasTarget], bytes] | None = None) -> Farm:
     """Ask every NAS at once; one that fails, or answers with something that is not a NAS
@@ -108,6 +124,10 @@ def farm_notice(farm: Farm, made: Made | None = None) -> Notice:
         text = "no NAS could be read"
     if farm.replot is not None:
         text += f"; {replot_line(farm.replot)}"
+    if farm.farm_lines:
+        text += f"; {farm.not_farmed} plots not farmed"
+    if farm.stored_twice:
+        text += f"; {len(farm.stored_twice)} plot names stored on two NAS"
     if down:
         text += f"; unreachable: {', '.join(down)}"
     if made is not None:

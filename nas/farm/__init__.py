@@ -1,0 +1,1 @@
+"""What the chia harvester farms, against the plots on the drives."""
