@@ -178,5 +178,5 @@ RECEIVED_SOURCE = "receipts recorded by the receiver"
 def status_dict(state: NasState) -> dict[str, Any]:
     """What ``drive-manager status --json`` prints, as a dict: the one builder of the NAS status that
     crosses to the plotter (``report farm``) and feeds the metrics, alerts and reports. It is read by
-    :mod:`common.status`."""
+    :mod:`common.status.summary`."""
     return {"host": socket.gethostname(), **state_to_dict(state), "received_24h_source": RECEIVED_SOURCE}

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from common.errors import AppError, NotifyError
-from common.farmstatus import farm_line
 from common.metrics import write_textfile
 from common.notify.base import Notice, SendMode
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from common.notify.render import human_size, render
-from common.status import DriveView, Summary, drive_view, summarize
+from common.status.farm import farm_line
+from common.status.summary import DriveView, Summary, drive_view, summarize
 from nas.config import NasConfig
 from nas.model import DriveStatus, NasState, status_dict
 from nas.monitor import events as ev

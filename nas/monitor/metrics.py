@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from common.metrics import Family, gauge
-from common.status import DriveView, Summary, summarize
+from common.status.summary import DriveView, Summary, summarize
 from nas.model import DriveState
 
 STATES = tuple(DriveState)

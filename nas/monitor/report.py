@@ -1,13 +1,13 @@
-"""The NAS daily report and the context every NAS template gets, from a :class:`common.status.Summary`."""
+"""The NAS daily report and the context every NAS template gets, from a :class:`common.status.summary.Summary`."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from common.farmstatus import farm_line
 from common.notify.base import Notice, Severity
-from common.status import Summary, replot_line
+from common.status.farm import farm_line
+from common.status.summary import Summary, replot_line
 
 
 def context(summary: Summary) -> dict[str, Any]:

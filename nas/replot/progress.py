@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from common.status import replot_view
+from common.status.summary import replot_view
 from nas.replot.deadline import DAY, Chain, v1_weight, zero_height
 
 RATE_DAYS = 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from common.status import replot_view
+from common.status.summary import replot_view
 from common.ui.tables import text_table
 from common.units import short_size, size
 from nas.replot.progress import RATE_BASIS

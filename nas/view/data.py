@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.locking import is_locked
-from common.status import ReplotView, replot_view
+from common.status.summary import ReplotView, replot_view
 from nas.config import NasConfig
 from nas.drives.locks import lock_path
 from nas.model import DriveState, DriveStatus, NasState, Totals, totals

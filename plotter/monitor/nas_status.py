@@ -14,7 +14,7 @@ from typing import Any
 
 HELLO_REASON = "the NAS key runs only `receive`; see `drive-manager install ssh`"
 
-# The numbers common.status.summarize converts, as nas.model.state_to_dict writes them.
+# The numbers common.status.summary.summarize converts, as nas.model.state_to_dict writes them.
 DRIVE_INTS = ("total_bytes", "free_bytes", "plots")
 DRIVE_OPTIONAL_INTS = ("plot_bytes", "plots_free")
 TOTAL_INTS = ("drives", "plots", "plot_bytes", "total_bytes", "free_bytes", "received_24h")

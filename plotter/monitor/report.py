@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from common.errors import AppError, ConnectError, NotifyError
-from common.farmstatus import farm_line, names_on_several
 from common.notify.base import Notice, SendMode, Severity
 from common.notify.dispatch import Notifier
 from common.notify.render import render
-from common.status import ReplotView, Summary, combine_replot, replot_line, summarize
+from common.status.farm import farm_line, names_on_several
+from common.status.summary import ReplotView, Summary, combine_replot, replot_line, summarize
 from plotter.config import NasTarget, PlotterConfig
 from plotter.link.session import run_command
 from plotter.monitor.nas_status import NotAStatus, parse_status

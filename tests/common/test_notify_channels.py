@@ -14,7 +14,7 @@ from common.config import read_ini
 from common.notify.base import Notice, SendMode
 from common.notify.config import NAS_KINDS, NotifyConfig, load_alerting
 from common.notify.dispatch import Notifier
-from common.status import summarize
+from common.status.summary import summarize
 from nas.model import status_dict
 from nas.monitor.alerts import to_notice
 from nas.monitor.events import Temperature
@@ -64,7 +64,7 @@ def plain_notice(kind: str = "nas_unreachable") -> Notice:
 
 
 def test_plain_smtp_gets_both_parts(tmp_path: Path, smtp_plain: SmtpServer) -> None:
-    from common.status import summarize
+    from common.status.summary import summarize
     from nas.monitor.report import daily_notice
     from tests.nas.status_data import STATUS
 

@@ -6,7 +6,7 @@ import io
 
 from common.notify.base import SendMode
 from common.notify.render import render
-from common.status import summarize
+from common.status.summary import summarize
 from common.ui.tables import text_table, write_table
 from common.units import short_size, size
 from nas.monitor.report import daily_notice

@@ -17,7 +17,7 @@ from common.metrics import render as render_metrics
 from common.notify.base import SendMode
 from common.notify.dedupe import plan
 from common.notify.render import render
-from common.status import summarize
+from common.status.summary import summarize
 from nas import config as nas_config
 from nas.drives.health import (
     clear,

@@ -61,7 +61,7 @@ def test_unreachable_harvester_is_critical() -> None:
 def test_alert_notices_name_the_plots() -> None:
     from common.notify.base import SendMode
     from common.notify.render import render
-    from common.status import summarize
+    from common.status.summary import summarize
     from nas.monitor.alerts import to_notice
 
     farm = {"harvester": "https://localhost:8560", "reachable": True, "plots": 3, "farmed": 1, "pending": 0,

@@ -11,7 +11,7 @@ import pytest
 from common.notify.base import SendMode
 from common.notify.dedupe import plan
 from common.notify.render import render
-from common.status import summarize
+from common.status.summary import summarize
 from nas.model import DriveState, status_dict
 from nas.monitor import events as ev
 from nas.monitor.alerts import to_notice

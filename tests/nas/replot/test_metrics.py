@@ -7,7 +7,7 @@ import time
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.metrics import render
-from common.status import summarize
+from common.status.summary import summarize
 from nas.monitor.metrics import families, replot_families
 from tests.helpers import ROOT
 from tests.nas.status_data import PLOT, STATUS

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from common.status import combine_replot, replot_line, replot_view
+from common.status.summary import combine_replot, replot_line, replot_view
 from nas.replot.deadline import Chain, HeightSource
 from nas.replot.progress import Counts, Deadline, Format, PlotFile, count, figures
 from nas.replot.scan import file_format, group_plots

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from common import units
-from common.farmstatus import FarmView, farm_view
+from common.status.farm import FarmView, farm_view
 
 TB = 10**12  # decimal, as everywhere (common.units)
 DAY = 86400.0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.farmstatus import farm_line, farm_view, names_on_several
 from common.notify.base import SendMode
 from common.notify.render import render
-from common.status import summarize
+from common.status.farm import farm_line, farm_view, names_on_several
+from common.status.summary import summarize
 from nas.monitor.report import daily_notice
 from plotter.monitor.report import Farm, NasReport, farm_notice
 
