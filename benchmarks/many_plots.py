@@ -19,6 +19,7 @@ Without it the sink method is skipped, and said so.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import secrets
 import shutil
@@ -154,8 +155,9 @@ def run_ours(b: Bench, sources: list[Path], ssh: bool) -> tuple[float, float | N
     (b.work / "plotter.ini").write_text(
         f"[plotter]\nplot_dirs = {b.plot_dir}\nstate_dir = {b.work / 'plotter-state'}\nmin_plot_age = 0\n"
         f"max_parallel = {b.parallel}\n\n[nas bench]\n{nas}command = {_timed_nas_command(b)}\n")
-    both = _run([sys.executable, "-m", "plotter", "--config", str(b.work / "plotter.ini"), "send", "--once"],
-                stdout=subprocess.DEVNULL, stderr=open(b.work / "ours.log", "ab"))
+    with open(b.work / "ours.log", "ab") as log:
+        both = _run([sys.executable, "-m", "plotter", "--config", str(b.work / "plotter.ini"), "send", "--once"],
+                    stdout=log, stderr=log)
     recv = _logged_cpu(b.cpu_log())
     return (both if ssh else both - recv), recv  # local: the receivers are the sender's children
 
@@ -185,7 +187,7 @@ def run_sink(b: Bench, sources: list[Path]) -> tuple[float, float | None]:
 def run_nc_ssh(b: Bench, sources: list[Path]) -> tuple[float, float | None]:
     """The original flow: ssh starts ``nc -l`` on the NAS, nc streams, ssh compares sizes."""
     assert b.sshd is not None
-    ssh, send = b.sshd.ssh_argv() + ["127.0.0.1"], 0.0
+    ssh, send = [*b.sshd.ssh_argv(), "127.0.0.1"], 0.0
     for i, src in enumerate(sources):
         port, out = free_port(), b.drives[i % len(b.drives)] / src.name
         listen = subprocess.Popen([*ssh, f"/usr/bin/time -a -o {b.cpu_log()} -f '%U %S' "
@@ -236,23 +238,23 @@ def one(b: Bench, method: str, workload: str, masters: list[Path], expected: str
     return Run(method, workload, len(masters), nbytes, seconds, send, recv, ok)
 
 
-def workloads(args: argparse.Namespace, master: Path) -> dict[str, list[Path]]:
-    """Each workload's master files (sources are hard links to them), made before any timing."""
-    block, out = os.urandom(min(BLOCK, max(args.size, *args.large, 1))), {}
+def workloads(args: argparse.Namespace) -> list[tuple[str, Callable[[Path], list[Path]]]]:
+    """Each workload's name and maker of its master files (sources are hard links to them).
+    One workload's files exist at a time: a tmpfs holds masters and copies."""
+    block = os.urandom(min(BLOCK, max(args.size, *args.large, 1)))
+    out: list[tuple[str, Callable[[Path], list[Path]]]] = []
     if args.plots:
-        d = master / "many"
-        d.mkdir()
-        out[f"{args.plots} × {args.size / 1e9:.3g} GB PoS2"] = [pos2_standin(d, args.size, block)
-                                                               for _ in range(args.plots)]
+        out.append((f"{args.plots} × {args.size / 1e9:.3g} GB PoS2",
+                    lambda d: [pos2_standin(d, args.size, block) for _ in range(args.plots)]))
     if args.k18:
-        d = master / "k18"
-        d.mkdir()
-        out[f"{args.k18} × k18 (~4 MB)"] = k18_plots(args.k18, d)
+        out.append((f"{args.k18} × k18 (~4 MB)", lambda d: k18_plots(args.k18, d)))
     for size in args.large:
-        d = master / f"large{size}"
-        d.mkdir()
-        out[large_name(size)] = [pos2_standin(d, size, block)]
+        out.append((large_name(size), functools.partial(_one_standin, size=size, block=block)))
     return out
+
+
+def _one_standin(directory: Path, size: int, block: bytes) -> list[Path]:
+    return [pos2_standin(directory, size, block)]
 
 
 def large_name(size: int) -> str:
@@ -307,20 +309,22 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="plotyard-many-", dir=args.dir))
     bench = None
     try:
-        (work / "master").mkdir()
-        loads = workloads(args, work / "master")
-        expected = {name: hash_file(str(files[0])) for name, files in loads.items()}
         bench = setup(args, work)
         results = []
-        for round_no in range(1, args.rounds + 1):
-            for name, files in loads.items():
+        for name, make in workloads(args):
+            master = work / "master"
+            master.mkdir()
+            files = make(master)
+            expected = hash_file(str(files[0]))
+            for round_no in range(1, args.rounds + 1):  # rounds interleave the methods
                 for method in args.methods:
-                    r = one(bench, method, name, files, expected[name])
+                    r = one(bench, method, name, files, expected)
                     print(f"round {round_no} {name:<22} {method:<11} {r.seconds:8.2f} s "
                           f"{r.nbytes / r.seconds / 1e6:7.0f} MB/s  {'ok' if r.ok else 'FAILED'}", flush=True)
                     results.append(r)
+            shutil.rmtree(master)
         large = large_name(max(args.large)) if args.large else None
-        print(f"\n{time.strftime('%Y-%m-%d', time.gmtime())}, {os.cpu_count()} CPUs, under {args.dir}, "
+        print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, under {args.dir}, "
               f"{args.drives} drives, ours max_parallel {bench.parallel}, median of {args.rounds} rounds\n")
         print(markdown(rows(results, large)))
         return 0 if all(r.ok for r in results) else 1
