@@ -269,7 +269,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--large", default="", help="comma-separated sizes, one file each (e.g. 3GiB,8GiB)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--drives", type=int, default=2, help="NAS drive dirs (default 2)")
-    parser.add_argument("--parallel", type=int, default=0, help="ours' max_parallel (default: --drives)")
+    parser.add_argument("--parallel", type=int, default=1, help="ours' max_parallel (default 1, as shipped)")
     parser.add_argument("--dir", default="/dev/shm", help="a tmpfs for plot dir and drives (default /dev/shm)")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--sink-src", default=os.environ.get("PLOTYARD_BENCH_SINK_SRC", ""),
@@ -280,9 +280,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.methods = [m for m in args.methods.split(",") if m]
     if unknown := set(args.methods) - set(METHODS):
         parser.error(f"unknown methods {sorted(unknown)}; known: {', '.join(METHODS)}")
-    for name in ("plots", "k18", "rounds", "drives", "parallel"):
-        if not 0 <= getattr(args, name) <= 1000:
-            parser.error(f"--{name} must be 0-1000")
+    for name, low in (("plots", 0), ("k18", 0), ("rounds", 1), ("drives", 1), ("parallel", 1)):
+        if not low <= getattr(args, name) <= 1000:
+            parser.error(f"--{name} must be {low}-1000")
     return args
 
 
@@ -301,7 +301,7 @@ def setup(args: argparse.Namespace, work: Path) -> Bench:
     drives = [work / "drives" / f"drive{i}" for i in range(1, args.drives + 1)]
     for d in [work / "dst", *drives]:
         d.mkdir(parents=True)
-    return Bench(work, work / "dst", drives, args.parallel or args.drives, sshd, sink_bin)
+    return Bench(work, work / "dst", drives, args.parallel, sshd, sink_bin)
 
 
 def main(argv: list[str] | None = None) -> int:
