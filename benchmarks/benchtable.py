@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from common.plotformat.plotfile import POS2_MAX_K, POS2_MIN_K
 from common.plotformat.sizes import POS2_LOW, pos2_plot_bytes
 
 SINK, DD = "sink", "dd"
@@ -101,9 +102,9 @@ def markdown(table: list[Row]) -> str:
 
 
 def pos2_k_for(size: int) -> int:
-    """The largest k (18-32) whose PoS2 size bounds hold ``size`` bytes: a stand-in's name must
-    pass the NAS's plausible-size check (one group file may hold many plots, so big is fine)."""
-    fits = [k for k in range(18, 33) if int(pos2_plot_bytes(k) * POS2_LOW) <= size]
+    """The largest PoS2 k (even, 18-32) whose size bounds hold ``size`` bytes: a stand-in's name
+    must pass the NAS's plausible-size check (one group file may hold many plots, so big is fine)."""
+    fits = [k for k in range(POS2_MIN_K, POS2_MAX_K + 1, 2) if int(pos2_plot_bytes(k) * POS2_LOW) <= size]
     if not fits:
         raise ValueError(f"{size} bytes are too few for any PoS2 plot (k18 needs "
                          f"{int(pos2_plot_bytes(18) * POS2_LOW)})")

@@ -159,6 +159,9 @@ def run_ours(b: Bench, sources: list[Path], ssh: bool) -> tuple[float, float | N
         both = _run([sys.executable, "-m", "plotter", "--config", str(b.work / "plotter.ini"), "send", "--once"],
                     stdout=log, stderr=log)
     recv = _logged_cpu(b.cpu_log())
+    if any(s.exists() for s in sources):  # send --once leaves what it did not send
+        lines = (b.work / "ours.log").read_text(errors="replace").splitlines()
+        raise RuntimeError(f"send --once left {sum(s.exists() for s in sources)} plots: " + " / ".join(lines[-3:]))
     return (both if ssh else both - recv), recv  # local: the receivers are the sender's children
 
 
