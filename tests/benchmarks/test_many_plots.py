@@ -48,10 +48,12 @@ def test_rows_take_the_median_round_and_ratios_on_the_same_workload() -> None:
     assert (ours.runs, ours.seconds_per_plot, ours.mb_per_s) == (3, 12.0 / 5, 5 * GB / 12.0 / 1e6)
     assert ours.x_sink == pytest.approx(5.0 / 12.0)
     assert ours.x_dd == pytest.approx(4.0 / 12.0)
-    assert (ours.cpu_send_per_gb, ours.cpu_recv_per_gb) == (pytest.approx(0.2), pytest.approx(0.4))
+    assert ours.cpu_send_per_gb == pytest.approx(0.2)
+    assert ours.cpu_recv_per_gb == pytest.approx(0.4)
     assert ours.fixed_ms == pytest.approx(1000 * (12.0 - 1.25 * 2.0) / (5 - 1.25))
     large = next(r for r in table if (r.method, r.workload) == ("ours", "large"))
-    assert (large.x_sink, large.x_dd, large.fixed_ms) == (pytest.approx(2.0), None, None)
+    assert large.x_sink == pytest.approx(2.0)
+    assert large.x_dd is None and large.fixed_ms is None
     dd = next(r for r in table if r.method == "dd")
     assert not dd.ok and dd.fixed_ms is None  # no large dd run: no fixed cost
 
