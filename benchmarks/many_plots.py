@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import secrets
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -34,14 +32,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.benchtable import Run, markdown, pos2_k_for, rows
+from benchmarks.benchfiles import build_sink, k18_plots, pos2_standin
+from benchmarks.benchtable import Run, markdown, rows
 from common.confvalues import PB, parse_size
-from common.plotformat.plotgen import POS2_MEMO_BYTES, make_plot
 from common.transfer.stream import hash_file
 from tests.sshd import LocalSshd, free_port, is_listening, start_sshd
 
 TIMEOUT = 900
-CACHE = Path(os.environ.get("PLOTYARD_BENCH_CACHE", Path.home() / ".cache" / "plotyard-bench"))
 METHODS = ("ours-local", "ours-ssh", "sink", "nc-ssh", "dd")
 BLOCK = 64 * 2**20
 
@@ -57,49 +54,6 @@ class Bench:
 
     def cpu_log(self) -> Path:
         return self.work / "recv-cpu.log"
-
-
-def pos2_standin(directory: Path, size: int, block: bytes) -> Path:
-    """A file the NAS takes for a PoS2 plot group: a packed v2 header (magic, version, group
-    id, k, strength, group size, meta group, chunk index offset, memo) whose index starts
-    near the end, then ``block`` repeated (random once: nothing on the path compresses)."""
-    k, group_id = pos2_k_for(size), secrets.token_bytes(32)
-    memo = secrets.token_bytes(POS2_MEMO_BYTES)
-    head = b"PoS2" + bytes([2]) + group_id + bytes([k, 2]) + struct.pack("<HBQ", 1, 0, size - 64)
-    head += bytes([len(memo)]) + memo
-    path = directory / f"plot-k{k}-{group_id.hex()}.plot2"
-    with open(path, "wb") as out:
-        out.write(head)
-        left = size - len(head)
-        while left > 0:
-            left -= out.write(block[:left])
-    return path
-
-
-def k18_plots(count: int, master: Path) -> list[Path]:
-    """``count`` real k18 plots: made once into the cache (about 1 s each), copied to ``master``."""
-    cached = CACHE / "k18"
-    have = sorted(cached.glob("plot-k18-*.plot")) if cached.is_dir() else []
-    for _ in range(count - len(have)):
-        have.append(make_plot(cached, 18))
-    out = []
-    for plot in sorted(have)[:count]:
-        shutil.copyfile(plot, master / plot.name)
-        out.append(master / plot.name)
-    return out
-
-
-def build_sink(src: Path) -> Path:
-    """chia_plot_copy and chia_plot_sink from ``src``, built once into the cache dir."""
-    build = CACHE / "sink-build"
-    if not (build / "chia_plot_sink").exists() or not (build / "chia_plot_copy").exists():
-        log = CACHE / "sink-build.log"
-        with open(log, "wb") as out:
-            for argv in (["cmake", "-S", str(src), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"],
-                         ["cmake", "--build", str(build), "-j2"]):
-                if subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=TIMEOUT).returncode:
-                    raise SystemExit(f"building the sink failed: see {log}")
-    return build
 
 
 def _wait4(proc: subprocess.Popen[bytes]) -> float:

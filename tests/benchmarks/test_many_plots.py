@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.benchfiles import pos2_standin
 from benchmarks.benchtable import Run, fixed_cost, markdown, pos2_k_for, rows, stream_rate
-from benchmarks.many_plots import pos2_standin
 from common.plotformat.plotfile import validate_plot
 from common.plotformat.sizes import check_plausible_size
 from tests.helpers import ROOT
