@@ -1,0 +1,1 @@
+"""Benchmarks: run as scripts (python benchmarks/NAME.py); the pure parts are unit-tested."""
