@@ -56,3 +56,23 @@ def make_plot2_v1(directory: Path, k: int = 18, count: int = 1) -> list[Path]:
     done = subprocess.run([str(python), "-c", _MAKE, str(directory), str(k), str(count)], capture_output=True,
                           text=True, timeout=PLOT_TIMEOUT, stdin=subprocess.DEVNULL, check=True)
     return [Path(line) for line in done.stdout.splitlines()]
+
+
+_MAKE_AT = """
+import sys
+from chia_rs import create_v2_plot
+from chia_rs.sized_bytes import bytes32
+from chia_rs.sized_ints import uint8, uint16
+path, k, strength, plot_id, meta, memo = sys.argv[1:]
+create_v2_plot(path, int(k), int(strength), bytes32(bytes.fromhex(plot_id)), uint16(0), uint8(int(meta)),
+               bytes.fromhex(memo), False)
+"""
+
+
+def make_plot2_v1_at(path: Path, k: int, strength: int, plot_id: bytes, meta_group: int, memo: bytes) -> None:
+    """One real ``pos2`` version 1 plot at ``path`` (any name) with the given id, meta group and memo."""
+    python = chia_rs_v1_venv() / "bin" / "python"
+    subprocess.run([str(python), "-c", _MAKE_AT, str(path), str(k), str(strength), plot_id.hex(), str(meta_group),
+                    memo.hex()], capture_output=True, text=True, timeout=PLOT_TIMEOUT, stdin=subprocess.DEVNULL,
+                   check=True)
+

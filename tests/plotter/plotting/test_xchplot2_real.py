@@ -93,8 +93,9 @@ def test_plots_reach_the_nas_and_the_partial_never_does(tmp_path: Path, standins
     assert not [n for n in on_nas.seen if "partial" in n], on_nas.seen  # ...and was never sent
     for copy in nas.plots():
         raw = copy.read_bytes()
-        assert raw[:5] == b"PoS2\x02" and raw[37] == 18 and raw[41] == 5  # k18, meta group 5 (-g 5)
-        assert raw[51:83] == CONTRACT_HASH and raw[83:131] == bytes.fromhex(FARMER)  # memo: pool ph, farmer
+        # pos2 version 1 (today's xchplot2): k18, meta group 5 (-g 5), then the memo after its length at 42
+        assert raw[:5] == b"pos2\x01" and raw[37] == 18 and raw[41] == 5
+        assert raw[43:75] == CONTRACT_HASH and raw[75:123] == bytes.fromhex(FARMER)  # memo: pool ph, farmer
         assert copy.name == f"plot-k18-{raw[5:37].hex()}.plot2"
     assert list(plotter.dst.iterdir()) == []
     jobs = json.loads(run_cli("plotter", "--config", str(plotter.ini), "jobs", "--json").stdout)["jobs"]

@@ -147,9 +147,11 @@ def test_stand_in_run_makes_a_real_plot_from_the_argv(xchplot2_run: Run) -> None
     assert plot.name.endswith(".plot2")
     header = read_header(plot)
     assert header.k == 18 and plot.name == f"plot-k18-{header.plot_id}.plot2"
-    raw = plot.read_bytes()[:51 + 112]  # chia_rs 0.53: the 51-byte PoS2 v2 header, then the memo
-    assert raw[:5] == b"PoS2\x02" and raw[38] == 2 and raw[41] == 7  # strength 2, meta group 7 (-g 7)
-    memo = raw[51:51 + raw[50]]
+    # Today's xchplot2 writes pos2 version 1: magic, version, id (32), k, strength, index (u16), meta
+    # group, memo length at 42, then the memo.
+    raw = plot.read_bytes()[:43 + 112]
+    assert raw[:5] == b"pos2\x01" and raw[38] == 2 and raw[41] == 7  # strength 2, meta group 7 (-g 7)
+    memo = raw[43:43 + raw[42]]
     assert memo[:32] == CONTRACT_HASH and memo[32:80] == bytes.fromhex(FARMER)  # contract decoded, farmer key
     assert len(memo) == 112  # puzzle hash, farmer key, master secret: keygen-rs's PH-mode layout
     assert xchplot2_run.lines[-1] == f"{dst}/{plot.name}"  # stdout: each plot's path

@@ -12,9 +12,9 @@ Deviations, said here once:
 - plot id and memo: the real ones come from keygen-rs (chia's key derivation, with a random master
   key). Here the memo has the real layout (pool key or contract puzzle hash, farmer key, a random
   32-byte secret) but the id is a sha256 of strength, memo, plot index and meta group.
-- the file: chia_rs 0.53 writes a single-plot group (``PoS2`` v2 header). It is named ``.plot2``
-  like today's xchplot2 (whose own header is ``pos2`` v1), or ``.gplot`` as group builds name
-  theirs when ``PLOTYARD_STANDIN_XCH_SUFFIX=.gplot``.
+- the file: a real ``.plot2`` (``pos2`` v1, chia_rs 0.52), as today's xchplot2 writes, or, with
+  ``PLOTYARD_STANDIN_XCH_SUFFIX=.gplot``, a real single-plot group (``PoS2`` v2, chia_rs 0.53) as
+  group builds name theirs.
 - ``PLOTYARD_STANDIN_HOLD`` seconds (default 0) the ``.partial`` stays open before the rename, so
   tests can catch a job mid-write; it ends early once the file ``PLOTYARD_STANDIN_RELEASE`` names
   exists.
@@ -160,13 +160,20 @@ def _preflight(out_dir: str, k: int, count: int, verbose: bool) -> None:
 
 
 def _write(path: Path, k: int, strength: int, plot_id: bytes, meta: int, memo: bytes) -> None:
-    """Group member index 0: a single-plot group made with another index validates no proofs."""
-    from chia_rs import create_v2_single_plot_group
-    from chia_rs.sized_bytes import bytes32
-    from chia_rs.sized_ints import uint8, uint16
-
+    """A ``.plot2`` gets a real ``pos2`` version 1 plot, as today's xchplot2 writes (chia_rs 0.52, in
+    its own venv: :mod:`tests.chiars_v1`); a ``.gplot`` a single-plot group (chia_rs 0.53), as group
+    builds write. Group member index 0: a single-plot group made with another index validates no proofs."""
     partial = path.with_name(path.name + ".partial")
-    create_v2_single_plot_group(str(partial), k, strength, bytes32(plot_id), uint16(0), uint8(meta), memo)
+    if path.suffix == ".plot2":
+        from tests.chiars_v1 import make_plot2_v1_at
+
+        make_plot2_v1_at(partial, k, strength, plot_id, meta, memo)
+    else:
+        from chia_rs import create_v2_single_plot_group
+        from chia_rs.sized_bytes import bytes32
+        from chia_rs.sized_ints import uint8, uint16
+
+        create_v2_single_plot_group(str(partial), k, strength, bytes32(plot_id), uint16(0), uint8(meta), memo)
     with open(partial, "r+b") as held:  # open for writing until the rename, as the real writer's stream is
         deadline = time.monotonic() + float(os.environ.get("PLOTYARD_STANDIN_HOLD", "0"))
         release = Path(os.environ.get("PLOTYARD_STANDIN_RELEASE", "/nonexistent/release"))
