@@ -31,11 +31,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PLOTYARD_TEST_CACHE", str(default)))
 
 
-def chia_venv() -> Path:
-    """The venv holding chia-blockchain ``CHIA_VERSION``; made (about a minute) when missing."""
+def cached_venv(name: str, requirement: str) -> Path:
+    """A venv ``<cache>/<name>`` holding ``requirement``, made (pip, a minute at most) when missing."""
     cache = cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
-    venv = cache / f"chia-blockchain-{CHIA_VERSION}"
+    venv = cache / name
     marker = venv / ".complete"
     with open(cache / ".lock", "w") as lock:  # two test processes never build it at once
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -43,10 +43,15 @@ def chia_venv() -> Path:
             shutil.rmtree(venv, ignore_errors=True)
             # The venv's Python is the one running the tests (Debian's python3 in CI).
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=INSTALL_TIMEOUT)
-            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"chia-blockchain=={CHIA_VERSION}"],
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", requirement],
                            check=True, timeout=INSTALL_TIMEOUT)
             marker.touch()
     return venv
+
+
+def chia_venv() -> Path:
+    """The venv holding chia-blockchain ``CHIA_VERSION``; made (about a minute) when missing."""
+    return cached_venv(f"chia-blockchain-{CHIA_VERSION}", f"chia-blockchain=={CHIA_VERSION}")
 
 
 @dataclass(frozen=True)

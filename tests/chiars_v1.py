@@ -6,13 +6,10 @@ groups, and one process cannot import two chia_rs). Made once and cached like ch
 
 from __future__ import annotations
 
-import fcntl
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.chiacli import INSTALL_TIMEOUT, cache_dir
+from tests.chiacli import cached_venv
 
 CHIA_RS_V1 = "0.52.0"
 PLOT_TIMEOUT = 120.0
@@ -34,19 +31,7 @@ for _ in range(count):
 
 def chia_rs_v1_venv() -> Path:
     """The venv holding chia_rs ``CHIA_RS_V1``; made (a few seconds) when missing."""
-    cache = cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    venv = cache / f"chia_rs-{CHIA_RS_V1}"
-    marker = venv / ".complete"
-    with open(cache / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not marker.exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=INSTALL_TIMEOUT)
-            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"chia_rs=={CHIA_RS_V1}"],
-                           check=True, timeout=INSTALL_TIMEOUT)
-            marker.touch()
-    return venv
+    return cached_venv(f"chia_rs-{CHIA_RS_V1}", f"chia_rs=={CHIA_RS_V1}")
 
 
 def make_plot2_v1(directory: Path, k: int = 18, count: int = 1) -> list[Path]:

@@ -8,13 +8,12 @@ NAS's chia root: a harvester's CA is its farmer's (``chia init -c``), so the far
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nas.farm.harvester import HarvesterConf, HarvesterUnreachable
-from nas.replot.node import NodeError, call, tls_context
+from nas.replot.node import NodeError, answer, call, tls_context
 
 PAGE_SIZE = 1000
 MAX_PAGES = 10_000  # bounds the walk: 10 million paths per list
@@ -37,7 +36,7 @@ def ask_farmer(root: Path, conf: HarvesterConf, host: str, port: int,
     where = f"farmer https://{host}:{port}"
     try:
         ctx = tls_context(root, conf.cert, conf.key, "harvester", conf.ca)
-        summary = _answer(where, call(where, host, port, "get_harvesters_summary", ctx, {}))
+        summary = answer(where, call(where, host, port, "get_harvesters_summary", ctx, {}))
         reports = []
         for harvester in _field(where, summary, "harvesters", list):
             connection = _field(where, harvester, "connection", dict)
@@ -57,22 +56,12 @@ def _all_pages(where: str, host: str, port: int, endpoint: str, ctx: Any, node_i
     found: list[str] = []
     page, pages = 0, 1
     while page < min(pages, MAX_PAGES):
-        answer = _answer(where, call(where, host, port, endpoint, ctx,
-                                     {"node_id": node_id, "page": page, "page_size": page_size}))
-        pages = int(_field(where, answer, "page_count", int))
-        found += [str(p) for p in _field(where, answer, "plots", list)]
+        got = answer(where, call(where, host, port, endpoint, ctx,
+                                 {"node_id": node_id, "page": page, "page_size": page_size}))
+        pages = int(_field(where, got, "page_count", int))
+        found += [str(p) for p in _field(where, got, "plots", list)]
         page += 1
     return tuple(found)
-
-
-def _answer(where: str, body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise NodeError(f"{where}: not a JSON answer") from None
-    if not isinstance(data, dict) or data.get("success") is not True:
-        raise NodeError(f"{where}: the call failed: {str(data.get('error') if isinstance(data, dict) else '')[:200]}")
-    return data
 
 
 def _field(where: str, data: Any, key: str, kind: type) -> Any:

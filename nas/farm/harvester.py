@@ -11,7 +11,6 @@ wins) and retries a file that failed to open only after ``retry_invalid_seconds`
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import yaml
 
 from common.errors import ConfigError, ConnectError
-from nas.replot.node import NodeError, call, tls_context
+from nas.replot.node import NodeError, answer, call, tls_context
 
 DEFAULT_PORT = 8560
 DEFAULT_INTERVAL = 120
@@ -103,8 +102,8 @@ def ask(root: Path, conf: HarvesterConf, timeout: float = TIMEOUT) -> Harvest:
     where = f"harvester {conf.url}"
     try:
         ctx = tls_context(root, conf.cert, conf.key, "harvester", conf.ca)
-        plots = _answer(where, call(where, conf.host, conf.port, "get_plots", ctx, {}, timeout, MAX_ANSWER))
-        dirs = _answer(where, call(where, conf.host, conf.port, "get_plot_directories", ctx, {}, timeout))
+        plots = answer(where, call(where, conf.host, conf.port, "get_plots", ctx, {}, timeout, MAX_ANSWER))
+        dirs = answer(where, call(where, conf.host, conf.port, "get_plot_directories", ctx, {}, timeout))
         return Harvest(farmed=tuple(_str(where, p.get("filename") if isinstance(p, dict) else None)
                                     for p in _list(where, plots, "plots")),
                        failed=tuple(_str(where, f) for f in _list(where, plots, "failed_to_open_filenames")),
@@ -112,17 +111,6 @@ def ask(root: Path, conf: HarvesterConf, timeout: float = TIMEOUT) -> Harvest:
                        directories=tuple(_str(where, d) for d in _list(where, dirs, "directories")))
     except NodeError as exc:
         raise HarvesterUnreachable(exc.message) from None
-
-
-def _answer(where: str, body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise NodeError(f"{where}: not a JSON answer") from None
-    if not isinstance(data, dict) or data.get("success") is not True:
-        error = data.get("error") if isinstance(data, dict) else None
-        raise NodeError(f"{where}: the call failed: {str(error)[:200]}")
-    return data
 
 
 def _list(where: str, data: dict[str, Any], key: str) -> list[Any]:

@@ -63,6 +63,18 @@ def call(where: str, host: str, port: int, endpoint: str, ctx: ssl.SSLContext, r
     return body
 
 
+def answer(where: str, body: bytes) -> dict[str, Any]:
+    """A chia RPC answer that says it succeeded, as a dict; :class:`NodeError` otherwise."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise NodeError(f"{where}: not a JSON answer") from None
+    if not isinstance(data, dict) or data.get("success") is not True:
+        error = data.get("error") if isinstance(data, dict) else None
+        raise NodeError(f"{where}: the call failed: {str(error)[:200]}")
+    return data
+
+
 def peak_height(host: str, port: int, chia_root: Path | None, timeout: float = TIMEOUT) -> int:
     """The synced node's peak height; :class:`NodeError` says why not."""
     where = f"full node https://{host}:{port}"
