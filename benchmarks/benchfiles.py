@@ -10,7 +10,7 @@ import struct
 import subprocess
 from pathlib import Path
 
-from benchmarks.benchtable import pos2_k_for
+from benchmarks.benchtable import pos2_shape_for
 from common.plotformat.plotgen import POS2_MEMO_BYTES, make_plot
 
 CACHE = Path(os.environ.get("PLOTYARD_BENCH_CACHE", Path.home() / ".cache" / "plotyard-bench"))
@@ -21,11 +21,11 @@ def pos2_standin(directory: Path, size: int, block: bytes) -> Path:
     """A file the NAS takes for a PoS2 plot group: a packed v2 header (magic, version, group
     id, k, strength, group size, meta group, chunk index offset, memo) whose index starts
     near the end, then ``block`` repeated (random once: nothing on the path compresses)."""
-    k, group_id = pos2_k_for(size), secrets.token_bytes(32)
+    (k, plots), group_id = pos2_shape_for(size), secrets.token_bytes(32)
     memo = secrets.token_bytes(POS2_MEMO_BYTES)
-    head = b"PoS2" + bytes([2]) + group_id + bytes([k, 2]) + struct.pack("<HBQ", 1, 0, size - 64)
+    head = b"PoS2" + bytes([2]) + group_id + bytes([k, 2]) + struct.pack("<HBQ", plots, 0, size - 64)
     head += bytes([len(memo)]) + memo
-    path = directory / f"plot-k{k}-{group_id.hex()}.plot2"
+    path = directory / f"plot-k{k}-{group_id.hex()}.gplot"
     with open(path, "wb") as out:
         out.write(head)
         left = size - len(head)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from common.plotformat.plotfile import POS2_MAX_K, POS2_MIN_K
-from common.plotformat.sizes import POS2_LOW, pos2_plot_bytes
+from common.plotformat.sizes import POS2_MAX_GROUP, group_range, pos2_plot_bytes
 
 SINK, DD = "sink", "dd"
 
@@ -101,11 +101,14 @@ def markdown(table: list[Row]) -> str:
         f"| {'yes' if r.ok else 'NO'} |\n" for r in table)
 
 
-def pos2_k_for(size: int) -> int:
-    """The largest PoS2 k (even, 18-32) whose size bounds hold ``size`` bytes: a stand-in's name
-    must pass the NAS's plausible-size check (one group file may hold many plots, so big is fine)."""
-    fits = [k for k in range(POS2_MIN_K, POS2_MAX_K + 1, 2) if int(pos2_plot_bytes(k) * POS2_LOW) <= size]
-    if not fits:
-        raise ValueError(f"{size} bytes are too few for any PoS2 plot (k18 needs "
-                         f"{int(pos2_plot_bytes(18) * POS2_LOW)})")
-    return fits[-1]
+def pos2_shape_for(size: int) -> tuple[int, int]:
+    """(k, group size) of a ``.gplot`` group that ``size`` bytes can plausibly be: k28 (mainnet's) when
+    a k28 group of 1 to POS2_MAX_GROUP plots fits, else the largest even k that does. A stand-in's
+    name and header must pass the NAS's plausible-size and group-size checks."""
+    order = [28, *(k for k in range(POS2_MAX_K, POS2_MIN_K - 1, -2) if k != 28)]
+    for k in order:
+        plots = max(1, round(size / pos2_plot_bytes(k)))
+        low, high = group_range(k, plots, plots)
+        if plots <= POS2_MAX_GROUP and low <= size <= high:
+            return k, plots
+    raise ValueError(f"{size} bytes are no plausible PoS2 group (a k18 plot needs {group_range(18, 1, 1)[0]})")

@@ -4,7 +4,8 @@
 One run, rounds interleaved (each round runs every method on every workload), each method's
 time ending after ``sync``. Plot dir and NAS "drives" live under ``--dir`` (default /dev/shm,
 a tmpfs: the disk is out of the way). Workloads: ``--plots`` PoS2 stand-ins of ``--size``
-(a valid ``PoS2`` header under a ``.plot2`` name, then random bytes), ``--k18`` real chiapos
+(a valid ``PoS2`` group header under a ``.gplot`` name, its group size making the size plausible,
+then random bytes), ``--k18`` real chiapos
 k18 plots (made once, cached), and one file per ``--large`` size (the stream-rate reference
 for the fixed cost per plot).
 
@@ -89,8 +90,19 @@ def _logged_cpu(log: Path) -> float:
     return total
 
 
+def _without_chia_rs(b: Bench) -> str:
+    """A PYTHONPATH that hides chia_rs from plotyard's processes. The PoS2 stand-ins are random bytes
+    behind a real group header, which chia_rs cannot decode: hidden, the checks are the header and
+    size checks, as on a NAS without chia_rs (plotformat.library)."""
+    shim = b.work / "no-chia-rs" / "chia_rs"
+    shim.mkdir(parents=True, exist_ok=True)
+    (shim / "__init__.py").write_text('raise ImportError("hidden by benchmarks/many_plots.py")\n')
+    return os.pathsep.join(filter(None, [str(shim.parent), os.environ.get("PYTHONPATH")]))
+
+
 def _timed_nas_command(b: Bench) -> str:
-    return f"/usr/bin/time -a -o {b.cpu_log()} -f '%U %S' {sys.executable} -m nas --config {b.work / 'nas.ini'}"
+    return (f"/usr/bin/env PYTHONPATH={_without_chia_rs(b)} /usr/bin/time -a -o {b.cpu_log()} -f '%U %S' "
+            f"{sys.executable} -m nas --config {b.work / 'nas.ini'}")
 
 
 def run_ours(b: Bench, sources: list[Path], ssh: bool) -> tuple[float, float | None]:
@@ -111,7 +123,7 @@ def run_ours(b: Bench, sources: list[Path], ssh: bool) -> tuple[float, float | N
         f"max_parallel = {b.parallel}\n\n[nas bench]\n{nas}command = {_timed_nas_command(b)}\n")
     with open(b.work / "ours.log", "ab") as log:
         both = _run([sys.executable, "-m", "plotter", "--config", str(b.work / "plotter.ini"), "send", "--once"],
-                    stdout=log, stderr=log)
+                    stdout=log, stderr=log, env=dict(os.environ, PYTHONPATH=_without_chia_rs(b)))
     recv = _logged_cpu(b.cpu_log())
     if any(s.exists() for s in sources):  # send --once leaves what it did not send
         lines = (b.work / "ours.log").read_text(errors="replace").splitlines()

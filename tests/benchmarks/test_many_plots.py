@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.benchfiles import pos2_standin
-from benchmarks.benchtable import Run, fixed_cost, markdown, pos2_k_for, rows, stream_rate
+from benchmarks.benchtable import Run, fixed_cost, markdown, pos2_shape_for, rows, stream_rate
+from common.plotformat import library
 from common.plotformat.plotfile import validate_plot
-from common.plotformat.sizes import check_plausible_size
+from common.plotformat.sizes import check_plausible_size, group_range
 from tests.helpers import ROOT
 from tests.sshd import sshd_available
 
@@ -68,19 +69,24 @@ def test_markdown_marks_missing_figures() -> None:
     assert text.splitlines()[2] == "| many | dd | 0.800 | 1250 | – | 1.00 | 0.20 | – | – | yes |"
 
 
-def test_stand_in_names_have_a_k_whose_size_bounds_hold_them() -> None:
-    ks = [pos2_k_for(s) for s in (10**9, 3 * 2**30, 8 * 2**30, 4 * 10**6)]
-    assert ks == [28, 28, 30, 20]  # PoS2 sizes are even
-    for k, size in zip(ks, (10**9, 3 * 2**30, 8 * 2**30, 4 * 10**6), strict=True):
-        check_plausible_size(f"plot-k{k}-{'ab' * 32}.plot2", size)
+def test_stand_in_groups_have_a_shape_whose_size_bounds_hold_them() -> None:
+    sizes = (10**9, 3 * 2**30, 8 * 2**30, 4 * 10**6)
+    shapes = [pos2_shape_for(s) for s in sizes]
+    assert shapes == [(28, 1), (28, 3), (28, 9), (18, 6)]  # k28 groups where they fit; PoS2 k is even
+    for (k, plots), size in zip(shapes, sizes, strict=True):
+        check_plausible_size(f"plot-k{k}-{'ab' * 32}.gplot", size)
+        low, high = group_range(k, plots, plots)
+        assert low <= size <= high
     with pytest.raises(ValueError):
-        pos2_k_for(1000)
+        pos2_shape_for(1000)
 
 
-def test_the_nas_checks_take_a_stand_in_for_a_pos2_plot(tmp_path: Path) -> None:
+def test_the_nas_checks_take_a_stand_in_for_a_pos2_plot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As the benchmark runs plotyard: without chia_rs, which cannot decode random bytes as a group.
+    monkeypatch.setattr(library, "_prover_class", lambda: None)
     path = pos2_standin(tmp_path, 4 * 10**6, os.urandom(2**20))
     name, header = validate_plot(path)
-    assert (name.pos2, header.k, path.stat().st_size) == (True, 20, 4 * 10**6)
+    assert (name.group, header.k, header.group_size, path.stat().st_size) == (True, 18, 6, 4 * 10**6)
 
 
 @pytest.mark.slow
