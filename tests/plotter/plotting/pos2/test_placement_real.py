@@ -58,7 +58,7 @@ max_plots = {GROUPS}
     found = run_until(Scheduler(cfg), lambda rs: len(rs) == GROUPS and not any(r.live for r in rs), deadline=300)
     plotted = time.monotonic() - begun
     assert [r.state for r in found] == [JobState.DONE] * GROUPS, [r.reason for r in found]
-    metas = {r.plot_id: r.meta_group for r in found}
+    metas = {str(r.plot_id): r.meta_group if r.meta_group is not None else -1 for r in found}  # -1: none recorded
     made = [Path(r.plot_path or "") for r in found]
     assert check_farmable(made, Keys(FARMER_KEY, pool=POOL_KEY)) == [metas[r.plot_id] for r in found]
 
