@@ -60,7 +60,7 @@ max_plots = {GROUPS}
     assert [r.state for r in found] == [JobState.DONE] * GROUPS, [r.reason for r in found]
     metas = {str(r.plot_id): r.meta_group if r.meta_group is not None else -1 for r in found}  # -1: none recorded
     made = [Path(r.plot_path or "") for r in found]
-    assert check_farmable(made, Keys(FARMER_KEY, pool=POOL_KEY)) == [metas[r.plot_id] for r in found]
+    assert check_farmable(made, Keys(FARMER_KEY, pool=POOL_KEY)) == [metas[str(r.plot_id)] for r in found]
 
     before = status(nas.ini)  # every placement still reserved, on its drive
     placed = {m: drive for drive, groups in before.items() for m in groups["reserved"]}
