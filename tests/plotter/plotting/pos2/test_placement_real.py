@@ -62,6 +62,10 @@ max_plots = {GROUPS}
     made = [Path(r.plot_path or "") for r in found]
     assert check_farmable(made, Keys(FARMER_KEY, pool=POOL_KEY)) == [metas[str(r.plot_id)] for r in found]
 
+    listed = run_cli("plotter", "--config", str(plotter.ini), "jobs", "--json")
+    assert {j["plot"].split("-")[-1].removesuffix(".gplot"): j["meta_group"]
+            for j in json.loads(listed.stdout)["jobs"]} == metas  # kept on the job rows
+
     before = status(nas.ini)  # every placement still reserved, on its drive
     placed = {m: drive for drive, groups in before.items() for m in groups["reserved"]}
     assert sorted(placed) == sorted(metas.values()) and len(placed) == GROUPS  # one meta group per placement
