@@ -39,6 +39,9 @@ direct_io = true
 accept_timeout = 30
 # Size of each of the 4 receive buffers (a multiple of 4096; smaller for low-memory NAS boxes).
 buffer_size = 8MiB
+# How long a drive and meta group placed for a PoS2 group (meta_group = auto) stay reserved when
+# the group does not arrive (60 s .. 30 days; e.g. 6h, 2d).
+placement_ttl = 6h
 
 # Optional per-drive settings, one section per mount point:
 # [drive /mnt/enclosure1/front/column0/drive3]
@@ -76,6 +79,7 @@ class NasSettings:
     direct_io: bool
     accept_timeout: float
     buffer_size: int
+    placement_ttl: float = 6 * HOUR
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ def _nas(sec: Section) -> NasSettings:
         direct_io=sec.get_bool("direct_io", True),
         accept_timeout=sec.get_duration("accept_timeout", 30.0, low=1, high=HOUR),
         buffer_size=sec.get_size("buffer_size", 8 * 1024**2, low=4 * KIB, high=GIB),
+        placement_ttl=sec.get_duration("placement_ttl", 6 * HOUR, low=60, high=30 * 24 * HOUR),
     )
     if settings.buffer_size < 4096 or settings.buffer_size % 4096:
         raise sec.error("buffer_size", "must be a multiple of 4096 bytes (O_DIRECT alignment), e.g. 8MiB")

@@ -84,6 +84,8 @@ class DriveStatus:
     replaced: int = 0  # plots deleted by replacement since the previous check
     reason: str | None = None  # why the drive is failing (state failing)
     plot_files: int | None = None  # plot files (.plot, .plot2, .gplot); None: a state stored before groups
+    meta_groups: tuple[int, ...] = ()  # of the PoS2 files on it (headers), sorted
+    meta_groups_reserved: tuple[int, ...] = ()  # placed for groups not yet here (nas.drives.placement)
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,8 @@ def state_from_dict(data: dict[str, Any]) -> NasState:
 
 def _drive_from_dict(data: dict[str, Any]) -> DriveStatus:
     known = {f.name for f in fields(DriveStatus)} - {"smart", "state"}
-    return DriveStatus(smart=smart_from_dict(data["smart"]), state=DriveState(data["state"]),
-                       **{k: v for k, v in data.items() if k in known})
+    values: dict[str, Any] = {k: tuple(v) if k.startswith("meta_groups") else v for k, v in data.items() if k in known}
+    return DriveStatus(smart=smart_from_dict(data["smart"]), state=DriveState(data["state"]), **values)
 
 
 def smart_from_dict(data: dict[str, Any]) -> SmartInfo:

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -38,7 +39,22 @@ CREATE TABLE IF NOT EXISTS deletions (time REAL NOT NULL, path TEXT NOT NULL, dr
                                       size INTEGER NOT NULL, rule TEXT NOT NULL, incoming TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS headers (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                                     version INTEGER, level INTEGER);
+-- A drive and meta group reserved for a PoS2 group not yet plotted (nas.drives.placement), until it
+-- lands there or ``expires`` passes.
+CREATE TABLE IF NOT EXISTS placements (id INTEGER PRIMARY KEY, drive TEXT NOT NULL, meta_group INTEGER NOT NULL,
+                                       size INTEGER NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
 """
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A reserved drive and meta group for a PoS2 group about to be plotted."""
+
+    id: int
+    drive: Path
+    meta_group: int
+    size: int
+    expires: float
 
 
 class Store:
@@ -169,6 +185,22 @@ class Store:
     def prune(self, now: float) -> None:
         self.conn.execute("DELETE FROM receipts WHERE time < ?", (now - KEEP_RECEIPTS,))
         self.conn.execute("DELETE FROM receipt_plots WHERE time < ?", (now - KEEP_RECEIPTS,))
+
+    # -- placements of PoS2 groups before plotting (nas.drives.placement) ---------------------
+    def placements(self, now: float) -> list[Placed]:
+        """The placements that have not expired, oldest first (expired ones are dropped here)."""
+        self.conn.execute("DELETE FROM placements WHERE expires <= ?", (now,))
+        rows = self.conn.execute("SELECT id, drive, meta_group, size, expires FROM placements ORDER BY id")
+        return [Placed(int(r["id"]), Path(r["drive"]), int(r["meta_group"]), int(r["size"]), float(r["expires"]))
+                for r in rows]
+
+    def add_placement(self, drive: Path, meta_group: int, size: int, now: float, ttl: float) -> Placed:
+        cur = self.conn.execute("INSERT INTO placements (drive, meta_group, size, created, expires) "
+                                "VALUES (?, ?, ?, ?, ?)", (str(drive), meta_group, size, now, now + ttl))
+        return Placed(int(cur.lastrowid or 0), drive, meta_group, size, now + ttl)
+
+    def drop_placement(self, placement_id: int) -> None:
+        self.conn.execute("DELETE FROM placements WHERE id = ?", (placement_id,))
 
     # -- plot header cache (replacement) --------------------------------------------------
     def header(self, path: Path, size: int, mtime_ns: int) -> tuple[int | None, int | None] | None:

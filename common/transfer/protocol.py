@@ -1,11 +1,11 @@
-"""The plotter <-> NAS protocol, version 2.
+"""The plotter <-> NAS protocol, version 3.
 
 Control travels as JSON lines (UTF-8, one object per line, at most 64 KiB) on the
 SSH channel (or a local subprocess's stdin/stdout); bulk data travels as raw
 bytes on a separate TCP connection. The NAS side is ``drive-manager receive``,
 one process per plot ("one-shot").
 
-    NAS -> plotter  {"msg": "hello", "v": 2, "host": "nas01", "version": "0.1.0"}
+    NAS -> plotter  {"msg": "hello", "v": 2, "max_v": 3, "host": "nas01", "version": "0.1.0"}
     plotter -> NAS  {"msg": "space", "size": N}                    (optional, repeatable)
     NAS -> plotter  {"msg": "space", "free_bytes": F, "can_take": true, "drives": D}
     plotter -> NAS  {"msg": "offer", "name": "plot-k32-...plot", "size": N, "hash_alg": "xxh3_128",
@@ -57,6 +57,21 @@ sending the name to. Versions: a v2 NAS says "v": 2, which a v1 plotter refuses 
 speaks protocol 2, we speak 1: upgrade both ends"); a v2 plotter accepts a v1 NAS only where it
 needs no claim (one ``[nas]`` section) and otherwise refuses it with "upgrade it".
 
+Placement before plotting (version 3; :mod:`nas.drives.placement`). A plotter about to plot a PoS2
+group with ``meta_group = auto`` asks for a drive and a meta group no group on it uses; the NAS
+reserves both in its state (``[nas] placement_ttl``) and answers, ``drive``/``meta_group`` null
+when no drive has room:
+
+    plotter -> NAS  {"msg": "place_group", "size": N}
+    NAS -> plotter  {"msg": "group_placed", "drive": "/mnt/.../drive3", "meta_group": 7, "expires": T}
+
+The offer of a PoS2 file then carries its header's meta group (``"meta_group": 7``), and the NAS
+puts it on the drive placed for that meta group, else on one where it is free, else anywhere.
+Version 3 only adds messages, so the NAS's hello keeps ``"v": 2`` (what a version 2 plotter checks)
+and announces ``"max_v": 3``; a plotter reads the NAS's version as ``max_v`` when present, else
+``v``, and asks a NAS below 3 for no placement (the job plots with meta group 0, warned once per NAS).
+An older NAS ignores the offer's ``meta_group``.
+
 Code "drive_failing": the receiving drive failed while the plot streamed in (read-only,
 I/O error, a dead mount, ENOSPC while statvfs showed room). The NAS removed the
 ``.part``, marked the drive failing (it is not chosen again) and exits; the plotter
@@ -78,7 +93,9 @@ from typing import Any
 
 from common.errors import ProtocolError, RemoteError
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
+COMPAT_VERSION = 2  # what the hello's "v" says: version 3 only adds messages (placement)
+PLACEMENT_VERSION = 3
 OLDEST_VERSION = 1  # a v1 NAS still serves a plotter with one [nas] section (no claim)
 MAX_LINE = 64 * 1024
 TOKEN_BYTES = 32

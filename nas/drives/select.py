@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,13 +100,15 @@ def remove_stale_parts(mountpoint: Path) -> None:
 
 
 def reserve_drive(cfg: NasConfig, size: int, current: Path | None = None,
-                  wait: float = BUSY_WAIT, incoming: str | None = None) -> Reservation:
+                  wait: float = BUSY_WAIT, incoming: str | None = None,
+                  order: Callable[[list[Drive]], list[Drive]] | None = None) -> Reservation:
     """Lock the best drive that can take ``size`` bytes, or raise :class:`NoSpaceError`.
 
     ``current`` defaults to the persisted receive drive. When drives with room
     exist but all are busy with other receivers, wait (up to ``wait`` seconds)
     for one: busy is not full. Only with ``incoming`` (the name of the plot
-    being offered) may plots be replaced.
+    being offered) may plots be replaced. ``order`` reorders the ranked drives (a placed PoS2
+    group's drive first: :func:`nas.drives.placement.prefer`).
     """
     if current is None:
         with Store(cfg.nas.state_dir) as store:
@@ -115,6 +117,8 @@ def reserve_drive(cfg: NasConfig, size: int, current: Path | None = None,
     while True:
         drives = list_drives(cfg)
         ranked = rank_drives(drives, size, cfg.nas.reserve, cfg.nas.policy, current)
+        if order is not None:
+            ranked = order(ranked)
         reservation, room_busy = _try_lock_one(cfg, ranked, size), False
         if reservation is None and not ranked and incoming is not None and cfg.replace.enabled:
             reservation, room_busy = _make_room(cfg, drives, size, incoming)

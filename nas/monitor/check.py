@@ -23,6 +23,7 @@ from nas.drives.health import probe_marked
 from nas.drives.inventory import DriveInfo, average_plot_size, inventory
 from nas.drives.listing import list_drives, natural_key, no_drive_reason
 from nas.drives.locks import LOCK_WAIT, TARGET_LOCK, lock_path
+from nas.drives.placement import meta_groups_on, reserved_on
 from nas.drives.select import choose_target, remove_stale_parts
 from nas.drives.smart import cache_key, no_device
 from nas.drives.smart_refresh import smart_for
@@ -124,8 +125,8 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
     target = _rotate(cfg, store, infos, plot_size) if rotate else store.target()
     replaced = store.deletions_since(previous.time) if previous else Counter[str]()
     before = {d.mountpoint: d for d in previous.drives} if previous else {}
-    present = [_status(cfg, i, smart, plot_size, replaced[str(i.mountpoint)], before.get(str(i.mountpoint)))
-               for i in infos]
+    present = _with_meta_groups(store, now, [_status(cfg, i, smart, plot_size, replaced[str(i.mountpoint)],
+                                                     before.get(str(i.mountpoint))) for i in infos])
     drives = present + _missing(cfg, previous, {d.mountpoint for d in present})
     drives.sort(key=lambda d: natural_key(d.mountpoint))
     return NasState(time=now, drives=tuple(drives), target=None if target is None else str(target),
@@ -133,6 +134,13 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
                     last_receipt=last[0] if last else None, since=store.since(now), policy=cfg.nas.policy,
                     replaceable=_replaceable(cfg, store, infos), replot=replot_status(cfg, store, infos, now),
                     farm=_farm(cfg, now, previous, refresh_smart))
+
+
+def _with_meta_groups(store: Store, now: float, drives: list[DriveStatus]) -> list[DriveStatus]:
+    """Each drive's meta groups in use (its PoS2 headers) and reserved by placements."""
+    placed = store.placements(now)
+    return [replace(d, meta_groups=tuple(sorted(meta_groups_on(Path(d.mountpoint)))),
+                    meta_groups_reserved=tuple(sorted(reserved_on(placed, Path(d.mountpoint))))) for d in drives]
 
 
 def _farm(cfg: NasConfig, now: float, previous: NasState | None, fresh: bool) -> dict[str, Any] | None:

@@ -42,6 +42,7 @@ from common.transfer.channel import LineChannel
 from common.transfer.sink import open_for_receive, receive_to_fd
 from common.transfer.stream import IO_TIMEOUT
 from nas.config import NasConfig
+from nas.drives import placement
 from nas.drives.health import on_healthy_drive
 from nas.drives.listing import part_path
 from nas.drives.select import Reservation, reserve_drive, total_free
@@ -67,6 +68,7 @@ class Offer:
     name: str
     size: int
     have: bool = False  # the plotter understands a "have" answer (see common.transfer.protocol)
+    meta_group: int | None = None  # a PoS2 file's, from its header (protocol 3): its placed drive first
 
 
 def end_on_signals() -> None:
@@ -81,7 +83,8 @@ def end_on_signals() -> None:
 
 def serve(cfg: NasConfig, chan: LineChannel) -> int:
     """Answer space queries, then receive one offered plot. Returns an exit code."""
-    chan.write(protocol.encode("hello", v=protocol.PROTOCOL_VERSION, host=socket.gethostname(),
+    chan.write(protocol.encode("hello", v=protocol.COMPAT_VERSION, max_v=protocol.PROTOCOL_VERSION,
+                               host=socket.gethostname(),
                                version=__version__))
     try:
         while True:
@@ -89,7 +92,7 @@ def serve(cfg: NasConfig, chan: LineChannel) -> int:
             if not line:
                 return 0  # the plotter only asked about space, then hung up
             message = protocol.decode(line)
-            if message["msg"] in ("space", "offer", "claim", "lookup"):
+            if message["msg"] in ("space", "offer", "claim", "lookup", "place_group"):
                 ensure_state_dir(cfg.nas.state_dir)  # answered now, while the plotter reads a reply
             if message["msg"] == "space":
                 _answer_space(cfg, chan, message)
@@ -97,6 +100,8 @@ def serve(cfg: NasConfig, chan: LineChannel) -> int:
                 return _receive(cfg, chan, _parse_offer(message))
             elif message["msg"] == "claim":
                 return _hold_claim(cfg, chan, _parse_offer(message))
+            elif message["msg"] == "place_group":
+                _answer_place_group(cfg, chan, message)
             elif message["msg"] == "lookup":
                 referee.answer_lookup(cfg, chan, _parse_name(message))
             elif message["msg"] == "bye":
@@ -128,6 +133,16 @@ def _answer_space(cfg: NasConfig, chan: LineChannel, message: protocol.Message) 
                                can_take=largest >= size))
 
 
+def _answer_place_group(cfg: NasConfig, chan: LineChannel, message: protocol.Message) -> None:
+    size = protocol.field(message, "size", int)
+    if size <= 0:
+        raise ProtocolError(f"place_group with a bad size {size}")
+    made = placement.place(cfg, size)  # None: no drive has room for it
+    chan.write(protocol.encode("group_placed", drive=None if made is None else str(made.drive),
+                               meta_group=None if made is None else made.meta_group,
+                               expires=None if made is None else made.expires))
+
+
 def _parse_name(message: protocol.Message) -> str:
     name: str = protocol.field(message, "name", str)
     parse_name(name)  # the same regex as the plotter's: never trust the wire
@@ -142,7 +157,9 @@ def _parse_offer(message: protocol.Message) -> Offer:
     check_plausible_size(name, size)  # before any reservation: a name claims no room it cannot fill
     if message.get("hash_alg") != protocol.HASH_ALG:
         raise ProtocolError(f"unsupported hash {message.get('hash_alg')!r}")
-    return Offer(name, size, message.get("have") is True)
+    meta = message.get("meta_group")
+    meta_group = meta if isinstance(meta, int) and not isinstance(meta, bool) and 0 <= meta <= 255 else None
+    return Offer(name, size, message.get("have") is True, meta_group)
 
 
 def _receive(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
@@ -186,10 +203,13 @@ def _answer_held(cfg: NasConfig, chan: LineChannel, offer: Offer) -> bool:
 def _receive_new(cfg: NasConfig, chan: LineChannel, offer: Offer) -> int:
     # Bind first: a NAS out of data ports must fail before replacement deletes anything.
     with listen(cfg.nas.data_bind, cfg.nas.data_ports) as listener:
+        order = placement.order_for(cfg, offer.meta_group)  # a placed PoS2 group: its drive first
         (final, plots), reservation = on_healthy_drive(  # a failing drive is marked and skipped
-            cfg, offer.size, lambda: reserve_drive(cfg, offer.size, incoming=offer.name),
+            cfg, offer.size, lambda: reserve_drive(cfg, offer.size, incoming=offer.name, order=order),
             lambda res: _receive_on(cfg, chan, offer, res, listener))
     log.info("stored %s (%d bytes)", final, offer.size)
+    if offer.meta_group is not None:
+        placement.landed(cfg, reservation.drive.mountpoint, offer.meta_group)
     record_receipt(cfg.nas.state_dir, offer.name, reservation.drive.mountpoint, offer.size, plots)
     return 0
 

@@ -113,6 +113,7 @@ def _view(row: JobRow, stall_after: float, now: float | None = None) -> dict[str
         "elapsed": round(end - row.started_at, 1), "tmp_dir": row.tmp_dir, "dst_dir": row.dst_dir,
         "plot": row.plot_path.rsplit("/", 1)[-1] if row.plot_path else plot_id, "state": row.state,
         "reason": reason, "log": row.log, "by_hand": False, "stalled_since": stalled_since,
+        "meta_group": row.meta_group,  # a PoS2 job's (a NAS's placement for meta_group = auto)
     }
 
 
@@ -127,7 +128,7 @@ def _by_hand(cfg: PlotterConfig, db: JobDB, now: float | None = None) -> list[di
         "phase": str(job.phase), "started_at": _iso(job.started_at), "elapsed": round(now - job.started_at, 1),
         "tmp_dir": _text(job.spec.tmp_dir), "dst_dir": str(job.spec.dst_dir), "plot": job.plot_id,
         "state": JobState.SUSPENDED if job.suspended else JobState.RUNNING, "reason": None,
-        "log": _text(job.log), "by_hand": True, "stalled_since": None,
+        "log": _text(job.log), "by_hand": True, "stalled_since": None, "meta_group": job.spec.meta_group,
     } for job in byhand.outside(db, cfg.plotting.dirs)]
 
 

@@ -46,6 +46,14 @@ class Have:
 
 
 @dataclass(frozen=True)
+class GroupPlaced:
+    """The drive and meta group a NAS reserved for a PoS2 group about to be plotted."""
+
+    drive: str
+    meta_group: int
+
+
+@dataclass(frozen=True)
 class Claimed:
     """The referee holds the name for us; ``placed``: the NAS its ledger says the name went to."""
 
@@ -74,7 +82,7 @@ class NasClient:
         self.chan = session.channel
         try:
             hello = protocol.expect(self._first_message(), "hello")
-            version = hello.get("v")
+            version = hello.get("max_v", hello.get("v"))  # protocol 3 adds messages only: see protocol
             if not isinstance(version, int) or not protocol.OLDEST_VERSION <= version <= protocol.PROTOCOL_VERSION:
                 raise ProtocolError(f"NAS speaks protocol {version}, we speak "
                                     f"{protocol.PROTOCOL_VERSION}: upgrade both ends")
@@ -109,8 +117,9 @@ class NasClient:
         return Space(protocol.field(reply, "free_bytes", int), protocol.field(reply, "largest_free", int),
                      protocol.field(reply, "can_take", bool))
 
-    def offer(self, name: str, size: int) -> Ready | Have:
-        self._write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG, have=True))
+    def offer(self, name: str, size: int, meta_group: int | None = None) -> Ready | Have:
+        extra = {} if meta_group is None else {"meta_group": meta_group}  # a PoS2 file's: its placed drive
+        self._write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG, have=True, **extra))
         reply = self._past_hashing(name, size)
         if reply["msg"] == "have":
             return _have(reply)
@@ -123,6 +132,20 @@ class NasClient:
         if len(raw) != protocol.TOKEN_BYTES:
             raise ProtocolError("NAS sent a malformed token")
         return Ready(protocol.field(reply, "port", int), raw, protocol.field(reply, "drive", str))
+
+    def place_group(self, size: int) -> GroupPlaced | None:
+        """Ask for a drive and meta group for a PoS2 group of ``size`` bytes (protocol 3); None: the
+        NAS has no drive with room for it."""
+        self._write(protocol.encode("place_group", size=size))
+        reply = protocol.expect(self.chan.read(REPLY_TIMEOUT), "group_placed")
+        meta_group, drive = reply.get("meta_group"), reply.get("drive")
+        if meta_group is None:
+            return None
+        if not isinstance(meta_group, int) or isinstance(meta_group, bool) or not 0 <= meta_group <= 255:
+            raise ProtocolError("'group_placed' message has no valid 'meta_group'")
+        if not isinstance(drive, str):
+            raise ProtocolError("'group_placed' message has no valid 'drive'")
+        return GroupPlaced(drive, meta_group)
 
     def claim(self, name: str, size: int) -> Claimed | Have:
         """Reserve ``name`` at this NAS, its referee, for this session (protocol 2)."""

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS plot_jobs (
     tmp_dir TEXT, tmp2_dir TEXT, dst_dir TEXT NOT NULL, log TEXT NOT NULL, status_file TEXT NOT NULL,
     pid INTEGER, proc_start INTEGER, started_at REAL NOT NULL, state TEXT NOT NULL,
     phase TEXT NOT NULL DEFAULT '0:0', plot_id TEXT, plot_path TEXT, plot_bytes INTEGER,
-    tmp_peak INTEGER NOT NULL DEFAULT 0, returncode INTEGER, ended_at REAL, reason TEXT
+    tmp_peak INTEGER NOT NULL DEFAULT 0, returncode INTEGER, ended_at REAL, reason TEXT, meta_group INTEGER
 );
 CREATE INDEX IF NOT EXISTS plot_jobs_state ON plot_jobs(state);
 CREATE TABLE IF NOT EXISTS plotting_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
@@ -71,6 +71,7 @@ class JobRow:
     returncode: int | None
     ended_at: float | None
     reason: str | None
+    meta_group: int | None = None  # a PoS2 job's meta group (a NAS's placement for ``auto``); None: v1
 
     @property
     def live(self) -> bool:
@@ -92,6 +93,9 @@ class JobDB:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self.conn = connect(db_path(state_dir), SCHEMA)
+        have = {str(r[1]) for r in self.conn.execute("PRAGMA table_info(plot_jobs)")}
+        if "meta_group" not in have:  # a table made before placements
+            self.conn.execute("ALTER TABLE plot_jobs ADD COLUMN meta_group INTEGER")
 
     def close(self) -> None:
         self.conn.close()

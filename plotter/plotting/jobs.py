@@ -45,9 +45,13 @@ class Observation:
     used: dict[Path, int] = field(default_factory=dict)  # bytes of the job's files per directory
 
 
-def start(job: JobConfig, where: Start, settings: PlottingSettings, db: JobDB, now: float) -> subprocess.Popen[bytes]:
-    argv = get_backend(job.backend).command(job.spec(where.tmp_dir, where.dst_dir))
+def start(job: JobConfig, where: Start, settings: PlottingSettings, db: JobDB, now: float,
+          meta_group: int | None = None) -> subprocess.Popen[bytes]:
+    """``meta_group``: a placement's, for a section with ``meta_group = auto``; kept on the job row."""
+    spec = job.spec(where.tmp_dir, where.dst_dir, meta_group)
+    argv = get_backend(job.backend).command(spec)
     job_id = db.insert(job=job.name, backend=job.backend, k=job.k, compression=job.compression,
+                       meta_group=spec.meta_group,
                        tmp_dir=_text(where.tmp_dir), tmp2_dir=_text(job.tmp2_dir), dst_dir=str(where.dst_dir),
                        log="", status_file="", started_at=now, state=JobState.STARTING)
     settings.log_dir.mkdir(parents=True, exist_ok=True)

@@ -22,12 +22,15 @@ from common.notify.base import Notice, Severity
 from common.notify.dedupe import DedupeStore
 from common.notify.dispatch import Notifier
 from plotter.config import PlotterConfig
+from plotter.link import placement
 from plotter.plotting import jobs, stall
+from plotter.plotting.backends import get as get_backend
+from plotter.plotting.config import JobConfig
 from plotter.plotting.jobdb import JobDB, JobRow, JobState, opened
 from plotter.plotting.phase import START
 from plotter.plotting.process import byhand
 from plotter.plotting.schedule import Decision, Running, State, decide
-from plotter.plotting.sizes import need
+from plotter.plotting.sizes import need, v2_final_size
 from plotter.plotting.space import DirRoom, Placement
 from plotter.send.discover import list_dirs
 
@@ -100,12 +103,22 @@ class Scheduler:
         assert where is not None
         job = self.cfg.plotting.job(where.job)
         assert job is not None
-        proc = jobs.start(job, where, self.cfg.plotting.settings, db, now)
+        proc = jobs.start(job, where, self.cfg.plotting.settings, db, now, self._meta_group(job))
         row = next(r for r in db.all(live_only=True) if r.pid == proc.pid)
         self.handles[row.id] = proc
         place = Placement(where.tmp_dir, job.tmp2_dir, where.dst_dir, where.need)
         return replace(state, running=[*state.running, Running(row.id, job.name, START, now, place)],
                        last_start={**state.last_start, job.name: now})
+
+    def _meta_group(self, job: JobConfig) -> int | None:
+        """A PoS2 job's meta group: its section's, or for ``auto`` a NAS's placement (made now, just
+        before it starts, so that the reservation is as fresh as the plot)."""
+        if not get_backend(job.backend).v2 or job.meta_group is not None:
+            return job.meta_group
+        placed = placement.place_group(self.cfg.nas, v2_final_size(job.k, job.group_size))
+        log.info("job %s: meta group %d (%s)", job.name, placed.meta_group,
+                 f"placed by NAS {placed.nas} on {placed.drive}" if placed.nas else "no placement")
+        return placed.meta_group
 
     def _alert(self, notices: list[Notice], paused: str | None, now: float) -> None:
         if paused is not None:

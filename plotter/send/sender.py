@@ -18,11 +18,14 @@ from common.errors import (
     ConnectError,
     HostKeyError,
     NoSpaceError,
+    PlotFileError,
     RemoteError,
     TransferError,
     VerifyError,
 )
 from common.locking import FileLock
+from common.plotformat import read_header
+from common.plotformat.plotfile import PlotKind
 from common.transfer.stream import IO_TIMEOUT, send_file
 from plotter.config import NasTarget, PlotterConfig
 from plotter.link.client import Have, NasClient, Stored
@@ -138,10 +141,20 @@ class _Where:
     drive: str | None = None
 
 
+def meta_group_of(item: Seen) -> int | None:
+    """A PoS2 file's meta group, from its header: the NAS puts it on the drive placed for it."""
+    if item.name.kind == PlotKind.PLOT:
+        return None
+    try:
+        return read_header(item.path).meta_group
+    except PlotFileError:
+        return None  # the offer goes on; the NAS reads the header itself before it stores
+
+
 def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, env: Env,
                     where: _Where, confirm: Callable[[], None]) -> Have | tuple[Stored, str]:
     """Offer ``item``; stream it unless the NAS holds it already. (stored, our digest) or "have"."""
-    ready = client.offer(item.path.name, item.size)
+    ready = client.offer(item.path.name, item.size, meta_group_of(item))
     if isinstance(ready, Have):
         return ready
     confirm()  # with several NAS: the referee's claim still held (plotter.send.farm)
