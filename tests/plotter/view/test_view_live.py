@@ -84,8 +84,12 @@ async def follow(app: PlotView, live: Live) -> None:
 
 
 @pytest.mark.slow
-def test_view_follows_a_job_and_a_transfer_and_acts_on_the_job(tmp_path: Path, chia: Path,
-                                                                copy_plots: CopyPlots) -> None:
+def test_view_follows_a_job_and_a_transfer_and_acts_on_the_job(tmp_path: Path, chia: Path, copy_plots: CopyPlots,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # The job stays running once its plot is made (until the test kills it): on a fast machine a
+    # k19 plot could otherwise be done before the keys are pressed.
+    monkeypatch.setenv("PLOTYARD_STANDIN_HOLD", str(DEADLINE))
+    monkeypatch.setenv("PLOTYARD_STANDIN_RELEASE", str(tmp_path / "never"))
     live = make_live(tmp_path, chia, copy_plots)
     with running(live):
         live.start("plot")

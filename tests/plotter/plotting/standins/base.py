@@ -3,7 +3,9 @@
 A stand-in prints its plotter's log lines (formats from the plotter's source) at a brisk pace and
 writes a real chiapos plot through the plotter's own temp-then-rename names. Environment:
 ``PLOTYARD_STANDIN_PACE`` seconds between log lines (default 0.002) and, for bladebit which has no
--k option, ``PLOTYARD_STANDIN_K`` (default 18).
+-k option, ``PLOTYARD_STANDIN_K`` (default 18). ``PLOTYARD_STANDIN_HOLD`` seconds at most (default 0)
+that a stand-in waits, at the end of its plot, for the file ``PLOTYARD_STANDIN_RELEASE`` to exist:
+a test that acts on a running job keeps it running as long as it needs.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ def pace() -> float:
         return max(0.0, float(os.environ.get("PLOTYARD_STANDIN_PACE", "0.002")))
     except ValueError:
         return 0.002
+
+
+def hold() -> None:
+    """Wait, at most ``PLOTYARD_STANDIN_HOLD`` seconds, until ``PLOTYARD_STANDIN_RELEASE`` exists."""
+    deadline = time.monotonic() + float(os.environ.get("PLOTYARD_STANDIN_HOLD", "0"))
+    release = Path(os.environ.get("PLOTYARD_STANDIN_RELEASE", "/nonexistent/release"))
+    while time.monotonic() < deadline and not release.exists():
+        time.sleep(0.05)
 
 
 def standin_k() -> int:

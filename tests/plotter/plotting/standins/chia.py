@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
-from tests.plotter.plotting.standins.base import contract_hash, key_bytes, new_plot
+from tests.plotter.plotting.standins.base import contract_hash, hold, key_bytes, new_plot
 
 VERSION = "2.4.4"
 MIN_K = 18
@@ -128,6 +128,7 @@ def main(argv: list[str]) -> int:
     _logging()
     log.info(f"Creating {args.num} plots of size {args.size}, {described}")
     created = create(args, pool, farmer)
+    hold()  # a test acting on a running job keeps it running (tests: PLOTYARD_STANDIN_HOLD/_RELEASE)
     log.info("Summary:")
     log.info(f"Created a total of {len(created)} new plots")
     for path in created:

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from tests.plotter.plotting.standins.base import hold
 from tests.plotter.plotting.standins.xchplot2_cli import Fatal, PlotArgs, Usage, check, decode_address, hex_bytes
 from tests.plotter.plotting.standins.xchplot2_cli import parse as parse_args
 
@@ -175,10 +176,7 @@ def _write(path: Path, k: int, strength: int, plot_id: bytes, meta: int, memo: b
 
         create_v2_single_plot_group(str(partial), k, strength, bytes32(plot_id), uint16(0), uint8(meta), memo)
     with open(partial, "r+b") as held:  # open for writing until the rename, as the real writer's stream is
-        deadline = time.monotonic() + float(os.environ.get("PLOTYARD_STANDIN_HOLD", "0"))
-        release = Path(os.environ.get("PLOTYARD_STANDIN_RELEASE", "/nonexistent/release"))
-        while time.monotonic() < deadline and not release.exists():
-            time.sleep(0.05)
+        hold()
         os.fsync(held.fileno())
     os.rename(partial, path)
 
