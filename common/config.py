@@ -124,6 +124,10 @@ class Section:
         value: str | None = self._get(key, str, None)
         return value
 
+    def convert(self, key: str, convert: Callable[[str], T], default: T) -> T:
+        """``key`` through ``convert`` (its ValueError becomes this key's one-line error), or ``default``."""
+        return self._get(key, convert, default)
+
     # The numeric getters take the range the key may hold (``zero``: 0 is allowed too and means
     # that); the default is ours and is not checked.
     def get_int(self, key: str, default: int | None = None, *, low: int, high: int,

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -88,8 +87,8 @@ def parse_replot(sec: Section) -> ReplotSettings:
         return ReplotSettings()
     settings = ReplotSettings(
         fork_height=sec.get_int("fork_height", low=1, high=MAX_HEIGHT),
-        node_rpc=_opt(sec, "node_rpc", parse_https_url), chia_root=sec.opt_path("chia_root"),
-        fork_date=_opt(sec, "fork_date", lambda text: parse_date(text, low=FORK_DATES[0], high=FORK_DATES[1])),
+        node_rpc=sec.convert("node_rpc", parse_https_url, None), chia_root=sec.opt_path("chia_root"),
+        fork_date=sec.convert("fork_date", lambda text: parse_date(text, low=FORK_DATES[0], high=FORK_DATES[1]), None),
     )
     if settings.node_rpc is None and settings.fork_date is None:
         raise sec.error("node_rpc", "set node_rpc (a full node's RPC, for the height now) or fork_date "
@@ -106,7 +105,7 @@ def parse_chia(sec: Section) -> ChiaSettings:
     settings = ChiaSettings(
         root=sec.get_path("root", DEFAULT_CHIA_ROOT), farm_check=sec.get_bool("farm_check", True),
         not_farmed_grace=sec.get_duration("not_farmed_grace", 1800.0, low=60, high=7 * DAY),
-        farmer_rpc=_opt(sec, "farmer_rpc", parse_https_url))
+        farmer_rpc=sec.convert("farmer_rpc", parse_https_url, None))
     sec.finish()
     return settings
 
@@ -118,14 +117,6 @@ def with_chia_root(replot: ReplotSettings, chia: ChiaSettings, chia_present: boo
     return ReplotSettings(replot.fork_height, replot.node_rpc, chia.root, replot.fork_date)
 
 
-def _opt(sec: Section, key: str, parse: Callable[[str], T]) -> T | None:
-    text = sec.opt_str(key)
-    if text is None:
-        return None
-    try:
-        return parse(text)
-    except ValueError as exc:
-        raise sec.error(key, str(exc)) from None
 
 
 def parse_alerts(sec: Section) -> AlertSettings:

@@ -13,7 +13,6 @@ import importlib.util
 import re
 import shlex
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -211,8 +210,8 @@ def _job(sec: Section, name: str, plot_dirs: tuple[Path, ...]) -> JobConfig:
         start_early_max_jobs=sec.get_int("start_early_max_jobs", max_jobs + 1 if start_early else max_jobs,
                                          low=max_jobs, high=2000),
         nice=sec.get_int("nice", 0, low=-20, high=19),
-        cpu_affinity=_convert(sec, "cpu_affinity", _cpu_list, ()),
-        extra_args=_convert(sec, "extra_args", _split_args, ()),
+        cpu_affinity=sec.convert("cpu_affinity", _cpu_list, ()),
+        extra_args=sec.convert("extra_args", _split_args, ()),
     )
     job = replace(job, **v2_keys(sec, backend))
     sec.finish()
@@ -231,21 +230,13 @@ def _opt_int(sec: Section, key: str, high: int) -> int | None:
 def _opt_phase(sec: Section, key: str, backend: str) -> Phase | None:
     """A phase this backend's jobs really reach (its log format's phases): any other is never
     equalled, so it would silently act as the next phase that exists, or never."""
-    phase = _convert(sec, key, Phase.parse, None)
+    phase = sec.convert(key, Phase.parse, None)
     reached = format_for(backend).phases(backend)
     if phase is not None and phase not in reached:
         raise sec.error(key, f"{clip(str(phase))} is not a phase a {backend} job reaches ({describe(reached)})")
     return phase
 
 
-def _convert(sec: Section, key: str, convert: Callable[[str], T], default: T) -> T:
-    raw = sec.opt_str(key)
-    if raw is None:
-        return default
-    try:
-        return convert(raw)
-    except ValueError as exc:
-        raise sec.error(key, str(exc)) from None
 
 
 def _paths(sec: Section, key: str, required: bool) -> tuple[Path, ...]:
