@@ -46,7 +46,8 @@ def stranger_at(pid: int) -> subprocess.Popen[bytes]:
     Path("/proc/sys/kernel/ns_last_pid").write_text(str(pid - 1))
     proc = subprocess.Popen([sys.executable, "-c", STRANGER], start_new_session=True, stdin=subprocess.DEVNULL)
     assert proc.pid == pid, f"the stranger got pid {proc.pid}, not {pid}"
-    wait_for(lambda: len(procs.group(pid)) == 2, 30, "the stranger's member process")
+    # Both asleep before anything is tried: a stopped (T) or ended process afterwards is then ours to blame.
+    wait_for(lambda: states(pid) == ["S", "S"], 30, "the stranger and its member process asleep")
     return proc
 
 
