@@ -33,7 +33,7 @@ from common.transfer.sink import open_for_receive, receive_to_fd
 from nas import config as nas_config
 from nas.drives.listing import part_path
 from nas.drives.select import reserve_drive
-from nas.receive.receiver import fallocate
+from nas.receive.commit import fallocate
 
 MIB = 2**20
 MODES = ("upfront", "stepwise", "none")

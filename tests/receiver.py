@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common.transfer import protocol
+from common.transfer import frame, protocol
 from tests.helpers import ROOT
 
 READ_TIMEOUT = 30.0
@@ -37,6 +37,13 @@ class HandReceiver:
         self.send("offer", name=name, size=size, hash_alg=protocol.HASH_ALG)
         return self.read()
 
+    def goes_on(self) -> bool:
+        """After a refused offer: the session still answers (a "space" query), then ends with exit 0
+        when its input closes."""
+        self.send("space", size=1)
+        answered = self.read()["msg"] == "space"
+        return answered and self.finish() == 0
+
     def finish(self) -> int:
         self.proc.communicate(timeout=60)
         return self.proc.returncode
@@ -49,8 +56,16 @@ def connect(ready: dict[str, object]) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=10)
 
 
-def stream(ready: dict[str, object], data: bytes) -> None:
-    """Connect to the data port with the right token, send ``data``, close."""
+def opening(ready: dict[str, object], size: int) -> bytes:
+    """What a plotter sends first on a new data connection: the token, then the plot's frame header."""
+    seq = ready["seq"]
+    assert isinstance(seq, int)
+    return bytes.fromhex(str(ready["token"])) + frame.header(seq, size)
+
+
+def stream(ready: dict[str, object], data: bytes, size: int | None = None) -> None:
+    """Connect to the data port with the right token, send the frame of a plot of ``size`` bytes
+    (default: ``len(data)``) and ``data``, close."""
     with connect(ready) as conn:
-        conn.sendall(bytes.fromhex(str(ready["token"])) + data)
+        conn.sendall(opening(ready, len(data) if size is None else size) + data)
         conn.shutdown(socket.SHUT_WR)

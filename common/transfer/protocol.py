@@ -1,20 +1,35 @@
-"""The plotter <-> NAS protocol, version 3.
+"""The plotter <-> NAS protocol, version 4: sessions that carry many plots.
 
 Control travels as JSON lines (UTF-8, one object per line, at most 64 KiB) on the
 SSH channel (or a local subprocess's stdin/stdout); bulk data travels as raw
-bytes on a separate TCP connection. The NAS side is ``drive-manager receive``,
-one process per plot ("one-shot").
+bytes on a separate TCP connection. The NAS side is ``drive-manager receive``, one
+process per session: it serves requests one after another until the plotter says "bye"
+or hangs up, so a session pays for SSH, the NAS process and its data connection once,
+not once per plot (:mod:`plotter.link.pool` keeps sessions warm on the plotter).
 
-    NAS -> plotter  {"msg": "hello", "v": 2, "max_v": 3, "host": "nas01", "version": "0.1.0"}
+    NAS -> plotter  {"msg": "hello", "v": 4, "max_v": 4, "host": "nas01", "version": "0.1.0"}
     plotter -> NAS  {"msg": "space", "size": N}                    (optional, repeatable)
     NAS -> plotter  {"msg": "space", "free_bytes": F, "can_take": true, "drives": D}
     plotter -> NAS  {"msg": "offer", "name": "plot-k32-...plot", "size": N, "hash_alg": "xxh3_128",
                      "have": true}
-    NAS -> plotter  {"msg": "ready", "port": P, "token": "<64 hex>", "drive": "/mnt/.../drive3"}
-    plotter -> NAS  data connection to (data_host, P): the 32 token bytes, then exactly N bytes,
-                    then a half-close
+    NAS -> plotter  {"msg": "ready", "seq": S, "drive": "/mnt/.../drive3", "port": P, "token": "<64 hex>"}
+    plotter -> NAS  on the session's data connection: the frame header of plot S (common.transfer.frame:
+                    "PYD4", S and N), then exactly N bytes
     plotter -> NAS  {"msg": "digest", "hash": "<hex>"}
-    NAS -> plotter  {"msg": "stored", "path": "/mnt/.../plot-...plot", "size": N, "hash": "<hex>"}
+    NAS -> plotter  {"msg": "stored", "path": "/mnt/.../plot-...plot", "size": N, "hash": "<hex>", "seq": S}
+    ... the next "offer", "space", "claim", "lookup" or "place_group" ..., then {"msg": "bye"}
+
+The data connection is opened once per session: "ready" carries ``port`` and ``token`` only when
+the session has none (its first plot, or the first after a failed one); the plotter connects to
+(data_host, P) and sends the 32 token bytes, and the connection then carries every plot of the
+session, each behind its frame. A one-time token opens it, and only the plotter holding it can
+write into it, so nobody without the token can write to or block a session. ``seq`` counts the
+session's plots from 1: a frame that does not name the plot being received ends the session.
+
+A plot refused before its bytes were asked for ("busy", "exists", "no_space", "bad_name", ...)
+costs only itself: after the error the session goes on. An error once "ready" was sent (the
+stream, the digest, the commit) or on the control channel ends the session: the NAS exits, and the
+plotter opens a new session for its next plot.
 
 Any NAS reply may instead be {"msg": "error", "code": "<kind>", "error": "<one line>"},
 after which the NAS exits. "stored" is sent only after the copy was received in full,
@@ -34,15 +49,14 @@ without a record is hashed first, announced by "hashing" so the plotter waits lo
     NAS -> plotter  {"msg": "hashing", "path": "/mnt/.../plot-...plot", "size": N}   (only without a record)
     NAS -> plotter  {"msg": "have", "path": "/mnt/.../plot-...plot", "size": N, "hash": "<hex>"}
 
-after which the plotter says "bye": it hashes its source and deletes it when size and hash
-match, and keeps it (exit 6, copies differ) when not. "have" is sent only to an offer with
-``"have": true``, so a plotter that predates it still gets the error "exists" and nothing it
-could misread; it came within version 1.
+after which the session goes on: the plotter hashes its source and deletes it when size and
+hash match, and keeps it (exit 6, copies differ) when not. An offer without ``"have": true`` is
+answered with the error "exists" instead.
 
-Exactly once across several NAS (version 2; :mod:`plotter.send.farm`, :mod:`nas.receive.referee`). A plotter
+Exactly once across several NAS (:mod:`plotter.send.farm`, :mod:`nas.receive.referee`). A plotter
 with several ``[nas …]`` sections first claims the name at its referee NAS (chosen from the name,
 :mod:`plotter.send.rendezvous`); the claim is the referee's name reservation, held for as long as
-that session lasts:
+the holder keeps it (until "release", "bye" or the session's end):
 
     plotter -> referee  {"msg": "claim", "name": ..., "size": N, "hash_alg": "xxh3_128", "have": true}
     referee -> plotter  {"msg": "claimed", "placed": "nas02" | null}   (or "hashing"/"have", or "busy")
@@ -51,13 +65,13 @@ that session lasts:
     plotter -> referee  {"msg": "keep"}                                 (every 30 s while it waits on others)
     plotter -> referee  {"msg": "place", "nas": "nas02"} -> {"msg": "placed"}   (before sending elsewhere)
     plotter -> referee  "space" and "offer" as above, when the plot goes to the referee itself
+    plotter -> referee  {"msg": "release"} -> {"msg": "released"}   (once the plot is stored elsewhere)
 
 "placed" is the referee's ledger: the NAS (the plotter's section name) a claim holder said it was
-sending the name to. Versions: a v2 NAS says "v": 2, which a v1 plotter refuses cleanly ("NAS
-speaks protocol 2, we speak 1: upgrade both ends"); a v2 plotter accepts a v1 NAS only where it
-needs no claim (one ``[nas]`` section) and otherwise refuses it with "upgrade it".
+sending the name to. The claim ends with the plot received by the referee, with "release", or
+with the session.
 
-Placement before plotting (version 3; :mod:`nas.drives.placement`). A plotter about to plot a PoS2
+Placement before plotting (:mod:`nas.drives.placement`). A plotter about to plot a PoS2
 group with ``meta_group = auto`` asks for a drive and a meta group no group on it uses; the NAS
 reserves both in its state (``[nas] placement_ttl``) and answers, ``drive``/``meta_group`` null
 when no drive has room:
@@ -67,15 +81,11 @@ when no drive has room:
 
 The offer of a PoS2 file then carries its header's meta group (``"meta_group": 7``), and the NAS
 puts it on the drive placed for that meta group, else on one where it is free, else anywhere.
-Version 3 only adds messages, so the NAS's hello keeps ``"v": 2`` (what a version 2 plotter checks)
-and announces ``"max_v": 3``; a plotter reads the NAS's version as ``max_v`` when present, else
-``v``, and asks a NAS below 3 for no placement (the job plots with meta group 0, warned once per NAS).
-An older NAS ignores the offer's ``meta_group``.
 
 Code "drive_failing": the receiving drive failed while the plot streamed in (read-only,
 I/O error, a dead mount, ENOSPC while statvfs showed room). The NAS removed the
-``.part``, marked the drive failing (it is not chosen again) and exits; the plotter
-offers the same plot again at once. A drive that fails before any data was asked for
+``.part``, marked the drive failing (it is not chosen again) and ends the session; the plotter
+offers the same plot again at once, on a new session. A drive that fails before any data was asked for
 (its ``.part`` cannot be created) never reaches the plotter: the NAS marks it and
 answers the same offer with a "ready" for the next drive.
 
@@ -93,10 +103,8 @@ from typing import Any
 
 from common.errors import ProtocolError, RemoteError
 
-PROTOCOL_VERSION = 3
-COMPAT_VERSION = 2  # what the hello's "v" says: version 3 only adds messages (placement)
-PLACEMENT_VERSION = 3
-OLDEST_VERSION = 1  # a v1 NAS still serves a plotter with one [nas] section (no claim)
+PROTOCOL_VERSION = 4
+OLDEST_VERSION = 4  # sessions: the plotter's only way to send
 MAX_LINE = 64 * 1024
 TOKEN_BYTES = 32
 HASH_ALG = "xxh3_128"

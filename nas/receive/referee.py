@@ -29,18 +29,20 @@ from nas.state import DB_NAME
 HOLD_TIMEOUT = 120.0  # four of the plotter's "keep"s
 MAX_NAS_NAME = 200
 
-Handler = Callable[[protocol.Message], int]
+Handler = Callable[[protocol.Message], None]
 
 
 def hold(cfg: NasConfig, chan: LineChannel, name: str, answer_space: Callable[[protocol.Message], None],
-         receive: Handler) -> int:
-    """With the claim of ``name`` held by the caller: say so, then serve its holder until it is done."""
+         receive: Handler) -> bool:
+    """With the claim of ``name`` held by the caller: say so, then serve its holder until it is done
+    with the name: True when the session goes on (the plot was received here, or the holder said
+    "release" once it went elsewhere), False when the holder said "bye" or is gone."""
     state = cfg.nas.state_dir
     chan.write(protocol.encode("claimed", placed=placed_on(state, name)))
     while True:  # each read is bounded by HOLD_TIMEOUT; the session's end ends it
         line = chan.read_line(HOLD_TIMEOUT)
         if not line:
-            return 0  # the plotter is gone: the claim goes with this process
+            return False  # the plotter is gone: the claim goes with this process
         message = protocol.decode(line)
         kind = message["msg"]
         if kind == "keep":
@@ -52,9 +54,13 @@ def hold(cfg: NasConfig, chan: LineChannel, name: str, answer_space: Callable[[p
             chan.write(protocol.encode("placed"))
         elif kind == "offer":
             forget_placed(state, name)  # it comes here now; a ledger naming another NAS was stale
-            return receive(message)
+            receive(message)
+            return True
+        elif kind == "release":
+            chan.write(protocol.encode("released"))
+            return True
         elif kind == "bye":
-            return 0
+            return False
         else:
             raise ProtocolError(f"unexpected message '{kind}' while holding the claim of {name}")
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from common import units
 from common.errors import AppError, PeerTimeoutError, ProtocolError, RemoteError, TransferError
 from common.transfer import protocol
+from common.transfer.stream import IO_TIMEOUT
 from plotter.link.session import Session
 
 log = logging.getLogger(__name__)
@@ -31,9 +34,12 @@ class Space:
 
 @dataclass(frozen=True)
 class Ready:
-    port: int
-    token: bytes
+    """Send plot ``seq`` of the session; ``port`` and ``token``: open the session's data connection first."""
+
+    port: int | None
+    token: bytes | None
     drive: str
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -77,12 +83,23 @@ class Stored:
 
 
 class NasClient:
+    """One session with a NAS (protocol 4): requests one after another, plots on one data connection.
+
+    The client knows whether its session can carry another request (:meth:`reusable`): not after a
+    failure of the channel or an error once bytes were asked for (the NAS ends the session then),
+    and not while it holds a referee's claim."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
         self.chan = session.channel
+        self.data: socket.socket | None = None  # the session's data connection, once opened
+        self._broken = False
+        self._streaming = False  # "ready" came, "stored" not yet
+        self._holding: str | None = None  # the name whose referee claim this session holds
+        self.plots = 0  # plots this session has carried
         try:
             hello = protocol.expect(self._first_message(), "hello")
-            version = hello.get("max_v", hello.get("v"))  # protocol 3 adds messages only: see protocol
+            version = hello.get("max_v", hello.get("v"))
             if not isinstance(version, int) or not protocol.OLDEST_VERSION <= version <= protocol.PROTOCOL_VERSION:
                 raise ProtocolError(f"NAS speaks protocol {version}, we speak "
                                     f"{protocol.PROTOCOL_VERSION}: upgrade both ends")
@@ -91,6 +108,10 @@ class NasClient:
             raise
         self.host = str(hello.get("host", "?"))
         self.version: int = version
+
+    def reusable(self) -> bool:
+        """Whether the session can take the next request (see the class)."""
+        return not (self._broken or self._streaming or self._holding is not None) and self.session.alive()
 
     def _first_message(self) -> protocol.Message:
         """The hello, past any lines a login shell may print first (motd, rc-file echoes)."""
@@ -113,7 +134,7 @@ class NasClient:
 
     def space(self, size: int) -> Space:
         self._write(protocol.encode("space", size=size))
-        reply = protocol.expect(self.chan.read(REPLY_TIMEOUT), "space")
+        reply = protocol.expect(self._read(REPLY_TIMEOUT), "space")
         return Space(protocol.field(reply, "free_bytes", int), protocol.field(reply, "largest_free", int),
                      protocol.field(reply, "can_take", bool))
 
@@ -122,22 +143,31 @@ class NasClient:
         self._write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG, have=True, **extra))
         reply = self._past_hashing(name, size)
         if reply["msg"] == "have":
+            self._holding = None
             return _have(reply)
         reply = protocol.expect(reply, "ready")
-        token = protocol.field(reply, "token", str)
+        self._streaming = True
+        return self._ready(reply)
+
+    def _ready(self, reply: protocol.Message) -> Ready:
+        seq, port, token = protocol.field(reply, "seq", int), reply.get("port"), reply.get("token")
+        if port is None and token is None:
+            if self.data is None:
+                raise ProtocolError("NAS asked for a plot on a data connection this session does not have")
+            return Ready(None, None, protocol.field(reply, "drive", str), seq)
         try:
-            raw = bytes.fromhex(token)
-        except ValueError:
+            raw = bytes.fromhex(protocol.hex_field(reply, "token"))
+        except ProtocolError:
             raw = b""
         if len(raw) != protocol.TOKEN_BYTES:
             raise ProtocolError("NAS sent a malformed token")
-        return Ready(protocol.field(reply, "port", int), raw, protocol.field(reply, "drive", str))
+        return Ready(protocol.field(reply, "port", int), raw, protocol.field(reply, "drive", str), seq)
 
     def place_group(self, size: int) -> GroupPlaced | None:
         """Ask for a drive and meta group for a PoS2 group of ``size`` bytes (protocol 3); None: the
         NAS has no drive with room for it."""
         self._write(protocol.encode("place_group", size=size))
-        reply = protocol.expect(self.chan.read(REPLY_TIMEOUT), "group_placed")
+        reply = protocol.expect(self._read(REPLY_TIMEOUT), "group_placed")
         meta_group, drive = reply.get("meta_group"), reply.get("drive")
         if meta_group is None:
             return None
@@ -148,8 +178,7 @@ class NasClient:
         return GroupPlaced(drive, meta_group)
 
     def claim(self, name: str, size: int) -> Claimed | Have:
-        """Reserve ``name`` at this NAS, its referee, for this session (protocol 2)."""
-        self._need_claims()
+        """Reserve ``name`` at this NAS, its referee, until it is stored here or :meth:`release`d."""
         self._write(protocol.encode("claim", name=name, size=size, hash_alg=protocol.HASH_ALG, have=True))
         reply = self._past_hashing(name, size)
         if reply["msg"] == "have":
@@ -157,11 +186,18 @@ class NasClient:
         placed = protocol.expect(reply, "claimed").get("placed")
         if placed is not None and not isinstance(placed, str):
             raise ProtocolError("'claimed' message has no valid 'placed'")
+        self._holding = name
         return Claimed(placed)
 
+    def release(self) -> None:
+        """End the claim this session holds (the plot went to another NAS); the session goes on."""
+        if self._holding is not None:
+            self._write(protocol.encode("release"))
+            protocol.expect(self._read(REPLY_TIMEOUT), "released")
+            self._holding = None
+
     def lookup(self, name: str, size: int) -> Have | None:
-        """The copy of ``name`` this NAS holds, None when it holds none (protocol 2)."""
-        self._need_claims()
+        """The copy of ``name`` this NAS holds, None when it holds none."""
         self._write(protocol.encode("lookup", name=name, size=size))
         reply = self._past_hashing(name, size)
         if reply["msg"] == "have":
@@ -172,35 +208,72 @@ class NasClient:
     def place(self, nas: str) -> None:
         """Tell the referee (whose claim we hold) that the plot goes to ``nas``: its ledger."""
         self._write(protocol.encode("place", nas=nas))
-        protocol.expect(self.chan.read(REPLY_TIMEOUT), "placed")
+        protocol.expect(self._read(REPLY_TIMEOUT), "placed")
 
     def keep(self) -> None:
         """Keep a held claim: the referee gives up on a plotter silent for its control timeout."""
         self._write(protocol.encode("keep"))
 
-    def _need_claims(self) -> None:
-        if self.version < 2:
-            raise ProtocolError(f"[nas {self.session.target.name}] speaks protocol {self.version}: several "
-                                "[nas] sections need protocol 2 on every NAS (exactly once across them); upgrade it")
-
     def _past_hashing(self, name: str, size: int) -> protocol.Message:
-        reply = self.chan.read(REPLY_TIMEOUT)
+        reply = self._read(REPLY_TIMEOUT)
         if reply["msg"] == "hashing":
             log.info("the NAS is hashing its copy of %s first (%s)", name, units.size(size))
-            reply = self.chan.read(hash_timeout(size))
+            reply = self._read(hash_timeout(size))
         return reply
+
+    def _read(self, timeout: float) -> protocol.Message:
+        """The NAS's next message; the session is marked unusable when the NAS ends it after this."""
+        try:
+            message = self.chan.read(timeout)
+        except AppError:
+            self._broken = True
+            raise
+        if message["msg"] == "error" and (self._streaming or message.get("code") == "protocol"):
+            self._broken = True  # the NAS ends the session after such an error
+        return message
 
     def digest(self, digest: str) -> Stored:
         self._write(protocol.encode("digest", hash=digest))
-        reply = protocol.expect(self.chan.read(STORED_TIMEOUT), "stored")
-        return Stored(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
-                      protocol.field(reply, "hash", str))
+        reply = protocol.expect(self._read(STORED_TIMEOUT), "stored")
+        stored = Stored(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
+                        protocol.field(reply, "hash", str))
+        self._streaming = False
+        self._holding = None  # a claim held here ends with the plot stored here
+        self.plots += 1
+        return stored
+
+    def open_data(self, ready: Ready, connect: Callable[[str, int, float], socket.socket]) -> socket.socket:
+        """The data connection plot ``ready.seq`` goes on: the session's own, or a new one opened
+        with the token (its first plot). A failed connect is not caught: the NAS only knows nobody came."""
+        if ready.port is None or ready.token is None:
+            assert self.data is not None  # checked when "ready" was read
+            return self.data
+        self.drop_data()
+        target = self.session.target
+        sock = connect(target.data_host, ready.port, target.connect_timeout)
+        try:
+            sock.settimeout(IO_TIMEOUT)
+            sock.sendall(ready.token)
+        except OSError as exc:
+            sock.close()
+            self._broken = True
+            raise TransferError(f"data connection broke at once: {exc.strerror}") from None
+        self.data = sock
+        return sock
+
+    def drop_data(self) -> None:
+        """Close the data connection (a plot failed on it: the session cannot go on)."""
+        if self.data is not None:
+            self._broken = True
+            self.data.close()
+            self.data = None
 
     def _write(self, line: bytes) -> None:
         """Send ``line``; when the NAS has already hung up, raise the reason it gave instead."""
         try:
             self.chan.write(line)
         except TransferError as exc:
+            self._broken = True
             self.raise_reason(exc)
             raise
 
@@ -208,6 +281,7 @@ class NasClient:
         """Raise the error the NAS sent before it hung up, if it sent one (a drive that filled
         mid-stream): that, not our broken pipe, is what the log and history need. ``ours``,
         what failed here, is kept in the message: the NAS may only have seen its effect."""
+        self._broken = True
         try:
             message = self.chan.read(REASON_TIMEOUT)
         except AppError as exc:
@@ -228,4 +302,7 @@ class NasClient:
             self.chan.write(protocol.encode("bye"))
         except TransferError as exc:
             log.debug("no goodbye to the NAS: %s", exc.message)
+        if self.data is not None:
+            self.data.close()
+            self.data = None
         self.session.close()

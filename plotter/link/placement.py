@@ -3,9 +3,9 @@
 The group id is unknown until the group is made, so the plot's referee cannot be asked; the NAS
 asked is the first reachable one in config order (the one a new plot is sent to when it has room).
 A NAS with no room for the group passes the question to the next. Plotting never waits for a
-placement: when no NAS can answer (none reachable, none with room, or all older than protocol 3)
-the job plots with meta group 0, which chia farms like any other; an old NAS is warned about once
-per process, not on every job.
+placement: when no NAS can answer (none reachable, none with room, or all speaking an older
+protocol) the job plots with meta group 0, which chia farms like any other; an old NAS is warned
+about once per process, not on every job.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from common.errors import AppError
-from common.transfer import protocol
+from common.errors import AppError, ProtocolError
 from plotter.config import NasTarget
 from plotter.link.client import NasClient
 from plotter.link.session import Session, open_session
@@ -39,13 +38,13 @@ def place_group(targets: Sequence[NasTarget], size: int,
     for target in targets:
         try:
             client = NasClient(opener(target))
+        except ProtocolError as exc:  # an older NAS ("upgrade both ends")
+            _warn_old(target.name, exc.message)
+            continue
         except AppError as exc:
             log.warning("placement: NAS %s unreachable (%s); asking the next", target.name, exc.message)
             continue
         try:
-            if client.version < protocol.PLACEMENT_VERSION:
-                _warn_old(target.name, client.version)
-                continue
             placed = client.place_group(size)
         except AppError as exc:
             log.warning("placement: NAS %s gave none: %s", target.name, exc.message)
@@ -59,9 +58,8 @@ def place_group(targets: Sequence[NasTarget], size: int,
     return Placement(None, None, FALLBACK_META_GROUP)
 
 
-def _warn_old(name: str, version: int) -> None:
+def _warn_old(name: str, why: str) -> None:
     if name not in _warned:
         _warned.add(name)
-        log.warning("placement: NAS %s speaks protocol %d, placement needs %d: upgrade it; until then groups "
-                    "for it are plotted with meta group %d", name, version, protocol.PLACEMENT_VERSION,
+        log.warning("placement: NAS %s: %s; until then groups for it are plotted with meta group %d", name, why,
                     FALLBACK_META_GROUP)

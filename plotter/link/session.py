@@ -51,6 +51,8 @@ class Session(Protocol):
 
     def ended(self, timeout: float) -> str: ...
 
+    def alive(self) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -79,6 +81,9 @@ class LocalSession:
             return f"exit status {self._proc.wait(timeout=timeout)}"
         except subprocess.TimeoutExpired:
             return "still running"
+
+    def alive(self) -> bool:
+        return self._proc.poll() is None
 
     def close(self) -> None:
         for pipe in (self._proc.stdin, self._proc.stdout):
@@ -183,6 +188,11 @@ class SshSession:
         while self._chan.recv_stderr_ready() and len(err) < limit:
             err += self._chan.recv_stderr(65536)
         return bytes(err)
+
+    def alive(self) -> bool:
+        transport = self._client.get_transport()
+        return (transport is not None and transport.is_active() and not self._chan.closed
+                and not self._chan.exit_status_ready())
 
     def close(self) -> None:
         import paramiko

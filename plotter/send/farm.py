@@ -43,20 +43,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
 from common.errors import AppError, ConfigError, ConnectError, NoSpaceError, TransferError
 from plotter.config import NasTarget, PlotterConfig
 from plotter.link.client import Have, NasClient
+from plotter.link.pool import SessionPool
 from plotter.send.discover import Seen
 from plotter.send.rendezvous import referee
 
 log = logging.getLogger(__name__)
 
 KEEP_INTERVAL = 30.0  # well inside the referee's HOLD_TIMEOUT (120 s)
-Opener = Callable[[NasTarget], NasClient]
 
 
 @dataclass(frozen=True)
@@ -100,6 +99,7 @@ class Route:
     client: NasClient
     target: NasTarget
     referee: NasClient
+    pool: SessionPool
     keepalive: Keepalive | None = None
 
     def confirm(self) -> None:
@@ -116,13 +116,23 @@ class Route:
         self.keepalive = Keepalive(self.referee).__enter__()
 
     def close(self) -> None:
+        """Give the sessions back (each kept warm when it can carry the next plot). The referee's
+        claim ends first: with the plot stored there, or by "release" once it went elsewhere."""
         try:
             if self.keepalive is not None:
                 self.keepalive.__exit__(None, None, None)
             if self.client is not self.referee:
-                self.client.close()
+                self.pool.give_back(self.client)
+                _release(self.referee)
         finally:
-            self.referee.close()
+            self.pool.give_back(self.referee)
+
+
+def _release(ref: NasClient) -> None:
+    try:
+        ref.release()
+    except AppError as exc:  # the session is closed instead, which ends the claim too
+        log.debug("cannot release the claim at %s: %s", ref.session.target.name, exc.message)
 
 
 def referee_of(cfg: PlotterConfig, plot: str) -> NasTarget:
@@ -130,48 +140,50 @@ def referee_of(cfg: PlotterConfig, plot: str) -> NasTarget:
     return next(t for t in cfg.nas if t.name == name)
 
 
-def route(cfg: PlotterConfig, item: Seen, opener: Opener) -> Route | Found:
+def route(cfg: PlotterConfig, item: Seen, pool: SessionPool) -> Route | Found:
     """Claim the name at its referee, look for a copy everywhere, choose where to send it.
 
     Raises ConnectError when the plot must wait for a NAS, RemoteError "busy" when another sender
     holds the claim, NoSpaceError when no NAS has room."""
     target = referee_of(cfg, item.path.name)
-    ref = _opened(target, opener)
+    ref = _opened(target, pool)
     try:
         claimed = ref.claim(item.path.name, item.size)
         if isinstance(claimed, Have):
-            ref.close()
+            pool.give_back(ref)
             return Found(target.name, claimed)
         with Keepalive(ref):
-            found = _look_elsewhere(cfg, item, target, claimed.placed, opener)
+            found = _look_elsewhere(cfg, item, target, claimed.placed, pool)
         if found is not None:
-            ref.close()
+            _release(ref)
+            pool.give_back(ref)
             return found
         if ref.space(item.size).can_take:  # the referee's channel is ours again: no "keep" in between
-            return Route(ref, target, ref)
+            return Route(ref, target, ref, pool)
         with Keepalive(ref):
-            client, other = _most_free_other(cfg, item, target, opener)
+            client, other = _most_free_other(cfg, item, target, pool)
     except BaseException:
-        ref.close()
+        pool.give_back(ref)  # closed while it holds the claim: that ends the claim
         raise
-    return _placed(item, ref, target, client, other)
+    return _placed(item, ref, target, client, other, pool)
 
 
-def _placed(item: Seen, ref: NasClient, ref_target: NasTarget, client: NasClient, target: NasTarget) -> Route:
+def _placed(item: Seen, ref: NasClient, ref_target: NasTarget, client: NasClient, target: NasTarget,
+            pool: SessionPool) -> Route:
     try:
         ref.place(target.name)  # the ledger first: it must name the NAS before any byte goes there
     except BaseException:
-        client.close()
-        ref.close()
+        pool.give_back(client)
+        pool.give_back(ref)
         raise
     log.info("%s: its referee %s has no room, sending it to %s", item.path.name, ref_target.name, target.name)
     keepalive = Keepalive(ref).__enter__()
-    return Route(client, target, ref, keepalive)
+    return Route(client, target, ref, pool, keepalive)
 
 
-def _opened(target: NasTarget, opener: Opener) -> NasClient:
+def _opened(target: NasTarget, pool: SessionPool) -> NasClient:
     try:
-        return opener(target)
+        return pool.take(target)
     except (ConnectError, ConfigError):
         raise  # ConfigError: a key file the config names is missing, the run ends (exit 3)
     except AppError as exc:  # no usable session (no hello, wrong command): the plot waits for it
@@ -179,7 +191,7 @@ def _opened(target: NasTarget, opener: Opener) -> NasClient:
 
 
 def _look_elsewhere(cfg: PlotterConfig, item: Seen, ref: NasTarget, placed: str | None,
-                    opener: Opener) -> Found | None:
+                    pool: SessionPool) -> Found | None:
     """The copy another NAS holds, if any; ConnectError when the NAS the ledger names cannot be asked."""
     names = {t.name for t in cfg.nas}
     if placed is not None and placed not in names:
@@ -191,7 +203,7 @@ def _look_elsewhere(cfg: PlotterConfig, item: Seen, ref: NasTarget, placed: str 
         if target is ref:
             continue
         try:
-            client = _opened(target, opener)
+            client = _opened(target, pool)
         except ConnectError as exc:
             if target.name == placed:
                 raise ConnectError(f"{item.path.name} was sent to NAS {placed} (its referee {ref.name} says), "
@@ -200,35 +212,35 @@ def _look_elsewhere(cfg: PlotterConfig, item: Seen, ref: NasTarget, placed: str 
         try:
             have = client.lookup(item.path.name, item.size)
         finally:
-            client.close()
+            pool.give_back(client)
         if have is not None:
             return Found(target.name, have)
     return None
 
 
 def _most_free_other(cfg: PlotterConfig, item: Seen, ref_target: NasTarget,
-                     opener: Opener) -> tuple[NasClient, NasTarget]:
+                     pool: SessionPool) -> tuple[NasClient, NasTarget]:
     """Of the NAS other than the referee (which has no room), the reachable one with most free space."""
     best: tuple[int, NasClient, NasTarget] | None = None
     for target in cfg.nas:
         if target is ref_target:
             continue
         try:
-            client = _opened(target, opener)
+            client = _opened(target, pool)
         except ConnectError:
             continue
         try:
             space = client.space(item.size)
         except AppError as exc:
             log.debug("NAS %s did not say how much room it has: %s", target.name, exc.message)
-            client.close()
+            pool.give_back(client)
             continue
         if space.can_take and (best is None or space.free_bytes > best[0]):
             if best is not None:
-                best[1].close()
+                pool.give_back(best[1])
             best = (space.free_bytes, client, target)
         else:
-            client.close()
+            pool.give_back(client)
     if best is None:
         raise NoSpaceError(f"no reachable NAS can take {item.size} bytes (its referee {ref_target.name} "
                            "has no room either)")

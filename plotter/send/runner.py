@@ -88,11 +88,16 @@ def finished_plots(cfg: PlotterConfig, history: History) -> list[Seen]:
 def send_once(cfg: PlotterConfig, env: Env | None = None, stop: threading.Event | None = None) -> RunResult:
     from plotter.monitor.alerts import after_round
 
+    own = env is None  # a caller's env (send --watch) keeps its sessions warm between rounds
     env = env or Env()
     env.host_key_refused.clear()
     env.no_room.clear()
     started = time.time()
-    result = _send_round(cfg, env, stop)
+    try:
+        result = _send_round(cfg, env, stop)
+    finally:
+        if own:
+            close_sessions(env)
     after_round(cfg, env, started)
     return replace(result, host_key=bool(env.host_key_refused), no_room=len(env.no_room))
 
@@ -137,7 +142,11 @@ def by_name(plots: list[Seen]) -> list[list[Seen]]:
 
 def send_once_checked(cfg: PlotterConfig, stop: threading.Event | None = None,
                       listener: Listener | None = None) -> int:
-    result = send_once(cfg, Env(listener=listener), stop)
+    env = Env(listener=listener)
+    try:
+        result = send_once(cfg, env, stop)
+    finally:
+        close_sessions(env)
     if result.sent or result.failed or result.verified or result.busy or result.unreachable:
         log.info("sent %d, already on the NAS %d, failed %d, busy elsewhere %d, waiting for a NAS %d, skipped %d",
                  result.sent, result.verified, result.failed, result.busy, result.unreachable, result.skipped)
@@ -153,11 +162,21 @@ def watch(cfg: PlotterConfig, stop: threading.Event, max_rounds: int | None = No
     log.info("watching %s every %.0f s", ", ".join(map(str, cfg.plotter.plot_dirs)), cfg.plotter.poll_interval)
     rounds = 0
     env = Env(listener=listener)
-    while not stop.is_set() and (max_rounds is None or rounds < max_rounds):
-        env.unreachable.clear()  # give a NAS that was down another chance each round
-        result = send_once(cfg, env, stop)
-        if result.sent or result.failed:
-            log.info("sent %d, failed %d", result.sent, result.failed)
-        rounds += 1
-        stop.wait(cfg.plotter.poll_interval)
+    try:
+        while not stop.is_set() and (max_rounds is None or rounds < max_rounds):
+            env.unreachable.clear()  # give a NAS that was down another chance each round
+            result = send_once(cfg, env, stop)
+            if result.sent or result.failed:
+                log.info("sent %d, failed %d", result.sent, result.failed)
+            rounds += 1
+            if env.pool is not None:
+                env.pool.prune()  # sessions stay warm for the next round, a while
+            stop.wait(cfg.plotter.poll_interval)
+    finally:
+        close_sessions(env)
     return 0
+
+
+def close_sessions(env: Env) -> None:
+    if env.pool is not None:
+        env.pool.close()

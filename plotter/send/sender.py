@@ -26,9 +26,11 @@ from common.errors import (
 from common.locking import FileLock
 from common.plotformat import read_header
 from common.plotformat.plotfile import PlotKind
-from common.transfer.stream import IO_TIMEOUT, send_file
+from common.transfer import frame
+from common.transfer.stream import send_file
 from plotter.config import NasTarget, PlotterConfig
-from plotter.link.client import Have, NasClient, Stored
+from plotter.link.client import Have, NasClient, Ready, Stored
+from plotter.link.pool import SessionPool
 from plotter.link.session import Session, connect_data, open_session
 from plotter.send import farm, resend
 from plotter.send.discover import Seen
@@ -55,6 +57,15 @@ class Env:
     listener: Listener | None = None  # the live display on a terminal
     host_key_refused: set[str] = field(default_factory=set)  # NAS names whose host key was unknown or changed
     no_room: list[str] = field(default_factory=list)  # transfers this round that failed for lack of room
+    pool: SessionPool | None = None  # warm sessions: see sessions()
+
+
+def sessions(env: Env) -> SessionPool:
+    """The run's session pool, made on first use (sessions are opened through ``env``)."""
+    with env.lock:
+        if env.pool is None:
+            env.pool = SessionPool(lambda target: _open(target, env))
+        return env.pool
 
 
 def plot_lock(cfg: PlotterConfig, name: str) -> FileLock:
@@ -164,7 +175,7 @@ def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, it
         item.path.name, target.name, ready.drive, item.size, 0, 0.0, None, time.time()), env.listener)
     try:
         progress.start()
-        digest = _stream(cfg, client, target, item, ready.port, ready.token, env, progress)
+        digest = _stream(cfg, client, item, ready, env, progress)
     finally:
         progress.close()
     stored = client.digest(digest)
@@ -197,35 +208,37 @@ def _failed(history: History, item: Seen, nas: str | None, drive: str | None, st
     return _record(history, item, nas, drive, None, None, start, exc.message, result)
 
 
-def _stream(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, port: int,
-            token: bytes, env: Env, progress: TransferProgress) -> str:
-    # A failed connect (ConnectError) is not caught: the NAS only knows that nobody came.
-    with env.connect_data(target.data_host, port, target.connect_timeout) as sock:
+def _stream(cfg: PlotterConfig, client: NasClient, item: Seen, ready: Ready, env: Env,
+            progress: TransferProgress) -> str:
+    """Plot ``ready.seq`` on the session's data connection: its frame header, then its bytes."""
+    sock = client.open_data(ready, env.connect_data)
+    try:
         try:
-            sock.settimeout(IO_TIMEOUT)
-            try:
-                sock.sendall(token)
-            except OSError as exc:
-                raise TransferError(f"data connection broke at once: {exc.strerror}") from None
-            return send_file(sock, str(item.path), item.size, bwlimit=cfg.plotter.bwlimit, progress=progress)
-        except TransferError as exc:
-            broken = exc
-    client.raise_reason(broken)  # the socket is closed now, so the NAS stops waiting and says why
+            sock.sendall(frame.header(ready.seq, item.size))
+        except OSError as exc:
+            raise TransferError(f"data connection broke: {exc.strerror or exc}") from None
+        return send_file(sock, str(item.path), item.size, bwlimit=cfg.plotter.bwlimit, progress=progress,
+                         close=False)
+    except TransferError as exc:
+        broken = exc
+    client.drop_data()  # the socket is closed now, so the NAS stops waiting and says why
+    client.raise_reason(broken)
     raise broken
 
 
 def _route(cfg: PlotterConfig, item: Seen, env: Env) -> farm.Route | farm.Found:
     """Where to offer ``item``: the only NAS (its name reservation is the lock), or of several
     the one its referee's claim allows (see plotter.send.farm). ConnectError: the plot waits."""
+    pool = sessions(env)
     if len(cfg.nas) > 1:
-        return farm.route(cfg, item, lambda target: _open(target, env))
+        return farm.route(cfg, item, pool)
     try:
-        client = _open(cfg.nas[0], env)
+        client = pool.take(cfg.nas[0])
     except (ConnectError, ConfigError):
         raise
     except AppError as exc:  # no usable session (no hello, a wrong command): the plot waits for it
         raise ConnectError(exc.message) from None
-    return farm.Route(client, cfg.nas[0], client)
+    return farm.Route(client, cfg.nas[0], client, pool)
 
 
 def _open(target: NasTarget, env: Env) -> NasClient:

@@ -21,7 +21,7 @@ from plotter.send.runner import send_once
 from plotter.send.sender import Env
 from tests.flood import PortFlood, Trickler
 from tests.helpers import NasSetup, make_nas, make_plotter, wait_for
-from tests.receiver import HandReceiver, connect
+from tests.receiver import HandReceiver, connect, opening
 from tests.sshd import LocalSshd, free_port
 
 CopyPlots = Callable[..., list[Path]]
@@ -84,7 +84,7 @@ def test_wrong_token_and_garbage_are_dropped(tmp_path: Path, copy_plots: CopyPlo
         wrong.sendall(bytes(protocol.TOKEN_BYTES) + source.read_bytes()[:4096])
 
     with connect(ready) as right:
-        right.sendall(bytes.fromhex(str(ready["token"])) + source.read_bytes())
+        right.sendall(opening(ready, source.stat().st_size) + source.read_bytes())
         right.shutdown(socket.SHUT_WR)
         session.send("digest", hash=hash_file(str(source)))
         stored = session.read()
@@ -124,7 +124,7 @@ def test_receiver_rejects_a_bad_name(tmp_path: Path) -> None:
     reply = session.read()
 
     assert reply["msg"] == "error" and reply["code"] == "bad_name"
-    assert session.finish() != 0
+    assert session.goes_on()  # refused before any byte: the session goes on
 
 
 def _narrow_ports(nas: NasSetup, count: int) -> tuple[int, int]:

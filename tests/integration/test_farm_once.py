@@ -20,7 +20,6 @@ from nas.state import DB_NAME
 from plotter.send.rendezvous import referee
 from tests.helpers import NasSetup, PlotterSetup, make_nas, make_plotter, nas_section, popen_cli, run_cli, wait_for
 from tests.integration.test_exactly_once import VERIFIED, rows, send
-from tests.plotter.send.test_retry_at_once import PEER
 from tests.sshd import LocalSshd, free_port
 
 CopyPlots = Callable[..., list[Path]]
@@ -184,10 +183,21 @@ def test_a_full_referee_records_where_the_plot_went_and_that_nas_must_answer(
     assert stored(farm) == {chosen: [], other: [source.name]}
 
 
-def test_a_protocol_1_nas_among_several_is_refused_and_the_plot_kept(tmp_path: Path, copy_plots: CopyPlots) -> None:
+# A NAS that speaks an older protocol (3: no sessions) and records any request it gets.
+OLD_PEER = """\
+import json, sys
+out = sys.stdout
+out.write(json.dumps({"msg": "hello", "v": 2, "max_v": 3, "host": "old", "version": "0"}) + "\\n"); out.flush()
+for line in sys.stdin:
+    with open(sys.argv[1], "a") as handle:
+        handle.write(line)
+"""
+
+
+def test_an_older_nas_among_several_is_refused_and_the_plot_kept(tmp_path: Path, copy_plots: CopyPlots) -> None:
     peer = tmp_path / "peer.py"
-    peer.write_text(PEER)
-    sections = "".join(f"[nas {name}]\ntransport = local\ncommand = {sys.executable} {peer} error "
+    peer.write_text(OLD_PEER)
+    sections = "".join(f"[nas {name}]\ntransport = local\ncommand = {sys.executable} {peer} "
                        f"{tmp_path / name}\n" for name in BOTH)
     nas = make_nas(tmp_path / "nas", drives=1)
     plotter = make_plotter(tmp_path / "plotter", nas, None, nas_name="unused", more_nas="")
@@ -196,9 +206,9 @@ def test_a_protocol_1_nas_among_several_is_refused_and_the_plot_kept(tmp_path: P
 
     code, err = send(plotter)
 
-    assert code == 1 and source.exists(), err
-    assert "speaks protocol 1: several [nas] sections need protocol 2 on every NAS" in err
-    assert not any((tmp_path / name).exists() for name in BOTH)  # nothing was offered
+    assert code == 10 and source.exists(), err  # no NAS it could be sent to: kept, waiting
+    assert "NAS speaks protocol 3, we speak 4: upgrade both ends" in err
+    assert not any((tmp_path / name).exists() for name in BOTH)  # nothing was asked
 
 
 @pytest.mark.slow

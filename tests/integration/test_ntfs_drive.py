@@ -15,7 +15,7 @@ from chiapos import DiskProver
 
 from common.plotformat.plotfile import parse_name
 from common.transfer.stream import hash_file
-from nas.receive.receiver import fallocate
+from nas.receive.commit import fallocate
 from tests.helpers import make_nas, make_plotter, run_cli
 
 CopyPlots = Callable[..., list[Path]]

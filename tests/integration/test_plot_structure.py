@@ -15,7 +15,7 @@ from common.transfer.stream import hash_file
 from plotter import config as plotter_config
 from plotter.send.runner import send_once
 from tests.helpers import make_nas, make_plotter
-from tests.receiver import HandReceiver
+from tests.receiver import HandReceiver, opening
 
 CopyPlots = Callable[..., list[Path]]
 ONE_MB = 1_000_000
@@ -73,7 +73,7 @@ def _offer_and_send(nas_ini: Path, name: str, data: bytes) -> dict[str, object]:
     port = ready["port"]
     assert isinstance(port, int)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(bytes.fromhex(str(ready["token"])) + data)
+        conn.sendall(opening(ready, len(data)) + data)
         conn.shutdown(socket.SHUT_WR)
         source = Path(nas_ini.parent / "sent.bin")
         source.write_bytes(data)
@@ -112,7 +112,7 @@ def test_nas_refuses_a_name_whose_k_does_not_fit_the_size_at_the_offer(tmp_path:
 
     assert reply["msg"] == "error" and reply["code"] == "bad_plot", reply
     assert "implausible for a k32 uncompressed plot" in str(reply["error"])
-    assert session.finish() != 0
+    assert session.goes_on()  # refused before any byte: the session goes on
     assert nas.plots() == [] and nas.parts() == []
 
 
@@ -125,7 +125,7 @@ def test_nas_refuses_a_unicode_digit_name(tmp_path: Path, plot_pool: list[Path])
     reply = session.read()
 
     assert reply["msg"] == "error" and reply["code"] == "bad_name", reply
-    assert session.finish() != 0
+    assert session.goes_on()  # refused before any byte: the session goes on
     assert nas.plots() == [] and nas.parts() == []
 
 
@@ -176,5 +176,5 @@ def test_nas_refuses_an_implausible_pos2_offer_before_any_reservation(tmp_path: 
 
     assert reply["msg"] == "error" and reply["code"] == "bad_plot", reply
     assert reason in str(reply["error"])
-    assert session.finish() != 0
+    assert session.goes_on()  # refused before any byte: the session goes on
     assert nas.plots() == [] and nas.parts() == []

@@ -153,8 +153,20 @@ def test_wrong_and_closed_connections_are_dropped_at_once(listener: socket.socke
     assert "2 connections without the right token (1 closed early, 1 wrong token)" in caplog.text
 
 
+def two_free_ports() -> int:
+    """A port whose next one is free too (other tests and runs take ports meanwhile: a few tries)."""
+    for _ in range(50):
+        low = free_port()
+        try:
+            socket.create_server(("127.0.0.1", low + 1)).close()
+        except OSError:
+            continue
+        return low
+    raise AssertionError("no two free ports in a row in 50 tries")
+
+
 def test_listen_takes_the_first_free_port_and_fails_clearly_when_none_is() -> None:
-    low = free_port()
+    low = two_free_ports()
     with socket.create_server(("127.0.0.1", low)), listen("127.0.0.1", (low, low + 1)) as second:
         assert second.getsockname()[1] == low + 1
         with pytest.raises(TransferError, match=f"no free port in data_ports {low}-{low + 1}"):

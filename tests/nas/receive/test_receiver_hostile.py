@@ -16,6 +16,7 @@ from common.errors import ProtocolError
 from common.transfer import protocol
 from common.transfer.channel import LineChannel, fd_channel
 from tests.helpers import ROOT, NasSetup, make_nas
+from tests.receiver import opening
 
 CopyPlots = Callable[..., list[Path]]
 TIMEOUT = 60.0
@@ -61,7 +62,7 @@ def _offer_and_stream(chan: LineChannel, source: Path) -> None:
                                hash_alg=protocol.HASH_ALG))
     ready = protocol.expect(chan.read(TIMEOUT), "ready")
     with socket.create_connection(("127.0.0.1", ready["port"]), timeout=TIMEOUT) as data:
-        data.sendall(bytes.fromhex(ready["token"]) + source.read_bytes())
+        data.sendall(opening(ready, source.stat().st_size) + source.read_bytes())
         data.shutdown(socket.SHUT_WR)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import make_nas, wait_for
-from tests.receiver import HandReceiver, connect
+from tests.receiver import HandReceiver, connect, opening
 
 CopyPlots = Callable[..., list[Path]]
 
@@ -25,7 +25,7 @@ def test_a_signal_mid_transfer_removes_the_part_and_frees_the_name(tmp_path: Pat
     ready = receiver.offer(source.name, size)
     assert ready["msg"] == "ready", ready
     with connect(ready) as conn:
-        conn.sendall(bytes.fromhex(str(ready["token"])) + source.read_bytes()[: size // 2])
+        conn.sendall(opening(ready, size) + source.read_bytes()[: size // 2])
         wait_for(lambda: nas.parts() and nas.parts()[0].stat().st_size >= size // 4, 30, "half the plot written")
         receiver.proc.send_signal(sig)
         assert receiver.finish() == 128 + sig

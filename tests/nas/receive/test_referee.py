@@ -39,7 +39,7 @@ def test_a_held_claim_is_the_one_lock_and_ends_with_its_session(tmp_path: Path) 
     rival = HandReceiver(nas.ini)
     answer = claim(rival)
     assert answer["msg"] == "error" and answer["code"] == "busy"
-    assert rival.finish() != 0
+    assert rival.goes_on()  # refused before any byte: the session goes on
     lookup = HandReceiver(nas.ini)  # a lookup meets the claim too: a copy may be about to appear
     lookup.send("lookup", name=NAME, size=SIZE)
     assert lookup.read()["code"] == "busy"

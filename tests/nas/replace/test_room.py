@@ -79,7 +79,7 @@ def broken_transfer(full: FullDrive, plot: Path, sent: int) -> dict[str, object]
     session = HandReceiver(full.nas.ini)
     ready = session.offer(plot.name, plot.stat().st_size)
     assert ready["msg"] == "ready", ready
-    stream(ready, plot.read_bytes()[:sent])
+    stream(ready, plot.read_bytes()[:sent], size=plot.stat().st_size)  # the frame announces the whole plot
     reply = session.read()
     assert session.finish() != 0
     return reply
@@ -179,7 +179,7 @@ def test_implausible_size_is_refused_before_any_reservation(tmp_path: Path, tmpf
 
     assert reply["msg"] == "error" and reply["code"] == "bad_plot", reply
     assert "9.90 MB) is implausible for a k18 uncompressed plot" in str(reply["error"])
-    assert session.finish() != 0
+    assert session.goes_on()  # refused before any byte: the session goes on
     assert full.plots() == before and full.deleted() == [] and full.nas.parts() == []
     assert not (full.nas.state / "drives").exists() or not any((full.nas.state / "drives").iterdir())
 
@@ -187,7 +187,7 @@ def test_implausible_size_is_refused_before_any_reservation(tmp_path: Path, tmpf
 def test_preallocation_never_takes_more_than_the_room_that_exists(tmp_path: Path, tmpfs: Mount,
                                                                    copy_plots: CopyPlots,
                                                                    plot_pool: list[Path]) -> None:
-    from nas.receive.receiver import fallocate  # the receiver's own preallocation
+    from nas.receive.commit import fallocate  # the receiver's own preallocation
 
     full = full_drive(tmp_path, tmpfs, copy_plots)
     cfg = nas_config.load(full.nas.ini)

@@ -1,5 +1,5 @@
 """The plotter's placement question (``place_group``, protocol 3) against real NAS receivers over the
-local transport, an old NAS (protocol 2: meta group 0, warned once per NAS) and one that is down."""
+local transport, an old NAS (protocol 3: meta group 0, warned once per NAS) and one that is down."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from tests.helpers import make_nas, make_plotter, nas_section
 
 GROUP = 10**6
 
-# A NAS peer that speaks protocol 2 (no "max_v"): it knows no placement.
+# A NAS peer that speaks protocol 3: the plotter refuses it.
 OLD_PEER = """\
 import json, sys
 out = sys.stdout
-out.write(json.dumps({"msg": "hello", "v": 2, "host": "old", "version": "0"}) + "\\n"); out.flush()
+out.write(json.dumps({"msg": "hello", "v": 2, "max_v": 3, "host": "old", "version": "0"}) + "\\n"); out.flush()
 for line in sys.stdin:
     if json.loads(line)["msg"] == "bye":
         break
@@ -49,7 +49,7 @@ def test_an_old_nas_means_meta_group_0_warned_once(tmp_path: Path, caplog: pytes
         answers = [place_group(cfg.nas, GROUP) for _ in range(2)]
     assert [(a.nas, a.meta_group) for a in answers] == [(None, 0)] * 2
     warned = [r for r in caplog.records if r.levelno == logging.WARNING and "oldnas" in r.getMessage()]
-    assert len(warned) == 1 and "speaks protocol 2" in warned[0].getMessage()
+    assert len(warned) == 1 and "NAS speaks protocol 3, we speak 4: upgrade both ends" in warned[0].getMessage()
 
 
 def test_a_nas_that_is_down_passes_to_the_next(tmp_path: Path) -> None:

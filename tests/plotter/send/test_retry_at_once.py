@@ -14,12 +14,12 @@ from tests.helpers import make_nas, make_plotter, run_cli
 
 CopyPlots = Callable[..., list[Path]]
 
-# A NAS peer that speaks protocol v1 and refuses every offer with one error code, counting offers.
+# A NAS peer that refuses every offer with one error code, counting offers; its session goes on.
 PEER = """\
 import json, sys
 code, count = sys.argv[1], sys.argv[2]
 out = sys.stdout
-out.write(json.dumps({"msg": "hello", "v": 1, "host": "stub", "version": "0"}) + "\\n"); out.flush()
+out.write(json.dumps({"msg": "hello", "v": 4, "max_v": 4, "host": "stub", "version": "0"}) + "\\n"); out.flush()
 for line in sys.stdin:
     msg = json.loads(line)
     if msg["msg"] == "offer":
@@ -27,7 +27,6 @@ for line in sys.stdin:
             handle.write(msg["name"] + "\\n")
         out.write(json.dumps({"msg": "error", "code": code, "error": "/mnt/drive1 is failing (x)"}) + "\\n")
         out.flush()
-        break
     if msg["msg"] == "bye":
         break
 """
