@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import threading
 from collections.abc import Callable
 
 from common.errors import PeerTimeoutError, ProtocolError, TransferError
@@ -20,10 +21,12 @@ class LineChannel:
         self._recv = recv
         self._send = send
         self._buffer = b""
+        self._writing = threading.Lock()  # a NAS's committer says "stored" while the session goes on
 
     def write(self, data: bytes) -> None:
         try:
-            self._send(data)
+            with self._writing:
+                self._send(data)
         except OSError as exc:
             raise TransferError(f"control channel to the peer is gone: {exc.strerror or exc}") from None
 

@@ -87,27 +87,43 @@ def on_receive_error(cfg: NasConfig, drive: Drive, size: int, exc: BaseException
 
 
 def on_healthy_drive(cfg: NasConfig, size: int, reserve: Callable[[], Reservation],
-                     receive: Callable[[Reservation], T]) -> tuple[T, Reservation]:
+                     receive: Callable[[Reservation], T], hand_over: bool = False) -> tuple[T, Reservation]:
     """Run ``receive`` on a reserved drive; when the drive turns out to be failing, mark it and,
     if no data was asked for yet (the ``.part`` could not be created), go on with the next
     drive for the same offer. Once the plotter streams, a failing drive ends the offer with a
     :class:`DriveFailingError` (code ``drive_failing``: the plotter sends the plot again at
-    once, and this drive is no longer chosen). Returns the result and the (released) reservation."""
+    once, and this drive is no longer chosen). Returns the result and the reservation: released,
+    unless ``hand_over`` (then the caller releases it once done with the drive)."""
     for _ in range(len(candidate_paths(cfg)) + 1):  # each round marks one drive failing
         reservation = reserve()
         try:
-            return receive(reservation), reservation
+            result = receive(reservation)
         except (AppError, OSError) as exc:
-            reason = on_receive_error(cfg, reservation.drive, size, exc)
-            if reason is None:
-                raise
-            if not (isinstance(exc, DiskWriteError) and exc.stage == "create"):
-                raise DriveFailingError(f"{reservation.drive.mountpoint} is failing ({reason}); the plot was "
-                                        f"not stored and may be sent again at once") from None
+            try:
+                drive_failed(cfg, reservation, size, exc)
+            finally:
+                reservation.release()
             log.warning("%s: trying the next drive for the same plot", reservation.drive.mountpoint)
-        finally:
+            continue
+        except BaseException:
             reservation.release()
+            raise
+        if not hand_over:
+            reservation.release()
+        return result, reservation
     raise DriveFailingError("every drive tried for this plot is failing")
+
+
+def drive_failed(cfg: NasConfig, reservation: Reservation, size: int, exc: BaseException) -> None:
+    """After ``exc`` on a reserved drive (its ``.part`` removed, its lock still held): re-raise
+    ``exc`` when the drive is not failing, raise :class:`DriveFailingError` when it failed once the
+    plotter streamed; return (the next drive may take the same offer) when it failed at create."""
+    reason = on_receive_error(cfg, reservation.drive, size, exc)
+    if reason is None:
+        raise exc
+    if not (isinstance(exc, DiskWriteError) and exc.stage == "create"):
+        raise DriveFailingError(f"{reservation.drive.mountpoint} is failing ({reason}); the plot was "
+                                "not stored and may be sent again at once") from None
 
 
 # -- the marks in the state ------------------------------------------------------------------

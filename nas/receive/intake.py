@@ -1,27 +1,27 @@
-"""One offered plot taken in on a session's lane: drive, data connection, ``.part``, verify, commit.
+"""One offered plot taken in on a session's lane: drive, data connection, ``.part``, bytes, digest.
 
 A lane is one session's data path (:mod:`nas.receive.receiver` runs the session). Its data
 connection is opened once, by the plotter presenting the one-time token of the session's first
 "ready", and then carries every plot of the session, each behind its frame header
 (:mod:`common.transfer.frame`). Nobody without that token can connect; nobody but the plotter
-holding the connection can write into it. A plot that fails after its bytes were asked for ends the
-connection with it: the next offer gets a fresh port and token.
+holding the connection can write into it. A plot that fails while its bytes come ends the session.
+
+Once a plot's bytes and the plotter's digest are in, the lane hands the plot to its
+:class:`~nas.receive.commit.Committer` (verify, fsync, rename, "stored") and goes back to the
+session: the next plot streams while the previous one is committed. One plot commits at a time.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 
-from common.errors import DiskWriteError, NoSpaceError, TransferError, VerifyError
-from common.plotformat.plotfile import check_plot_file, parse_name
-from common.plotformat.sizes import check_group_size
+from common.errors import DiskWriteError, NoSpaceError, PlotBusyError, TransferError
 from common.transfer import frame, protocol
 from common.transfer.channel import LineChannel
 from common.transfer.sink import open_for_receive, receive_to_fd
@@ -29,17 +29,17 @@ from common.transfer.stream import IO_TIMEOUT
 from nas.config import NasConfig
 from nas.drives import placement
 from nas.drives.health import on_healthy_drive
-from nas.drives.listing import part_path
+from nas.drives.listing import Drive, part_path
 from nas.drives.select import Reservation, reserve_drive
-from nas.receive.commit import commit, discard, fallocate, preallocate
+from nas.receive.commit import Committer, Pending, discard, fallocate, preallocate
 from nas.receive.dataport import accept_with_token, listen
 from nas.receive.receiving import ReceiveProgress
-from nas.receive.reservations import ensure_nowhere, record_stored
-from nas.state import record_receipt
+from nas.receive.reservations import NameClaim
 
 log = logging.getLogger(__name__)
 
 CONTROL_TIMEOUT = 120.0
+Order = Callable[[list[Drive]], list[Drive]] | None
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Offer:
 
 
 class Lane:
-    """The session's data connection and how many plots it has carried."""
+    """The session's data connection, how many plots it has carried, and its committer."""
 
     def __init__(self, cfg: NasConfig, chan: LineChannel) -> None:
         self.cfg = cfg
@@ -59,8 +59,10 @@ class Lane:
         self.data: socket.socket | None = None
         self.seq = 0
         self.streaming = False  # bytes were asked for: a failure now breaks the data connection
+        self.committer = Committer(cfg, chan)
 
     def close(self) -> None:
+        self.committer.wait()
         if self.data is not None:
             self.data.close()
             self.data = None
@@ -72,23 +74,36 @@ class Lane:
             return nullcontext(None)
         return listen(self.cfg.nas.data_bind, self.cfg.nas.data_ports)
 
-    def receive(self, offer: Offer) -> None:
-        """Take ``offer`` in; "stored" is said once it is a plot. Raises on failure."""
-        cfg = self.cfg
+    def receive(self, offer: Offer, claim: NameClaim | None) -> None:
+        """Take ``offer``'s bytes and digest in, then hand it to the committer, which releases the
+        drive and ``claim`` (the name's reservation; None: the caller holds it) once it is done."""
         with self.listener() as listener:
-            order = placement.order_for(cfg, offer.meta_group)  # a placed PoS2 group: its drive first
-            (final, plots), reservation = on_healthy_drive(  # a failing drive is marked and skipped
-                cfg, offer.size, lambda: reserve_drive(cfg, offer.size, incoming=offer.name, order=order),
-                lambda res: self._receive_on(offer, res, listener))
-        log.info("stored %s (%d bytes)", final, offer.size)
-        if offer.meta_group is not None:
-            placement.landed(cfg, reservation.drive.mountpoint, offer.meta_group)
-        record_receipt(cfg.nas.state_dir, offer.name, reservation.drive.mountpoint, offer.size, plots)
+            order = placement.order_for(self.cfg, offer.meta_group)  # a placed PoS2 group: its drive first
+            pending, _ = on_healthy_drive(  # a failing drive is marked and skipped
+                self.cfg, offer.size, lambda: self._reserve(offer, order),
+                lambda res: self._take_in(offer, res, listener), hand_over=True)
+        try:
+            # Hex only: compare_digest raises TypeError on non-ASCII text.
+            expected = protocol.hex_field(protocol.expect(self.chan.read(CONTROL_TIMEOUT), "digest"), "hash")
+        except BaseException:
+            pending.abandon()
+            raise
+        self.committer.submit(pending, expected, claim)
 
-    def _receive_on(self, offer: Offer, res: Reservation, listener: socket.socket | None) -> tuple[Path, int]:
-        """The stored plot's path and how many plots it holds (a ``.gplot``: its group size)."""
+    def _reserve(self, offer: Offer, order: Order) -> Reservation:
+        """A drive for ``offer``; while the previous plot still commits, one it does not hold
+        (else that commit is waited for: never the drive-busy poll)."""
+        if not self.committer.busy():
+            return reserve_drive(self.cfg, offer.size, incoming=offer.name, order=order)
+        try:
+            return reserve_drive(self.cfg, offer.size, wait=0, incoming=offer.name, order=order)
+        except (NoSpaceError, PlotBusyError):
+            self.committer.wait()
+            return reserve_drive(self.cfg, offer.size, incoming=offer.name, order=order)
+
+    def _take_in(self, offer: Offer, res: Reservation, listener: socket.socket | None) -> Pending:
+        """The plot's bytes in its ``.part`` on ``res``'s drive, hashed as they arrived."""
         part = part_path(res.drive.mountpoint, offer.name)
-        final = res.drive.mountpoint / offer.name
         try:
             fd, direct = open_for_receive(str(part), self.cfg.nas.direct_io)
         except OSError as exc:
@@ -97,24 +112,12 @@ class Lane:
         try:
             progress.start()
             digest = self._fill_part(offer, res, listener, fd, direct, progress)
-            # Hex only: compare_digest raises TypeError on non-ASCII text.
-            expected = protocol.hex_field(protocol.expect(self.chan.read(CONTROL_TIMEOUT), "digest"), "hash")
-            if not hmac.compare_digest(expected, digest):
-                raise VerifyError(f"{offer.name}: hash mismatch (plotter {expected}, NAS {digest})")
-            name = parse_name(offer.name)
-            header = check_plot_file(part, name)  # the header read back from the disk, as written
-            check_group_size(name, header, offer.size)
-            ensure_nowhere(self.cfg, offer.name, at_commit=True)  # exactly once: no other drive got it meanwhile
-            commit(part, final, offer.size)
-            record_stored(self.cfg.nas.state_dir, offer.name, final, offer.size, digest)  # before "stored"
         except BaseException:
-            discard(part)
-            raise
-        finally:
             os.close(fd)
             progress.close()
-        self.chan.write(protocol.encode("stored", path=str(final), size=offer.size, hash=digest, seq=self.seq))
-        return final, header.group_size
+            discard(part)
+            raise
+        return Pending(offer.name, offer.size, offer.meta_group, self.seq, res, fd, part, digest, progress)
 
     def _ready(self, offer: Offer, res: Reservation, listener: socket.socket | None) -> socket.socket:
         """Say "ready" for plot ``seq``; the data connection it is to come on, its frame header read."""
@@ -144,16 +147,11 @@ class Lane:
         elif cfg.nas.preallocate:
             preallocate(fd, offer.size, res)
         try:
-            digest = receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size,
-                                   progress=progress, before_write=None if room is None else room.ensure,
-                                   expect_eof=False)
+            return receive_to_fd(conn, fd, offer.size, direct=direct, chunk=cfg.nas.buffer_size,
+                                 progress=progress, before_write=None if room is None else room.ensure,
+                                 expect_eof=False)
         except NoSpaceError as exc:
             raise NoSpaceError(f"{res.drive.mountpoint}: {exc.message}") from None
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            raise DiskWriteError(f"fsync of {offer.name}: {exc.strerror}", exc.errno, "fsync") from None
-        return digest
 
 
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:

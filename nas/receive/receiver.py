@@ -9,7 +9,8 @@ layout fits in the bytes received: a matching hash only proves the copy is faith
 
 A plot refused before any byte was asked for (busy, already here, no room, a bad name) costs only
 itself: the error is said and the session goes on. A failure once bytes were asked for, or on the
-control channel itself, ends the session: its data connection is in an unknown state.
+control channel itself, ends the session: its data connection is in an unknown state. So does a
+state dir this NAS cannot use (exit 9): no request could be answered.
 """
 
 from __future__ import annotations
@@ -21,17 +22,10 @@ import socket
 from common import __version__
 from common.errors import (
     AppError,
-    DriveFailingError,
-    NoSpaceError,
     PeerTimeoutError,
-    PlotBusyError,
-    PlotContentError,
-    PlotExistsError,
-    PlotFileError,
     ProtocolError,
     StateDirError,
     TransferError,
-    VerifyError,
 )
 from common.plotformat.plotfile import parse_name
 from common.plotformat.sizes import check_plausible_size
@@ -42,6 +36,7 @@ from nas.config import NasConfig
 from nas.drives import placement
 from nas.drives.select import total_free
 from nas.receive import referee
+from nas.receive.codes import error_code
 from nas.receive.intake import Lane, Offer
 from nas.receive.reservations import NameClaim, ensure_nowhere, held_copy
 
@@ -50,12 +45,8 @@ log = logging.getLogger(__name__)
 # A session waits this long for the plotter's next request between plots (the plotter closes a
 # session it has not used for a minute: plotter.link.pool).
 IDLE_TIMEOUT = 600.0
-ERROR_CODES: dict[type[AppError], str] = {
-    DriveFailingError: "drive_failing",  # before TransferError, its base: the plotter retries at once
-    NoSpaceError: "no_space", PlotContentError: "bad_plot", PlotFileError: "bad_name", VerifyError: "verify",
-    TransferError: "transfer", ProtocolError: "protocol", PlotExistsError: "exists",
-    StateDirError: "state_dir", PlotBusyError: "busy",
-}
+# Errors after which the session cannot go on: the control channel's, and a state dir this NAS cannot use.
+SESSION_ENDERS = (ProtocolError, PeerTimeoutError, StateDirError)
 NEEDS_STATE = ("space", "offer", "claim", "lookup", "place_group")
 
 
@@ -87,7 +78,7 @@ def serve(cfg: NasConfig, chan: LineChannel) -> int:
                 return 0
             except AppError as exc:
                 _send_error(chan, exc)
-                if lane.streaming or isinstance(exc, ProtocolError | PeerTimeoutError):
+                if lane.streaming or isinstance(exc, SESSION_ENDERS):
                     return exc.exit_code
             except OSError as exc:
                 error = TransferError(f"I/O error on the NAS: {exc}")
@@ -126,9 +117,8 @@ def _answer(lane: Lane, message: protocol.Message) -> None:
 
 def _send_error(chan: LineChannel, exc: AppError) -> None:
     log.error("%s", exc.message)
-    code = next((c for kind, c in ERROR_CODES.items() if isinstance(exc, kind)), "error")
     try:
-        chan.write(protocol.encode("error", code=code, error=exc.message))
+        chan.write(protocol.encode("error", code=error_code(exc), error=exc.message))
     except (OSError, AppError):
         pass  # the plotter is gone; it will see the broken session itself
 
@@ -170,18 +160,28 @@ def _parse_offer(message: protocol.Message) -> Offer:
 
 
 def _receive(lane: Lane, offer: Offer) -> None:
-    with NameClaim(lane.cfg.nas.state_dir, offer.name):  # exactly once NAS-wide: see nas.receive.reservations
-        if not _answer_held(lane, offer):
-            lane.receive(offer)
+    """A plain offer: its name reserved NAS-wide (exactly once, see nas.receive.reservations) until
+    its commit ends; the committer releases it."""
+    claim = NameClaim(lane.cfg.nas.state_dir, offer.name).__enter__()
+    try:
+        if _answer_held(lane, offer):
+            claim.__exit__(None, None, None)
+            return
+        lane.receive(offer, claim)
+    except BaseException:
+        claim.__exit__(None, None, None)
+        raise
 
 
 def _hold_claim(lane: Lane, claim: Offer) -> None:
-    """The referee's claim of a name for a plotter with several NAS (see nas.receive.referee)."""
+    """The referee's claim of a name for a plotter with several NAS (see nas.receive.referee): held
+    until the plot is committed here, or released once it went elsewhere."""
     def receive(message: protocol.Message) -> None:
         offer = _parse_offer(message)
         if offer.name != claim.name:
             raise ProtocolError(f"offer of {offer.name} while holding the claim of {claim.name}")
-        lane.receive(offer)
+        lane.receive(offer, None)
+        lane.committer.wait()  # the claim, held here, lasts until the plot is committed
 
     with NameClaim(lane.cfg.nas.state_dir, claim.name):
         if _answer_held(lane, claim):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,12 +11,15 @@ from dataclasses import dataclass
 from common import units
 from common.errors import AppError, PeerTimeoutError, ProtocolError, RemoteError, TransferError
 from common.transfer import protocol
+from common.transfer.protocol import Message
 from common.transfer.stream import IO_TIMEOUT
+from plotter.link.inbox import Inbox
 from plotter.link.session import Session
 
 log = logging.getLogger(__name__)
 
 ENDED_TIMEOUT = 5.0
+SESSION_ENDERS = ("protocol", "state_dir")  # error codes after which the NAS ends the session
 NOISE_LINES = 20
 REPLY_TIMEOUT = 120.0
 REASON_TIMEOUT = 5.0
@@ -76,6 +80,14 @@ def hash_timeout(size: int) -> float:
 
 
 @dataclass(frozen=True)
+class Commit:
+    """A plot whose digest was sent: where its "stored" (or error) will arrive."""
+
+    seq: int
+    box: queue.Queue[Message | AppError]
+
+
+@dataclass(frozen=True)
 class Stored:
     path: str
     size: int
@@ -108,6 +120,8 @@ class NasClient:
             raise
         self.host = str(hello.get("host", "?"))
         self.version: int = version
+        self.inbox = Inbox(self.chan, session.target.name)  # from here on, only the inbox reads
+        self.inbox.start()
 
     def reusable(self) -> bool:
         """Whether the session can take the next request (see the class)."""
@@ -222,25 +236,39 @@ class NasClient:
         return reply
 
     def _read(self, timeout: float) -> protocol.Message:
-        """The NAS's next message; the session is marked unusable when the NAS ends it after this."""
+        """The NAS's next reply; the session is marked unusable when the NAS ends it after this."""
         try:
-            message = self.chan.read(timeout)
+            message = self.inbox.reply(timeout)
         except AppError:
             self._broken = True
             raise
-        if message["msg"] == "error" and (self._streaming or message.get("code") == "protocol"):
+        if message["msg"] == "error" and (self._streaming or message.get("code") in SESSION_ENDERS):
             self._broken = True  # the NAS ends the session after such an error
         return message
 
-    def digest(self, digest: str) -> Stored:
+    def digest(self, digest: str, seq: int) -> Commit:
+        """Send plot ``seq``'s digest. The NAS commits it while the session carries the next request;
+        :meth:`stored` waits for the outcome."""
+        box = self.inbox.expect_commit(seq)
         self._write(protocol.encode("digest", hash=digest))
-        reply = protocol.expect(self._read(STORED_TIMEOUT), "stored")
-        stored = Stored(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
-                        protocol.field(reply, "hash", str))
         self._streaming = False
-        self._holding = None  # a claim held here ends with the plot stored here
         self.plots += 1
-        return stored
+        return Commit(seq, box)
+
+    def stored(self, commit: Commit, timeout: float = STORED_TIMEOUT) -> Stored:
+        """Plot ``commit.seq`` as the NAS stored it, or its error (RemoteError: it was not stored)."""
+        try:
+            item = commit.box.get(timeout=timeout)
+        except queue.Empty:
+            self._broken = True
+            raise PeerTimeoutError(f"the NAS did not say within {timeout:.0f} s whether it stored the plot") from None
+        if isinstance(item, AppError):
+            self._broken = True
+            raise item
+        reply = protocol.expect(item, "stored")
+        self._holding = None  # a claim held here ends with the plot committed here
+        return Stored(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
+                      protocol.field(reply, "hash", str))
 
     def open_data(self, ready: Ready, connect: Callable[[str, int, float], socket.socket]) -> socket.socket:
         """The data connection plot ``ready.seq`` goes on: the session's own, or a new one opened
@@ -283,7 +311,7 @@ class NasClient:
         what failed here, is kept in the message: the NAS may only have seen its effect."""
         self._broken = True
         try:
-            message = self.chan.read(REASON_TIMEOUT)
+            message = self.inbox.reply(REASON_TIMEOUT)
         except AppError as exc:
             log.debug("no reason from the NAS: %s", exc.message)
             return
@@ -297,7 +325,9 @@ class NasClient:
         """Say goodbye (so the NAS exits quietly) and end the session.
 
         Called from ``finally`` blocks: it must never replace the error being raised
-        (a NAS that sent its reason and exited makes this write fail)."""
+        (a NAS that sent its reason and exited makes this write fail). A plot still committing on
+        the NAS is waited for first (bounded): closing would leave it stored there but unknown here."""
+        self.inbox.wait_commits(STORED_TIMEOUT)
         try:
             self.chan.write(protocol.encode("bye"))
         except TransferError as exc:

@@ -101,6 +101,7 @@ class Route:
     referee: NasClient
     pool: SessionPool
     keepalive: Keepalive | None = None
+    claimed: bool = False  # a referee's claim is held: it must last until the plot is committed
 
     def confirm(self) -> None:
         """Once the other NAS said "ready" (its own reservation holds the name now): the referee's
@@ -159,7 +160,7 @@ def route(cfg: PlotterConfig, item: Seen, pool: SessionPool) -> Route | Found:
             pool.give_back(ref)
             return found
         if ref.space(item.size).can_take:  # the referee's channel is ours again: no "keep" in between
-            return Route(ref, target, ref, pool)
+            return Route(ref, target, ref, pool, claimed=True)
         with Keepalive(ref):
             client, other = _most_free_other(cfg, item, target, pool)
     except BaseException:
@@ -178,7 +179,7 @@ def _placed(item: Seen, ref: NasClient, ref_target: NasTarget, client: NasClient
         raise
     log.info("%s: its referee %s has no room, sending it to %s", item.path.name, ref_target.name, target.name)
     keepalive = Keepalive(ref).__enter__()
-    return Route(client, target, ref, pool, keepalive)
+    return Route(client, target, ref, pool, keepalive, claimed=True)
 
 
 def _opened(target: NasTarget, pool: SessionPool) -> NasClient:

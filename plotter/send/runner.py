@@ -120,7 +120,10 @@ def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> R
                 results.append(None if transfer is None else transfer.result)
             return results
 
-        with ThreadPoolExecutor(max_workers=cfg.plotter.max_parallel, thread_name_prefix="send") as pool:
+        if env.lanes is None:
+            env.lanes = threading.BoundedSemaphore(cfg.plotter.max_parallel)
+        # Twice the lanes: while one plot of a lane commits on the NAS, the next one streams.
+        with ThreadPoolExecutor(max_workers=2 * cfg.plotter.max_parallel, thread_name_prefix="send") as pool:
             count = Counter(r for group in pool.map(one, by_name(plots)) for r in group)
     finally:
         history.set_last_run(time.time())

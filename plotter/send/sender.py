@@ -29,7 +29,7 @@ from common.plotformat.plotfile import PlotKind
 from common.transfer import frame
 from common.transfer.stream import send_file
 from plotter.config import NasTarget, PlotterConfig
-from plotter.link.client import Have, NasClient, Ready, Stored
+from plotter.link.client import Commit, Have, NasClient, Ready, Stored
 from plotter.link.pool import SessionPool
 from plotter.link.session import Session, connect_data, open_session
 from plotter.send import farm, resend
@@ -58,6 +58,7 @@ class Env:
     host_key_refused: set[str] = field(default_factory=set)  # NAS names whose host key was unknown or changed
     no_room: list[str] = field(default_factory=list)  # transfers this round that failed for lack of room
     pool: SessionPool | None = None  # warm sessions: see sessions()
+    lanes: threading.Semaphore | None = None  # max_parallel: plots routed and streamed at once
 
 
 def sessions(env: Env) -> SessionPool:
@@ -99,49 +100,105 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
               retry: bool = False) -> tuple[Transfer | None, bool]:
     """One attempt: (its record, whether to try again at once: the NAS asked for it and ``retry``)."""
     start = time.monotonic()
-    where = _Where()
-    try:
-        route = _route(cfg, item, env)
-    except NoSpaceError as exc:  # no NAS has room: counted for the run's exit code (14)
-        env.no_room.append(item.path.name)
-        return _failed(history, item, None, None, start, exc), False
-    except ConfigError:
-        raise  # a file the config names is missing: no NAS will do, the run ends (exit 3)
-    except ConnectError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
-        log.debug("%s: kept on the plotter, no NAS reachable for it: %s", item.path.name, exc.message)
-        return _transfer_row(item, None, None, None, None, start, exc.message, TransferResult.UNREACHABLE), False
-    except AppError as exc:  # no room anywhere, the name busy at its referee, a NAS too old
-        return _failed(history, item, None, None, start, exc), False
-    if isinstance(route, farm.Found):  # already on a NAS: compared now that the sessions are closed
-        return _verify_held(history, item, route.nas, route.have, start), False
-    target = route.target
-    where.nas = target.name
-    try:
+    with Slot(env.lanes) as slot:
         try:
-            outcome = _offer_and_send(cfg, route.client, target, item, env, where, route.confirm)
-        finally:
-            route.close()
-    except AppError as exc:
-        again = retry and isinstance(exc, RemoteError) and exc.code in RETRY_AT_ONCE
-        if resend.no_room(exc):
+            route = _route(cfg, item, env)
+        except NoSpaceError as exc:  # no NAS has room: counted for the run's exit code (14)
             env.no_room.append(item.path.name)
-        return _failed(history, item, where.nas, where.drive, start, exc, again), again
+            return _failed(history, item, None, None, start, exc), False
+        except ConfigError:
+            raise  # a file the config names is missing: no NAS will do, the run ends (exit 3)
+        except ConnectError as exc:  # no NAS to offer it to: not a transfer, so not in history or metrics
+            log.debug("%s: kept on the plotter, no NAS reachable for it: %s", item.path.name, exc.message)
+            return _transfer_row(item, None, None, None, None, start, exc.message,
+                                 TransferResult.UNREACHABLE), False
+        except AppError as exc:  # no room anywhere, the name busy at its referee, a NAS too old
+            return _failed(history, item, None, None, start, exc), False
+        if isinstance(route, farm.Found):  # already on a NAS: compared now that the sessions are closed
+            slot.release()
+            return _verify_held(history, item, route.nas, route.have, start), False
+        where = _Where(route.target.name)
+        try:
+            outcome = _send_on(cfg, route, item, env, where, slot)
+        except AppError as exc:
+            again = retry and isinstance(exc, RemoteError) and exc.code in RETRY_AT_ONCE
+            if resend.no_room(exc):
+                env.no_room.append(item.path.name)
+            return _failed(history, item, where.nas, where.drive, start, exc, again), again
     if isinstance(outcome, Have):  # a resend: compared now that the session is closed
-        return _verify_held(history, item, target.name, outcome, start), False
+        return _verify_held(history, item, route.target.name, outcome, start), False
+    return _delivered(history, item, route.target.name, where.drive, outcome, start), False
+
+
+def _send_on(cfg: PlotterConfig, route: farm.Route, item: Seen, env: Env, where: _Where,
+             slot: Slot) -> Have | tuple[Stored, str]:
+    """Offer and stream on the route's session. The session goes back to the pool, and the lane to
+    the next plot, while the NAS commits this one; but a referee's claim lasts until the commit."""
+    try:
+        sent = _offer_and_send(cfg, route.client, route.target, item, env, where, route.confirm)
+        if isinstance(sent, Sent) and route.claimed:
+            return sent.wait()
+    finally:
+        route.close()
+        slot.release()
+    return sent if isinstance(sent, Have) else sent.wait()
+
+
+def _delivered(history: History, item: Seen, nas: str, drive: str | None, outcome: tuple[Stored, str],
+               start: float) -> Transfer:
     stored, digest = outcome
     seconds = time.monotonic() - start
     # Recorded before the source goes: whoever looks for this plot (the scheduler concluding the job
     # that made it) finds it either in the plot dir or in the history, never in neither.
-    transfer = _record(history, item, target.name, where.drive, stored.path, digest, start, None)
+    transfer = _record(history, item, nas, drive, stored.path, digest, start, None)
     try:
         os.unlink(item.path)
     except OSError as exc:
         log.error("%s: stored and verified on %s, but the source could not be deleted: %s",
-                  item.path.name, target.name, exc.strerror)
+                  item.path.name, nas, exc.strerror)
     else:
-        log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, target.name,
+        log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, nas,
                  stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
-    return transfer, False
+    return transfer
+
+
+class Slot:
+    """One of the run's ``max_parallel`` lanes, held while a plot is routed, offered and streamed
+    (None: no limit). Released early, it lets the next plot stream while this one commits."""
+
+    def __init__(self, lanes: threading.Semaphore | None) -> None:
+        self._lanes = lanes
+        self._held = False
+
+    def __enter__(self) -> Slot:
+        if self._lanes is not None:
+            self._lanes.acquire()
+            self._held = True
+        return self
+
+    def release(self) -> None:
+        if self._held and self._lanes is not None:
+            self._held = False
+            self._lanes.release()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A plot streamed and its digest sent: the NAS commits it."""
+
+    client: NasClient
+    commit: Commit
+    digest: str
+    size: int
+
+    def wait(self) -> tuple[Stored, str]:
+        stored = self.client.stored(self.commit)
+        if stored.hash != self.digest or stored.size != self.size:
+            raise VerifyError(f"NAS reports {stored.size} bytes / {stored.hash}, we sent {self.size} / {self.digest}")
+        return stored, self.digest
 
 
 @dataclass
@@ -163,8 +220,8 @@ def meta_group_of(item: Seen) -> int | None:
 
 
 def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, item: Seen, env: Env,
-                    where: _Where, confirm: Callable[[], None]) -> Have | tuple[Stored, str]:
-    """Offer ``item``; stream it unless the NAS holds it already. (stored, our digest) or "have"."""
+                    where: _Where, confirm: Callable[[], None]) -> Have | Sent:
+    """Offer ``item``; stream it unless the NAS holds it already. What was sent, or "have"."""
     ready = client.offer(item.path.name, item.size, meta_group_of(item))
     if isinstance(ready, Have):
         return ready
@@ -178,10 +235,7 @@ def _offer_and_send(cfg: PlotterConfig, client: NasClient, target: NasTarget, it
         digest = _stream(cfg, client, item, ready, env, progress)
     finally:
         progress.close()
-    stored = client.digest(digest)
-    if stored.hash != digest or stored.size != item.size:
-        raise VerifyError(f"NAS reports {stored.size} bytes / {stored.hash}, we sent {item.size} / {digest}")
-    return stored, digest
+    return Sent(client, client.digest(digest, ready.seq), digest, item.size)
 
 
 def _verify_held(history: History, item: Seen, nas: str, held: Have, start: float) -> Transfer | None:
