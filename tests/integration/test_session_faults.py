@@ -12,8 +12,18 @@ from pathlib import Path
 import pytest
 
 from common.errors import SomeFailedError
-from tests.helpers import popen_cli, read_stderr_until, run_cli, wait_for
-from tests.integration.sessions import CopyPlots, Lab, kill_receiver, lab, power_off, receivers, streaming_after
+from plotter.plotting.process import procs
+from tests.helpers import pids_holding, popen_cli, read_stderr_until, run_cli, wait_for
+from tests.integration.sessions import (
+    CopyPlots,
+    Lab,
+    kill_receiver,
+    lab,
+    power_off,
+    receivers,
+    size_of,
+    streaming_after,
+)
 from tests.integration.test_exactly_once import rows
 from tests.integration.test_failing_drives import (  # noqa: F401 (fixtures)
     dm,
@@ -73,6 +83,40 @@ def test_a_receiver_killed_mid_session_costs_only_its_plot(tmp_path: Path, sshd:
     lab_.assert_all_stored_once()
     assert rows(lab_.plotter.state)[-1] == (hit, "ok")
     assert receivers(lab_.nas) == []  # every session said goodbye at the end of its run
+
+
+@pytest.mark.slow
+def test_a_receiver_killed_on_one_lane_leaves_the_other_lane_alone(tmp_path: Path, sshd: LocalSshd,
+                                                                  copy_plots: CopyPlots) -> None:
+    """Two lanes, two drives (a drive takes one plot at a time): each lane's session has carried a
+    plot and streams its second when one lane's receiver is killed."""
+    lab_ = lab(tmp_path, sshd, copy_plots, 4, SLOW, drives=2, extra_nas=GROWING)
+    lab_.plotter.ini.write_text(lab_.plotter.ini.read_text().replace("max_parallel = 1", "max_parallel = 2"))
+    sender = popen_cli("plotter", "--config", str(lab_.plotter.ini), "send", "--once")
+
+    def two_streaming() -> list[Path] | None:
+        parts = [p for p in lab_.nas.parts() if size_of(p) > 0]
+        return parts if len(lab_.stored()) == 2 and len(parts) == 2 else None
+    parts = wait_for(two_streaming, 60, "both lanes to stream their second plot")
+    assert isinstance(parts, list)
+    hit, spared = parts
+    (receiver,) = [r for r in receivers(lab_.nas) if r.pid in pids_holding(hit)]
+    assert procs.send(receiver, signal.SIGKILL)
+    _, err = sender.communicate(timeout=240)
+
+    assert sender.returncode == SomeFailedError.exit_code, err
+    name = hit.name[1:-len(".part")]
+    (failed,) = [line for line in err.splitlines() if KEPT in line]
+    assert name in failed, err
+    lab_.assert_safe()
+    assert lab_.sources() == [name] and spared.name[1:-len(".part")] in lab_.stored()
+    assert lab_.receiver_starts() == 2  # the spared lane's session went on; nothing was left to send
+
+    at_line_rate(lab_)
+    again = send_once(lab_)
+    assert again.returncode == 0, again.stderr
+    dm(lab_.nas, "check")  # sweeps a .part left on a drive no receiver reserved since (run from cron)
+    lab_.assert_all_stored_once()
 
 
 def _own_sshd(tmp_path: Path) -> LocalSshd:
