@@ -12,9 +12,9 @@ import pytest
 
 from common.transfer.stream import hash_file
 from tests.helpers import popen_cli, run_cli, wait_for
-from tests.integration.sessions import CopyPlots, kill_receiver, lab, receivers
+from tests.integration.sessions import CopyPlots, kill_receiver, lab, power_off, receivers
 from tests.integration.test_exactly_once import rows
-from tests.sshd import LocalSshd
+from tests.sshd import LocalSshd, restart_sshd, start_sshd
 
 
 @pytest.mark.slow
@@ -50,9 +50,11 @@ def _session_gone(sid: int) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("fault", ["receiver killed", "NAS rebooted"])
 def test_a_warm_session_that_died_while_idle_is_dropped_and_the_next_plot_goes(
-        tmp_path: Path, sshd: LocalSshd, copy_plots: CopyPlots) -> None:
-    lab_ = lab(tmp_path, sshd, copy_plots, 1, "poll_interval = 0.2")
+        tmp_path: Path, copy_plots: CopyPlots, fault: str) -> None:
+    server = start_sshd(tmp_path / "sshd")  # this test's own: the reboot switches it off
+    lab_ = lab(tmp_path, server, copy_plots, 1, "poll_interval = 0.2")
     (first,) = lab_.hashes
     later = copy_plots(tmp_path / "later", 1, 1)[0]  # the next plot, finished while the session idles
     watcher = popen_cli("plotter", "--config", str(lab_.plotter.ini), "send", "--watch")
@@ -62,8 +64,12 @@ def test_a_warm_session_that_died_while_idle_is_dropped_and_the_next_plot_goes(
         (receiver,) = receivers(lab_.nas)
         sid = int(Path(f"/proc/{receiver.pid}/stat").read_text().rsplit(")", 1)[1].split()[3])
 
-        kill_receiver(lab_.nas)  # the NAS ends it while it waits (a crash, an OOM kill)
-        wait_for(lambda: _session_gone(sid), 30, "the killed receiver's login session to end")
+        if fault == "receiver killed":
+            kill_receiver(lab_.nas)  # the NAS ends it while it waits (a crash, an OOM kill)
+        else:
+            power_off(server)
+            server = restart_sshd(server)
+        wait_for(lambda: _session_gone(sid), 30, "the dead receiver's login session to end")
         lab_.hashes[later.name] = hash_file(str(later))
         os.rename(shutil.copy2(later, lab_.plotter.root / later.name), lab_.plotter.dst / later.name)
 
@@ -71,7 +77,9 @@ def test_a_warm_session_that_died_while_idle_is_dropped_and_the_next_plot_goes(
     finally:
         watcher.send_signal(signal.SIGTERM)
         _, err = watcher.communicate(timeout=120)
+        server.stop()
     assert watcher.returncode == 0, err
     lab_.assert_all_stored_once()
     assert rows(lab_.plotter.state) == [(first, "ok"), (later.name, "ok")]  # no "failed" for the stale session
     assert lab_.receiver_starts() == 2  # the dead session was dropped and a new one opened
+    assert "unreachable" not in err and "Traceback" not in err
