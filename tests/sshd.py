@@ -97,14 +97,28 @@ def start_sshd(root: Path, authorized_options: str = "", listen: str = "127.0.0.
     host_public = (root / "host_ed25519.pub").read_text().split()
     known_hosts = root / "known_hosts"
     known_hosts.write_text(f"[{listen}]:{port} {host_public[0]} {host_public[1]}\n")
-    if os.geteuid() == 0:
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
-    with open(root / "sshd.log", "wb") as log:
-        proc = subprocess.Popen([*prefix, SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=log)
     user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True,
                                                     timeout=10).stdout.strip()
-    server = LocalSshd(root, port, proc, client_key, known_hosts, user)
+    return _launch(LocalSshd(root, port, _spawn(root, prefix), client_key, known_hosts, user))
+
+
+def restart_sshd(server: LocalSshd, prefix: tuple[str, ...] = ()) -> LocalSshd:
+    """Start ``server`` again after it was stopped or killed (a NAS back from a reboot): the same
+    config, so the same port, host key and authorized keys. Returns once it listens (bounded wait)."""
+    return _launch(LocalSshd(server.root, server.port, _spawn(server.root, prefix), server.client_key,
+                             server.known_hosts, server.user))
+
+
+def _spawn(root: Path, prefix: tuple[str, ...]) -> subprocess.Popen[bytes]:
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
+    with open(root / "sshd.log", "ab") as log:
+        return subprocess.Popen([*prefix, SSHD, "-D", "-e", "-f", str(root / "sshd_config")],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def _launch(server: LocalSshd) -> LocalSshd:
+    proc, port, root = server.proc, server.port, server.root
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
