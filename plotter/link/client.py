@@ -152,6 +152,19 @@ class NasClient:
         return Space(protocol.field(reply, "free_bytes", int), protocol.field(reply, "largest_free", int),
                      protocol.field(reply, "can_take", bool))
 
+    def answers(self) -> bool:
+        """Whether the NAS answers a "space" query within ``connect_timeout`` (a warm session that
+        sat idle: a NAS that lost power leaves it looking open)."""
+        try:
+            self._write(protocol.encode("space", size=0))
+            protocol.expect(self._read(self.session.target.connect_timeout), "space")
+        except AppError as exc:
+            self._broken = True
+            log.debug("[nas %s]: an idle session did not answer (%s); opening a new one",
+                      self.session.target.name, exc.message)
+            return False
+        return True
+
     def offer(self, name: str, size: int, meta_group: int | None = None) -> Ready | Have:
         extra = {} if meta_group is None else {"meta_group": meta_group}  # a PoS2 file's: its placed drive
         self._write(protocol.encode("offer", name=name, size=size, hash_alg=protocol.HASH_ALG, have=True, **extra))

@@ -20,6 +20,7 @@ from plotter.link.client import NasClient
 log = logging.getLogger(__name__)
 
 KEEP_WARM = 90.0
+PROBE_AFTER = 5.0  # a session idle this long answers a "space" first: a NAS gone silent (power cut) shows here
 MAX_IDLE = 64  # sessions kept per NAS at most (a lane gives its session back; there are max_parallel lanes)
 
 
@@ -34,22 +35,22 @@ class SessionPool:
     def take(self, target: NasTarget) -> NasClient:
         """A warm session with ``target`` if one is idle and alive, else a new one (may raise as
         opening does: ConnectError, ConfigError, ProtocolError ...)."""
-        while (client := self._pop(target.name)) is not None:
-            if client.reusable():
+        while (popped := self._pop(target.name)) is not None:
+            since, client = popped
+            if client.reusable() and (time.monotonic() - since < PROBE_AFTER or client.answers()):
                 return client
-            client.close()  # the NAS ended it while it waited (a reboot, its idle limit)
+            client.close()  # the NAS ended it while it waited (a reboot, its idle limit) or went silent
         client = self._opener(target)
         with self._lock:
             self.opened += 1
         return client
 
-    def _pop(self, name: str) -> NasClient | None:
+    def _pop(self, name: str) -> tuple[float, NasClient] | None:
         with self._lock:
             idle = self._idle.get(name)
             if not idle:
                 return None
-            _, client = idle.pop()  # the most recently used: the least likely to have gone stale
-            return client
+            return idle.pop()  # the most recently used: the least likely to have gone stale
 
     def give_back(self, client: NasClient) -> None:
         """Keep ``client`` for the next plot when it can take one; close it otherwise."""

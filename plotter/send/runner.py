@@ -120,6 +120,7 @@ def _send_round(cfg: PlotterConfig, env: Env, stop: threading.Event | None) -> R
                 results.append(None if transfer is None else transfer.result)
             return results
 
+        env.stop = stop
         if env.lanes is None:
             env.lanes = threading.BoundedSemaphore(cfg.plotter.max_parallel)
         # Twice the lanes: while one plot of a lane commits on the NAS, the next one streams.

@@ -59,6 +59,7 @@ class Env:
     no_room: list[str] = field(default_factory=list)  # transfers this round that failed for lack of room
     pool: SessionPool | None = None  # warm sessions: see sessions()
     lanes: threading.Semaphore | None = None  # max_parallel: plots routed and streamed at once
+    stop: threading.Event | None = None  # set (SIGTERM, Ctrl-C): no plot starts any more
 
 
 def sessions(env: Env) -> SessionPool:
@@ -101,6 +102,8 @@ def _transfer(cfg: PlotterConfig, item: Seen, env: Env, history: History,
     """One attempt: (its record, whether to try again at once: the NAS asked for it and ``retry``)."""
     start = time.monotonic()
     with Slot(env.lanes) as slot:
+        if env.stop is not None and env.stop.is_set():
+            return None, False  # stopped while it waited for a lane: not started
         try:
             route = _route(cfg, item, env)
         except NoSpaceError as exc:  # no NAS has room: counted for the run's exit code (14)

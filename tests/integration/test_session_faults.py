@@ -221,7 +221,8 @@ def test_a_drive_failing_mid_session_resends_the_plot_at_once_to_another_drive(
     assert any(name in again for name in on2), again
     assert not [p for drive in (drive1, drive2) for p in drive.iterdir() if p.name.endswith(".part")]
     assert status_json(lab_.nas)["drive1"]["state"] == "failing"
-    # The first session carried the first plot and ended with the drive; a second carried the rest.
-    assert lab_.receiver_starts() == 2
+    # A write that fails mid-stream ends the session (a second carries the rest); one that fails at
+    # the commit's fsync (the page cache took the bytes) costs only the plot, and the session goes on.
+    assert lab_.receiver_starts() in (1, 2)
     results = rows(lab_.plotter.state)
     assert [r for _, r in results].count("failed") == 1 and len(results) == 4
