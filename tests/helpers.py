@@ -162,13 +162,15 @@ def wait_for(predicate: Callable[[], object], timeout: float = 60.0, what: str =
 def read_stderr_until(proc: subprocess.Popen[str], done: Callable[[str], bool], timeout: float) -> str:
     """The process's stderr so far, read line by line until ``done(text)`` (bounded; fails otherwise)."""
     assert proc.stderr is not None
-    seen = ""
+    fd = proc.stderr.fileno()  # not readline(): lines it buffered would never wake select again
+    seen = b""
     deadline = time.monotonic() + timeout
-    while not done(seen) and time.monotonic() < deadline:
-        if select.select([proc.stderr], [], [], 0.2)[0]:
-            line = proc.stderr.readline()
-            if not line:
+    while not done(seen.decode(errors="replace")) and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-            seen += line
-    assert done(seen), seen
-    return seen
+            seen += chunk
+    text = seen.decode(errors="replace")
+    assert done(text), text
+    return text
