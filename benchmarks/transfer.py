@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.confvalues import PB, parse_size
+from common.fsync import fsync_path
 from common.plotformat.plotgen import make_plot
 from common.transfer.stream import hash_file
 from tests.sshd import free_port, is_listening, start_sshd
@@ -69,14 +70,6 @@ def make_source(work: Path, size: int) -> Path:
             left -= n
     shutil.rmtree(work / "seed")
     return source
-
-
-def fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def timed(method: str, run: Callable[[], Path], check: Callable[[Path], bool]) -> Result:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.errors import AppError, DiskWriteError, PlotExistsError, TransferError, VerifyError
+from common.fsync import fsync_path
 from common.plotformat.plotfile import check_plot_file, parse_name
 from common.plotformat.sizes import check_group_size
 from common.transfer import protocol
@@ -186,11 +187,7 @@ def commit(part: Path, final: Path, size: int) -> None:
         raise PlotExistsError(f"{final} appeared during the transfer; keeping the existing file")
     try:
         os.rename(part, final)
-        dir_fd = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_path(final.parent)
     except OSError as exc:
         raise DiskWriteError(f"cannot rename {part.name} to {final.name}: {exc.strerror}", exc.errno,
                              "rename") from None

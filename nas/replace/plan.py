@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.errors import PlotFileError
+from common.fsync import fsync_path
 from common.plotformat.plotfile import parse_name, read_header
 from nas.drives.listing import plots_on
 from nas.replace.rules import PlotFacts, Rule, created_from_name, describe, matches, needs_header
@@ -138,12 +139,6 @@ def delete(store: Store, plan: Plan, rule: Rule, incoming: str) -> int:
 
 def _fsync_dir(path: Path) -> None:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
+        fsync_path(path)
     except OSError:
         pass  # the unlinks happened; durability of the directory entry is best effort
-    finally:
-        os.close(fd)

@@ -27,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+from common.fsync import fsync_path
 from plotter.plotting.backends.base import META_GROUPS, STRENGTHS, V2_K_VALUES
 from plotter.plotting.pos2 import check, worker
 from plotter.plotting.pos2.keys import GroupKeys, derive
@@ -107,7 +108,7 @@ def move(temp: Path, final: Path) -> Path:
     """``temp`` to ``final``, durably: fsync the file, rename, fsync the dir; a copy through
     ``<final>.tmp`` when they are on different file systems."""
     say(f"moving to {final}")
-    _fsync(temp)
+    fsync_path(temp)
     if final.exists():
         raise FileExistsError(f"{final} exists already")
     try:
@@ -118,19 +119,11 @@ def move(temp: Path, final: Path) -> Path:
         staged = final.with_name(final.name + ".tmp")
         say(f"copying to {staged} (another file system)")
         shutil.copyfile(temp, staged)
-        _fsync(staged)
+        fsync_path(staged)
         os.rename(staged, final)
         temp.unlink()
-    _fsync(final.parent)
+    fsync_path(final.parent)
     return final
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _pool_text(args: argparse.Namespace, keys: GroupKeys) -> str:
