@@ -6,8 +6,10 @@ into :func:`common.transfer.sink.receive_to_fd`; ``plain`` is the same path with
 threads (os.sendfile in, recv_into + write out); ``nc`` is netcat on both ends. CPU is
 user + system of each process (getrusage) over the transfer alone, not interpreter start-up;
 wall is the receiver's, from accept to the last byte written and fsynced. Median of the runs.
+``--before DIR`` adds another checkout's ``ours`` (method ``before``) to the same rounds.
 
-    python benchmarks/stream_cpu.py --sizes 1GiB,3GiB --repeat 5
+    git archive main | tar -x -C /tmp/before
+    python benchmarks/stream_cpu.py --sizes 1GiB,3GiB --repeat 5 --before /tmp/before
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from tests.sshd import is_listening
 
 TIMEOUT = 300.0
 BLOCK = 64 * 2**20
-METHODS = ("ours", "plain", "nc")
+METHODS = ("ours", "before", "plain", "nc")
+RELATIVE = "benchmarks/stream_cpu.py"
 
 
 @dataclass
@@ -105,15 +108,15 @@ def role_recv(method: str, path: str, size: int) -> None:
     print(json.dumps({"cpu": cpu, "wall": wall, "digest": digest}), flush=True)
 
 
-def _role(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, __file__, "--role", *args], stdout=subprocess.PIPE, text=True)
+def _role(script: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, script, "--role", *args], stdout=subprocess.PIPE, text=True)
 
 
-def run_python(method: str, source: Path, target: Path, size: int) -> tuple[float, float, float]:
-    recv = _role("recv", method, str(target), str(size))
+def run_python(method: str, source: Path, target: Path, size: int, script: str) -> tuple[float, float, float]:
+    recv = _role(script, "recv", method, str(target), str(size))
     assert recv.stdout is not None
     port = recv.stdout.readline().strip()
-    send = _role("send", method, str(source), str(size), port)
+    send = _role(script, "send", method, str(source), str(size), port)
     sent, _ = send.communicate(timeout=TIMEOUT)
     got, _ = recv.communicate(timeout=TIMEOUT)
     if send.returncode or recv.returncode:
@@ -159,13 +162,15 @@ def make_source(directory: Path, size: int) -> Path:
     return path
 
 
-def measure(method: str, source: Path, size: int, expected: str) -> Run:
+def measure(method: str, source: Path, size: int, expected: str, before: str) -> Run:
     target = source.parent / f"target-{method}"
     try:
         if method == "nc":
             wall, s_cpu, r_cpu = run_nc(source, target)
+        elif method == "before":  # the other checkout's ends, run by its own copy of this script
+            wall, s_cpu, r_cpu = run_python("ours", source, target, size, str(Path(before) / RELATIVE))
         else:
-            wall, s_cpu, r_cpu = run_python(method, source, target, size)
+            wall, s_cpu, r_cpu = run_python(method, source, target, size, __file__)
         ok = hash_file(str(target)) == expected
     finally:
         target.unlink(missing_ok=True)
@@ -186,35 +191,46 @@ def report(runs: list[Run], size: int) -> None:
         print(f"{method:<8}{wall / gb:>10.3f}{gb / wall:>7.2f}{send / gb:>15.3f}{recv / gb:>15.3f}  {ok}", flush=True)
 
 
+def run_size(size: int, methods: list[str], repeat: int, directory: str, before: str) -> None:
+    work = Path(tempfile.mkdtemp(prefix="stream-cpu-", dir=directory))
+    try:
+        source = make_source(work, size)
+        expected = hash_file(str(source))
+        runs = []
+        for _ in range(repeat):  # rounds interleave the methods
+            for method in methods:
+                runs.append(r := measure(method, source, size, expected, before))
+                print(f"  {method:<6} {r.wall:6.2f} s  send {r.send_cpu:5.2f}  recv {r.recv_cpu:5.2f} CPU-s",
+                      file=sys.stderr, flush=True)
+        report(runs, size)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def role(argv: list[str]) -> None:
+    kind, method, path, size, *port = argv
+    if kind == "send":
+        role_send(method, path, int(size), int(port[0]))
+    else:
+        role_recv(method, path, int(size))
+
+
 def main() -> int:
     if len(sys.argv) > 2 and sys.argv[1] == "--role":
-        kind, method, path, size, *port = sys.argv[2:]
-        if kind == "send":
-            role_send(method, path, int(size), int(port[0]))
-        else:
-            role_recv(method, path, int(size))
+        role(sys.argv[2:])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1GiB,3GiB")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--dir", default="/dev/shm")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--before", default="", help="another checkout of plotyard (e.g. `git archive` of main): "
+                        "its ends run as method 'before', in the same rounds")
     args = parser.parse_args()
-    methods = [m for m in args.methods.split(",") if m in METHODS and (m != "nc" or shutil.which("nc"))]
+    methods = [m for m in args.methods.split(",") if m in METHODS and (m != "nc" or shutil.which("nc"))
+               and (m != "before" or (Path(args.before) / RELATIVE).is_file())]
     for size in (parse_size(s, low=1, high=TB) for s in args.sizes.split(",")):
-        work = Path(tempfile.mkdtemp(prefix="stream-cpu-", dir=args.dir))
-        try:
-            source = make_source(work, size)
-            expected = hash_file(str(source))
-            runs = []
-            for _ in range(args.repeat):  # rounds interleave the methods
-                for method in methods:
-                    runs.append(r := measure(method, source, size, expected))
-                    print(f"  {method:<6} {r.wall:6.2f} s  send {r.send_cpu:5.2f}  recv {r.recv_cpu:5.2f} CPU-s",
-                          file=sys.stderr, flush=True)
-            report(runs, size)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        run_size(size, methods, args.repeat, args.dir, args.before)
     return 0
 
 
