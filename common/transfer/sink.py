@@ -35,8 +35,12 @@ def open_for_receive(path: str, direct: bool) -> tuple[int, bool]:
 
 def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
                   progress: Progress | None = None, chunk: int = CHUNK, writers: int = WRITERS,
-                  before_write: Progress | None = None) -> str:
+                  before_write: Progress | None = None, expect_eof: bool = True) -> str:
     """Read exactly ``size`` bytes from ``sock`` into ``fd``; return the hex digest.
+
+    No receive asks the socket for more than what is left of ``size``. ``expect_eof``: the
+    sender must then close its direction (a byte more is an error); False on a connection
+    that carries the next plot, whose bytes are left unread in the socket.
 
     This thread receives into whole buffers and hashes each segment as it
     arrives (while still in cache); ``writers`` threads pwrite full buffers at
@@ -69,7 +73,7 @@ def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
         pool.finish()
         if tail is not None:
             _write_tail(fd, *tail)
-        if sock.recv(1):
+        if expect_eof and sock.recv(1):
             raise TransferError("peer sent more bytes than it announced")
     except OSError as exc:
         raise TransferError(f"receiving: {describe(exc)}") from None

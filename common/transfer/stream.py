@@ -84,8 +84,11 @@ def _populate(mapped: mmap.mmap, offset: int, n: int) -> bool:
 
 
 def send_file(sock: socket.socket, path: str, size: int, *, bwlimit: int = 0,
-              progress: Progress | None = None, chunk: int = CHUNK) -> str:
+              progress: Progress | None = None, chunk: int = CHUNK, close: bool = True) -> str:
     """Send exactly ``size`` bytes of ``path``; return the xxh3_128 hex digest.
+
+    ``close``: shut the sending direction down after the file, so the receiver sees its end;
+    False on a connection that carries the next plot (the receiver counts bytes instead).
 
     One thread hashes the file through a read-only mmap while this one hands the
     same, just-hashed page-cache ranges to the socket with sendfile: the disk is
@@ -108,7 +111,8 @@ def send_file(sock: socket.socket, path: str, size: int, *, bwlimit: int = 0,
         with mmap.mmap(fd, size, prot=mmap.PROT_READ) as mapped:
             mapped.madvise(mmap.MADV_SEQUENTIAL)
             _send_hashed(sock, fd, mapped, hasher, chunk, throttle, progress)
-        sock.shutdown(socket.SHUT_WR)
+        if close:
+            sock.shutdown(socket.SHUT_WR)
     except OSError as exc:
         raise TransferError(f"sending {os.path.basename(path)}: {describe(exc)}") from None
     finally:

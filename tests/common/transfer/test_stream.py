@@ -124,3 +124,47 @@ def test_disk_errors_keep_their_reason(err: int, kind: type[Exception], words: s
     assert type(error) is kind and str(error) == words
     if isinstance(error, DiskWriteError):  # what nas.drives.health needs to tell a failing drive
         assert isinstance(error, TransferError) and (error.errno, error.stage) == (err, "write")
+
+
+def test_plots_in_a_row_share_one_connection(tmp_path: Path) -> None:
+    """A connection that carries plot after plot: the sender keeps its direction open, and the
+    receiver takes exactly each plot's bytes, so what follows (the next plot, a trailer) is
+    still in the socket. The sender is done before the receiver reads anything: every byte
+    is queued at once, so a receive that asked for more than its plot would take the next."""
+    sizes = [CHUNK + 5, 4095, 2 * CHUNK, 1]
+    sources = []
+    for i, size in enumerate(sizes):
+        sources.append(tmp_path / f"source{i}")
+        sources[-1].write_bytes(os.urandom(size))
+    sent: list[str] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # room for all of it
+
+        def sender() -> None:
+            with socket.create_connection(listener.getsockname(), timeout=30) as sock:
+                for source, size in zip(sources, sizes, strict=True):
+                    sent.append(send_file(sock, str(source), size, chunk=CHUNK, close=False))
+                sock.sendall(b"trailer")
+
+        thread = threading.Thread(target=sender)
+        thread.start()
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(30)
+            thread.join(timeout=30)  # bounded: if it is still sending, receiving below unblocks it
+            received = [_receive_one(conn, tmp_path / f"target{i}", size, expect_eof=False)
+                        for i, size in enumerate(sizes)]
+            rest = b"".join(iter(lambda: conn.recv(64), b""))
+        thread.join(timeout=30)
+    assert rest == b"trailer"
+    assert received == sent == [hash_file(str(s)) for s in sources]
+    for i, source in enumerate(sources):
+        assert (tmp_path / f"target{i}").read_bytes() == source.read_bytes()
+
+
+def _receive_one(conn: socket.socket, target: Path, size: int, expect_eof: bool) -> str:
+    fd, direct = open_for_receive(str(target), True)  # O_DIRECT and its tail, where the filesystem has it
+    try:
+        return receive_to_fd(conn, fd, size, direct=direct, chunk=CHUNK, expect_eof=expect_eof)
+    finally:
+        os.close(fd)
