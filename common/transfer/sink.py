@@ -78,7 +78,7 @@ def receive_to_fd(sock: socket.socket, fd: int, size: int, *, direct: bool,
     except OSError as exc:
         raise TransferError(f"receiving: {describe(exc)}") from None
     finally:
-        pool.finish(raise_error=False)  # never leave writer threads behind
+        pool.close()  # never leave writer threads behind
     return hasher.hexdigest()
 
 
@@ -108,16 +108,45 @@ def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
         done += os.pwrite(fd, view[done:], offset + done)
 
 
+class _Spares:
+    """Buffers kept from one receive for the next: a fresh set (DEPTH + writers page-aligned
+    chunks, 48 MiB by default) costs about 40 ms of page faults and zeroing, per plot."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.lock = threading.Lock()
+        self.free: dict[int, list[mmap.mmap]] = {}
+
+    def take(self, size: int, count: int) -> list[mmap.mmap]:
+        with self.lock:
+            have = self.free.get(size, [])
+            got = [have.pop() for _ in range(min(count, len(have)))]
+        return got + [mmap.mmap(-1, size) for _ in range(count - len(got))]  # page-aligned, as O_DIRECT wants
+
+    def give(self, bufs: list[mmap.mmap]) -> None:
+        """Not closed beyond ``keep``, only dropped: a traceback may still hold a view of one."""
+        with self.lock:
+            for buf in bufs:
+                kept = self.free.setdefault(len(buf), [])
+                if len(kept) < self.keep:
+                    kept.append(buf)
+
+
+SPARES = _Spares(keep=2 * (DEPTH + WRITERS))  # two receives at once (two lanes) find theirs
+
+
 class _WriterPool:
     """Threads that pwrite filled buffers and hand them back; the first error wins."""
 
     def __init__(self, fd: int, chunk: int, count: int) -> None:
         self.fd = fd
         self.free: queue.Queue[mmap.mmap] = queue.Queue()
-        for _ in range(DEPTH + count):
-            self.free.put(mmap.mmap(-1, chunk))  # page-aligned, as O_DIRECT wants
+        self.bufs = SPARES.take(chunk, DEPTH + count)
+        for buf in self.bufs:
+            self.free.put(buf)
         self.full: queue.Queue[tuple[mmap.mmap, int, int] | None] = queue.Queue()
         self.errors: list[OSError] = []
+        self.stuck: list[threading.Thread] = []
         self.threads = [threading.Thread(target=self._run, name="stream-writer", daemon=True)
                         for _ in range(count)]
         for thread in self.threads:
@@ -151,9 +180,17 @@ class _WriterPool:
                 self.full.put(None)
             for thread in self.threads:
                 thread.join(timeout=IO_TIMEOUT)
+            self.stuck = [thread for thread in self.threads if thread.is_alive()]  # a hung disk
             self.threads = []
         if raise_error:
             self._raise_error()
+
+    def close(self) -> None:
+        """Finish; the buffers are kept for the next receive unless a writer still holds one."""
+        self.finish(raise_error=False)
+        if not any(thread.is_alive() for thread in self.stuck):
+            SPARES.give(self.bufs)
+        self.bufs = []
 
     def _raise_error(self) -> None:
         if self.errors:

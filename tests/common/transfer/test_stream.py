@@ -8,18 +8,20 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from common.errors import DiskWriteError, NoSpaceError, TransferError
-from common.transfer.sink import disk_error, open_for_receive, receive_to_fd
-from common.transfer.stream import hash_file, send_file
+from common.transfer.sink import SPARES, disk_error, open_for_receive, receive_to_fd
+from common.transfer.stream import DEPTH, WRITERS, hash_file, send_file
 
 CHUNK = 64 * 1024
 
 
-def _transfer(tmp_path: Path, data: bytes, announce: int | None = None) -> tuple[str, str, Path, bool]:
+def _transfer(tmp_path: Path, data: bytes, announce: int | None = None,
+              before_write: Callable[[int], None] | None = None) -> tuple[str, str, Path, bool]:
     source = tmp_path / "source"
     source.write_bytes(data)
     target = tmp_path / "target"
@@ -37,7 +39,7 @@ def _transfer(tmp_path: Path, data: bytes, announce: int | None = None) -> tuple
     conn.settimeout(30)
     fd, direct = open_for_receive(str(target), True)
     try:
-        received = receive_to_fd(conn, fd, size, direct=direct, chunk=CHUNK)
+        received = receive_to_fd(conn, fd, size, direct=direct, chunk=CHUNK, before_write=before_write)
     finally:
         os.close(fd)
         conn.close()
@@ -52,6 +54,23 @@ def test_round_trip_is_identical_and_hashed_on_both_ends(tmp_path: Path, size: i
     sent, received, target, _ = _transfer(tmp_path, data)
     assert target.read_bytes() == data
     assert sent == received == hash_file(str(target))
+
+
+def test_the_next_receive_reuses_the_buffers(tmp_path: Path) -> None:
+    """A session receives plot after plot: the buffers of one are the next one's (a fresh set
+    costs page faults and zeroing of tens of MiB per plot), and come back after it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _transfer(tmp_path / "a", os.urandom(3 * CHUNK))
+    kept = list(SPARES.free[CHUNK])  # held here, so no new buffer can take an old one's id
+    assert len(kept) >= DEPTH + WRITERS
+    left: list[int] = []
+    data = os.urandom(3 * CHUNK + 1)
+    sent, received, target, _ = _transfer(tmp_path / "b", data, before_write=lambda _: left.append(
+        len(SPARES.free[CHUNK])))
+    assert left and set(left) == {len(kept) - DEPTH - WRITERS}  # taken from the spares, not made
+    assert {id(buf) for buf in SPARES.free[CHUNK]} == {id(buf) for buf in kept}
+    assert target.read_bytes() == data and sent == received
 
 
 def test_direct_io_is_used_where_the_filesystem_allows(tmp_path: Path) -> None:
