@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from common.errors import DiskWriteError, NoSpaceError, TransferError
-from common.transfer.sink import SPARES, disk_error, open_for_receive, receive_to_fd
+from common.transfer.sink import RCVLOWAT, SPARES, disk_error, open_for_receive, receive_to_fd
 from common.transfer.stream import DEPTH, WRITERS, hash_file, send_file
 
 CHUNK = 64 * 1024
@@ -187,3 +187,33 @@ def _receive_one(conn: socket.socket, target: Path, size: int, expect_eof: bool)
         return receive_to_fd(conn, fd, size, direct=direct, chunk=CHUNK, expect_eof=expect_eof)
     finally:
         os.close(fd)
+
+
+def test_a_plot_ends_without_waiting_for_the_next(tmp_path: Path) -> None:
+    """On a session's connection the sender waits for a plot's verdict before it sends more: the
+    receiver must take the plot's last bytes at once, though it otherwise waits for a MiB at a
+    time (SO_RCVLOWAT), and leave the socket as it found it for the frames that follow."""
+    size = RCVLOWAT + RCVLOWAT // 2 + 7
+    source = tmp_path / "source"
+    source.write_bytes(os.urandom(size))
+    verdict: list[bytes] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def sender() -> None:
+            with socket.create_connection(listener.getsockname(), timeout=30) as sock:
+                send_file(sock, str(source), size, chunk=CHUNK, close=False)
+                verdict.append(sock.recv(16))  # nothing more until the receiver answers
+                sock.sendall(b"x")
+
+        thread = threading.Thread(target=sender)
+        thread.start()
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(10)  # a receive waiting for a MiB that never comes would time out
+            received = _receive_one(conn, tmp_path / "target", size, expect_eof=False)
+            assert conn.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT) == 1
+            conn.sendall(b"ok")
+            assert conn.recv(16) == b"x"
+        thread.join(timeout=30)
+    assert verdict == [b"ok"] and received == hash_file(str(source))
+    assert (tmp_path / "target").read_bytes() == source.read_bytes()
