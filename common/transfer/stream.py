@@ -10,6 +10,8 @@ is hashed is exactly what was read or written. The receiving half is :mod:`commo
 from __future__ import annotations
 
 import errno
+import io
+import ipaddress
 import mmap
 import os
 import queue
@@ -127,13 +129,12 @@ def _send_hashed(sock: socket.socket, fd: int, mapped: mmap.mmap, hasher: xxhash
     worker = threading.Thread(target=_hash_ahead, args=(mapped, hasher, chunk, ready, stop),
                               name="stream-hasher", daemon=True)
     worker.start()
-    # socket.sendfile, unlike os.sendfile, honours the socket's timeout.
-    with open(fd, "rb", buffering=0, closefd=False) as source:
+    with open(fd, "rb", buffering=0, closefd=False) as source, memoryview(mapped) as view:
+        send = _copy_out(sock, view) if same_host(sock) else _splice_out(sock, source)
         try:
             while (item := _next_range(ready)) is not None:
                 offset, n = item
-                if sock.sendfile(source, offset, n) != n:
-                    raise TransferError("the source file ended early")
+                send(offset, n)
                 throttle.wait(offset + n)
                 if progress:
                     progress(offset + n)
@@ -145,6 +146,52 @@ def _send_hashed(sock: socket.socket, fd: int, mapped: mmap.mmap, hasher: xxhash
                 except queue.Empty:
                     pass
             worker.join(timeout=IO_TIMEOUT)
+
+
+def same_host(sock: socket.socket) -> bool:
+    """Whether the peer is this machine (``transport = local``, a benchmark)."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    try:
+        return is_local_peer(sock.getsockname()[0], sock.getpeername()[0])
+    except OSError:  # not connected: the send fails and says so
+        return False
+
+
+def is_local_peer(here: str, there: str) -> bool:
+    """The peer's address is ours or a loopback address (either way the kernel hands our
+    segments straight to the receiving socket, no NIC between)."""
+    try:
+        return there == here or ipaddress.ip_address(there).is_loopback
+    except ValueError:  # an address with a scope (fe80::1%eth0): a link, so another machine
+        return False
+
+
+def _splice_out(sock: socket.socket, source: io.FileIO) -> Callable[[int, int], None]:
+    """To another machine: sendfile, no byte copied, the NIC reads the page cache.
+    socket.sendfile, unlike os.sendfile, honours the socket's timeout."""
+    def send(offset: int, n: int) -> None:
+        if sock.sendfile(source, offset, n) != n:
+            raise TransferError("the source file ended early")
+    return send
+
+
+def _copy_out(sock: socket.socket, view: memoryview) -> Callable[[int, int], None]:
+    """To this machine: copied from the mapping into the socket's own buffers. The receiver
+    then copies out of a few large, cache-warm pages instead of page-cache pages one by one
+    (measured on loopback, tmpfs both ends: a fifth less wall time, a tenth less receiver CPU,
+    and less sender CPU too). send, not sendall: the timeout is per wait, as with sendfile."""
+    def send(offset: int, n: int) -> None:
+        end = offset + n
+        try:
+            while offset < end:
+                offset += sock.send(view[offset:end])
+        except OSError as exc:
+            if exc.errno == errno.EFAULT:  # pages hashed, then gone: the file was cut short since
+                raise TransferError(f"cannot read the source at byte {offset}: I/O error or the file shrank"
+                                    ) from None
+            raise
+    return send
 
 
 def _next_range(ready: queue.Queue[tuple[int, int] | BaseException | None]) -> tuple[int, int] | None:
