@@ -93,11 +93,11 @@ def send_file(sock: socket.socket, path: str, size: int, *, bwlimit: int = 0,
     False on a connection that carries the next plot (the receiver counts bytes instead).
 
     One thread hashes the file through a read-only mmap while this one hands the
-    same, just-hashed page-cache ranges to the socket with sendfile: the disk is
-    read once and no byte is copied through user space (measured: a third less
-    system CPU than read+send). The hasher faults each piece in with
-    MADV_POPULATE_READ first, so a bad sector or a file cut short under us is a
-    TransferError for this plot, not a SIGBUS for the whole sender.
+    same, just-hashed ranges to the socket: the disk is read once. To another
+    machine with sendfile (no byte copied: the NIC reads the page cache); to this
+    one copied from the mapping (see _copy_out). The hasher faults each piece in
+    with MADV_POPULATE_READ first, so a bad sector or a file cut short under us is
+    a TransferError for this plot, not a SIGBUS for the whole sender.
     """
     if bwlimit:
         chunk = max(64 * 1024, min(chunk, bwlimit // 10) // ALIGN * ALIGN)
