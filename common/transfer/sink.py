@@ -12,15 +12,16 @@ import fcntl
 import mmap
 import os
 import queue
+import re
 import socket
+import struct
+import termios
 import threading
 
 import xxhash
 
 from common.errors import AppError, DiskWriteError, NoSpaceError, TransferError
 from common.transfer.stream import ALIGN, CHUNK, DEPTH, IO_TIMEOUT, WRITERS, Progress, describe, new_hasher
-
-RCVLOWAT = 1024 * 1024
 
 
 def open_for_receive(path: str, direct: bool) -> tuple[int, bool]:
@@ -92,12 +93,28 @@ def _recv_fill(sock: socket.socket, view: memoryview, hasher: xxhash.xxh3_128, w
     got = 0
     while got < len(view):
         wake.at(left - got)
-        n = sock.recv_into(view[got:])
+        try:
+            n = sock.recv_into(view[got:])
+        except TimeoutError:
+            if wake.slow():
+                continue
+            raise
         if n == 0:
             break
         hasher.update(view[got:got + n])
         got += n
     return got
+
+
+def kernel_at_least(release: str, want: tuple[int, int]) -> bool:
+    """``release`` as uname gives it (``6.1.0-18-amd64``) is at least ``want`` (major, minor)."""
+    m = re.match(r"(\d+)\.(\d+)", release)
+    return m is not None and (int(m[1]), int(m[2])) >= want
+
+
+# Kernels before 5.10 (fixes in 4.18, 5.1 and 5.7) could hang a socket with SO_RCVLOWAT set:
+# the receive buffer full of small segments, a zero window, and no wake-up.
+RCVLOWAT = 1024 * 1024 if kernel_at_least(os.uname().release, (5, 10)) else 1
 
 
 class _WakeUp:
@@ -109,9 +126,22 @@ class _WakeUp:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.old = self.now = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
+        self.most = RCVLOWAT
 
     def at(self, left: int) -> None:
-        self._set(max(1, min(RCVLOWAT, left)))
+        self._set(max(1, min(self.most, left)))
+
+    def slow(self) -> bool:
+        """After a timeout: whether bytes did arrive (less than a MiB in IO_TIMEOUT, a slow
+        link). Then this receive wakes per byte from now on: the timeout keeps meaning "no
+        data at all for that long". False: nothing came, the timeout stands."""
+        if self.now <= 1:
+            return False
+        queued = struct.unpack("i", fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, bytes(4)))[0]
+        if queued:
+            self.most = 1
+            self._set(1)
+        return bool(queued)
 
     def restore(self) -> None:
         try:

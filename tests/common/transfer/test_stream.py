@@ -17,7 +17,7 @@ import xxhash
 
 from common.errors import DiskWriteError, NoSpaceError, TransferError
 from common.transfer import stream
-from common.transfer.sink import RCVLOWAT, SPARES, disk_error, open_for_receive, receive_to_fd
+from common.transfer.sink import RCVLOWAT, SPARES, disk_error, kernel_at_least, open_for_receive, receive_to_fd
 from common.transfer.stream import DEPTH, WRITERS, hash_file, is_local_peer, same_host, send_file
 
 CHUNK = 64 * 1024
@@ -276,3 +276,52 @@ def test_a_plot_ends_without_waiting_for_the_next(tmp_path: Path) -> None:
         thread.join(timeout=30)
     assert verdict == [b"ok"] and received == hash_file(str(source))
     assert (tmp_path / "target").read_bytes() == source.read_bytes()
+
+
+def _trickle(tmp_path: Path, pieces: int, gap: float, announce: int) -> str:
+    """The sender sends ``pieces`` of 200 bytes ``gap`` seconds apart, then keeps the connection
+    open without another byte; the receiver (timeout 0.5 s) waits for ``announce`` bytes."""
+    data = os.urandom(200 * pieces)
+    done = threading.Event()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def sender() -> None:
+            with socket.create_connection(listener.getsockname(), timeout=30) as sock:
+                for i in range(pieces):
+                    sock.sendall(data[200 * i:200 * (i + 1)])
+                    done.wait(gap)  # a slow link, not a wait for the test's sake
+                done.wait(30)
+
+        thread = threading.Thread(target=sender)
+        thread.start()
+        conn, _ = listener.accept()
+        try:
+            with conn:
+                conn.settimeout(0.5)
+                digest = _receive_one(conn, tmp_path / "target", announce, expect_eof=False)
+        finally:
+            done.set()
+            thread.join(timeout=30)
+    assert digest == xxhash.xxh3_128(data).hexdigest()
+    return digest
+
+
+@pytest.mark.slow
+def test_a_slow_link_is_not_a_timeout(tmp_path: Path) -> None:
+    """Waking per MiB must not turn a slow link into a timeout: bytes came every 0.05 s, but
+    fewer than the plot's 4000 in the 0.5 s timeout. The timeout still means no byte at all."""
+    _trickle(tmp_path, pieces=20, gap=0.05, announce=20 * 200)
+    assert (tmp_path / "target").stat().st_size == 20 * 200
+
+
+def test_silence_is_still_a_timeout(tmp_path: Path) -> None:
+    with pytest.raises(TransferError, match="timed out"):
+        _trickle(tmp_path, pieces=1, gap=0, announce=4000)
+
+
+@pytest.mark.parametrize(("release", "new"), [
+    ("6.18.44-fc-v1300", True), ("5.10.0-28-amd64", True), ("10.0", True),
+    ("5.4.0-150-generic", False), ("4.19.0-26-amd64", False), ("unknown", False),
+])
+def test_kernel_release_is_compared_by_number(release: str, new: bool) -> None:
+    assert kernel_at_least(release, (5, 10)) is new
