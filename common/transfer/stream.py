@@ -10,6 +10,8 @@ is hashed is exactly what was read or written. The receiving half is :mod:`commo
 from __future__ import annotations
 
 import errno
+import io
+import ipaddress
 import mmap
 import os
 import queue
@@ -87,12 +89,15 @@ def send_file(sock: socket.socket, path: str, size: int, *, bwlimit: int = 0,
               progress: Progress | None = None, chunk: int = CHUNK, close: bool = True) -> str:
     """Send exactly ``size`` bytes of ``path``; return the xxh3_128 hex digest.
 
+    ``close``: shut the sending direction down after the file, so the receiver sees its end;
+    False on a connection that carries the next plot (the receiver counts bytes instead).
+
     One thread hashes the file through a read-only mmap while this one hands the
-    same, just-hashed page-cache ranges to the socket with sendfile: the disk is
-    read once and no byte is copied through user space (measured: a third less
-    system CPU than read+send). The hasher faults each piece in with
-    MADV_POPULATE_READ first, so a bad sector or a file cut short under us is a
-    TransferError for this plot, not a SIGBUS for the whole sender.
+    same, just-hashed ranges to the socket: the disk is read once. To another
+    machine with sendfile (no byte copied: the NIC reads the page cache); to this
+    one copied from the mapping (see _copy_out). The hasher faults each piece in
+    with MADV_POPULATE_READ first, so a bad sector or a file cut short under us is
+    a TransferError for this plot, not a SIGBUS for the whole sender.
     """
     if bwlimit:
         chunk = max(64 * 1024, min(chunk, bwlimit // 10) // ALIGN * ALIGN)
@@ -108,7 +113,7 @@ def send_file(sock: socket.socket, path: str, size: int, *, bwlimit: int = 0,
         with mmap.mmap(fd, size, prot=mmap.PROT_READ) as mapped:
             mapped.madvise(mmap.MADV_SEQUENTIAL)
             _send_hashed(sock, fd, mapped, hasher, chunk, throttle, progress)
-        if close:  # else the session's next plot follows on the connection
+        if close:
             sock.shutdown(socket.SHUT_WR)
     except OSError as exc:
         raise TransferError(f"sending {os.path.basename(path)}: {describe(exc)}") from None
@@ -124,13 +129,12 @@ def _send_hashed(sock: socket.socket, fd: int, mapped: mmap.mmap, hasher: xxhash
     worker = threading.Thread(target=_hash_ahead, args=(mapped, hasher, chunk, ready, stop),
                               name="stream-hasher", daemon=True)
     worker.start()
-    # socket.sendfile, unlike os.sendfile, honours the socket's timeout.
-    with open(fd, "rb", buffering=0, closefd=False) as source:
+    with open(fd, "rb", buffering=0, closefd=False) as source, memoryview(mapped) as view:
+        send = _copy_out(sock, view) if same_host(sock) else _splice_out(sock, source)
         try:
             while (item := _next_range(ready)) is not None:
                 offset, n = item
-                if sock.sendfile(source, offset, n) != n:
-                    raise TransferError("the source file ended early")
+                send(offset, n)
                 throttle.wait(offset + n)
                 if progress:
                     progress(offset + n)
@@ -142,6 +146,52 @@ def _send_hashed(sock: socket.socket, fd: int, mapped: mmap.mmap, hasher: xxhash
                 except queue.Empty:
                     pass
             worker.join(timeout=IO_TIMEOUT)
+
+
+def same_host(sock: socket.socket) -> bool:
+    """Whether the peer is this machine (``transport = local``, a benchmark)."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    try:
+        return is_local_peer(sock.getsockname()[0], sock.getpeername()[0])
+    except OSError:  # not connected: the send fails and says so
+        return False
+
+
+def is_local_peer(here: str, there: str) -> bool:
+    """The peer's address is ours or a loopback address (either way the kernel hands our
+    segments straight to the receiving socket, no NIC between)."""
+    try:
+        return there == here or ipaddress.ip_address(there).is_loopback
+    except ValueError:  # an address with a scope (fe80::1%eth0): a link, so another machine
+        return False
+
+
+def _splice_out(sock: socket.socket, source: io.FileIO) -> Callable[[int, int], None]:
+    """To another machine: sendfile, no byte copied, the NIC reads the page cache.
+    socket.sendfile, unlike os.sendfile, honours the socket's timeout."""
+    def send(offset: int, n: int) -> None:
+        if sock.sendfile(source, offset, n) != n:
+            raise TransferError("the source file ended early")
+    return send
+
+
+def _copy_out(sock: socket.socket, view: memoryview) -> Callable[[int, int], None]:
+    """To this machine: copied from the mapping into the socket's own buffers. The receiver
+    then copies out of a few large, cache-warm pages instead of page-cache pages one by one
+    (measured on loopback, tmpfs both ends: a fifth less wall time, a tenth less receiver CPU,
+    and less sender CPU too). send, not sendall: the timeout is per wait, as with sendfile."""
+    def send(offset: int, n: int) -> None:
+        end = offset + n
+        try:
+            while offset < end:
+                offset += sock.send(view[offset:end])
+        except OSError as exc:
+            if exc.errno == errno.EFAULT:  # pages hashed, then gone: the file was cut short since
+                raise TransferError(f"cannot read the source at byte {offset}: I/O error or the file shrank"
+                                    ) from None
+            raise
+    return send
 
 
 def _next_range(ready: queue.Queue[tuple[int, int] | BaseException | None]) -> tuple[int, int] | None:

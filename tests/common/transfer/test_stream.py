@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import xxhash
 
 from common.errors import DiskWriteError, NoSpaceError, TransferError
-from common.transfer.sink import disk_error, open_for_receive, receive_to_fd
-from common.transfer.stream import hash_file, send_file
+from common.transfer import stream
+from common.transfer.sink import SPARES, disk_error, open_for_receive, receive_to_fd
+from common.transfer.stream import DEPTH, WRITERS, hash_file, is_local_peer, same_host, send_file
+from tests.common.transfer.loopback import CHUNK
 
-CHUNK = 64 * 1024
 
-
-def _transfer(tmp_path: Path, data: bytes, announce: int | None = None) -> tuple[str, str, Path, bool]:
+def _transfer(tmp_path: Path, data: bytes, announce: int | None = None,
+              before_write: Callable[[int], None] | None = None) -> tuple[str, str, Path, bool]:
     source = tmp_path / "source"
     source.write_bytes(data)
     target = tmp_path / "target"
@@ -37,7 +41,7 @@ def _transfer(tmp_path: Path, data: bytes, announce: int | None = None) -> tuple
     conn.settimeout(30)
     fd, direct = open_for_receive(str(target), True)
     try:
-        received = receive_to_fd(conn, fd, size, direct=direct, chunk=CHUNK)
+        received = receive_to_fd(conn, fd, size, direct=direct, chunk=CHUNK, before_write=before_write)
     finally:
         os.close(fd)
         conn.close()
@@ -47,11 +51,28 @@ def _transfer(tmp_path: Path, data: bytes, announce: int | None = None) -> tuple
 
 
 @pytest.mark.parametrize("size", [1, 4095, 4096, CHUNK + 1, 7 * CHUNK + 123, 8 * CHUNK])
-def test_round_trip_is_identical_and_hashed_on_both_ends(tmp_path: Path, size: int) -> None:
+def test_round_trip_is_identical_and_hashed_on_both_ends(tmp_path: Path, size: int, way_out: str) -> None:
     data = os.urandom(size)
     sent, received, target, _ = _transfer(tmp_path, data)
     assert target.read_bytes() == data
     assert sent == received == hash_file(str(target))
+
+
+def test_the_next_receive_reuses_the_buffers(tmp_path: Path) -> None:
+    """A session receives plot after plot: the buffers of one are the next one's (a fresh set
+    costs page faults and zeroing of tens of MiB per plot), and come back after it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _transfer(tmp_path / "a", os.urandom(3 * CHUNK))
+    kept = list(SPARES.free[CHUNK])  # held here, so no new buffer can take an old one's id
+    assert len(kept) >= DEPTH + WRITERS
+    left: list[int] = []
+    data = os.urandom(3 * CHUNK + 1)
+    sent, received, target, _ = _transfer(tmp_path / "b", data, before_write=lambda _: left.append(
+        len(SPARES.free[CHUNK])))
+    assert left and set(left) == {len(kept) - DEPTH - WRITERS}  # taken from the spares, not made
+    assert {id(buf) for buf in SPARES.free[CHUNK]} == {id(buf) for buf in kept}
+    assert target.read_bytes() == data and sent == received
 
 
 def test_direct_io_is_used_where_the_filesystem_allows(tmp_path: Path) -> None:
@@ -76,8 +97,10 @@ def test_extra_bytes_are_an_error(tmp_path: Path) -> None:
 SHRINKING_SENDER = """
 import os, socket, sys
 from common.errors import TransferError
+from common.transfer import stream
 from common.transfer.stream import send_file
 path, port, size, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+stream.same_host = lambda sock: sys.argv[5] == "copy"
 def shrink(done):
     if done == chunk:  # cut the second half under the mapping: the hasher, ahead, meets it first
         os.truncate(path, size // 2)
@@ -90,7 +113,8 @@ with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
 """
 
 
-def test_a_source_that_cannot_be_read_is_an_error_not_a_crash(tmp_path: Path) -> None:
+@pytest.mark.parametrize("way", ["copy", "sendfile"])
+def test_a_source_that_cannot_be_read_is_an_error_not_a_crash(tmp_path: Path, way: str) -> None:
     """Bytes of the mapped source that cannot be read (a bad sector, a truncated file) end the
     transfer with an error; a SIGBUS would kill the whole sender and every transfer in it."""
     source = tmp_path / "source"
@@ -100,7 +124,7 @@ def test_a_source_that_cannot_be_read_is_an_error_not_a_crash(tmp_path: Path) ->
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.settimeout(30)
         child = subprocess.Popen([sys.executable, "-c", SHRINKING_SENDER, str(source),
-                                  str(listener.getsockname()[1]), str(size), str(CHUNK)],
+                                  str(listener.getsockname()[1]), str(size), str(CHUNK), way],
                                  cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         conn, _ = listener.accept()
         with conn:
@@ -112,6 +136,51 @@ def test_a_source_that_cannot_be_read_is_an_error_not_a_crash(tmp_path: Path) ->
     assert child.returncode == 3, (child.returncode, err)
     assert out.strip() == f"cannot read the source at byte {size // 2}: I/O error or the file shrank"
     assert received == size // 2  # what could be read and hashed was sent; nothing past it
+
+
+def test_pages_that_go_away_after_hashing_are_an_error_naming_the_byte(tmp_path: Path) -> None:
+    """Copied out of the mapping, bytes hashed and then cut off (the file truncated meanwhile)
+    end the send with the same error as unreadable bytes, at the byte where sending stopped."""
+    source = tmp_path / "source"
+    source.write_bytes(os.urandom(16 * CHUNK))
+    cut = 5 * CHUNK
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        with mmap.mmap(fd, 16 * CHUNK, prot=mmap.PROT_READ) as mapped, memoryview(mapped) as view:
+            hash_before = xxhash.xxh3_128(view).hexdigest()  # every page read in
+            os.truncate(source, cut)
+            received, message = _send_from(view)
+    finally:
+        os.close(fd)
+    assert hash_before and 0 < received <= cut
+    assert message == f"cannot read the source at byte {received}: I/O error or the file shrank"
+
+
+def _send_from(view: memoryview) -> tuple[int, str]:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        out = socket.create_connection(listener.getsockname(), timeout=30)
+        conn, _ = listener.accept()
+    with out, conn:
+        conn.settimeout(30)
+        got: list[int] = []
+        thread = threading.Thread(target=lambda: got.append(sum(iter(lambda: len(conn.recv(1 << 20)), 0))))
+        thread.start()
+        with pytest.raises(TransferError) as failed:
+            stream._copy_out(out, view)(0, len(view))
+        out.shutdown(socket.SHUT_WR)
+        thread.join(timeout=30)
+    return got[0], failed.value.message
+
+
+def test_the_peer_on_this_machine_is_told_apart() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        with socket.create_connection(listener.getsockname(), timeout=30) as sock:
+            assert same_host(sock)
+        assert not same_host(listener)  # not connected
+    assert is_local_peer("10.0.0.5", "10.0.0.5") and is_local_peer("10.0.0.5", "127.0.0.2")
+    assert is_local_peer("::1", "::1") and is_local_peer("2001:db8::1", "::1")
+    assert not is_local_peer("10.0.0.5", "10.0.0.50") and not is_local_peer("2001:db8::1", "2001:db8::2")
+    assert not is_local_peer("fe80::1%eth0", "fe80::2%eth0")
 
 
 @pytest.mark.parametrize(("err", "kind", "words"), [
