@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import NoSpaceError
@@ -69,6 +70,14 @@ def choose_target(drives: Sequence[Drive], current: Path | None, plot_size: int 
     return ranked[0].mountpoint if ranked else None
 
 
+class Holders:
+    """How many plots of one receiver hold a drive's lock (the last one out releases it)."""
+
+    def __init__(self) -> None:
+        self.count = 1
+        self.mutex = threading.Lock()
+
+
 @dataclass
 class Reservation:
     """A locked drive. ``pending``: the plots that would be replaced for the incoming plot."""
@@ -78,6 +87,7 @@ class Reservation:
     pending: Plan | None = None
     incoming: str = ""
     size: int = 0
+    holders: Holders = field(default_factory=Holders)
 
     def room(self, cfg: NasConfig, fd: int, allocate: Allocate | None = None) -> Room | None:
         """Just-in-time replacement for the plot streaming into ``fd`` (None: the room is
@@ -87,7 +97,39 @@ class Reservation:
         return Room(cfg, self.pending, self.incoming, self.size, fd, allocate)
 
     def release(self) -> None:
+        with self.holders.mutex:
+            self.holders.count -= 1
+            if self.holders.count > 0:
+                return
         self.lock.release()
+
+    def share(self, fresh: Drive, incoming: str, size: int) -> Reservation | None:
+        """The same drive, lock and all, for this receiver's next plot while this one commits
+        (None: this one was released meanwhile)."""
+        with self.holders.mutex:
+            if self.holders.count <= 0:
+                return None
+            self.holders.count += 1
+        return Reservation(fresh, self.lock, None, incoming, size, self.holders)
+
+
+def reserve_beside(cfg: NasConfig, size: int, held: Reservation, incoming: str,
+                   order: Callable[[list[Drive]], list[Drive]] | None = None) -> Reservation | None:
+    """For a receiver whose previous plot still commits on ``held``'s drive: that drive again,
+    its lock shared, when it is still the first the ranking picks (a filled drive stays the one
+    being filled); None otherwise (the caller reserves another drive, or waits for the commit)."""
+    with Store(cfg.nas.state_dir) as store:
+        current = store.target()
+    drives = list_drives(cfg)
+    ranked = rank_drives(drives, size, cfg.nas.reserve, cfg.nas.policy, current)
+    if order is not None:
+        ranked = order(ranked)
+    if not ranked or ranked[0].mountpoint != held.drive.mountpoint:
+        return None
+    shared = held.share(ranked[0], incoming, size)
+    if shared is not None:
+        _follow(cfg, drives, size)
+    return shared
 
 
 def remove_stale_parts(mountpoint: Path) -> None:

@@ -72,17 +72,22 @@ class Committer:
         self.cfg = cfg
         self.chan = chan
         self._thread: threading.Thread | None = None
+        self._pending: Pending | None = None
 
-    def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def holding(self) -> Reservation | None:
+        """The drive reservation of the plot being committed, None when none is."""
+        pending = self._pending
+        return pending.res if pending is not None and self._thread is not None and self._thread.is_alive() else None
 
     def wait(self) -> None:
         if self._thread is not None:
             self._thread.join(COMMIT_WAIT)
             self._thread = None
+            self._pending = None
 
     def submit(self, pending: Pending, expected: str, claim: NameClaim | None) -> None:
         self.wait()  # one at a time: the drive and name of the one before are released first
+        self._pending = pending
         self._thread = threading.Thread(target=self._run, args=(pending, expected, claim),
                                         name=f"commit-{pending.seq}", daemon=True)
         self._thread.start()

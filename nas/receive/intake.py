@@ -30,7 +30,7 @@ from nas.config import NasConfig
 from nas.drives import placement
 from nas.drives.health import on_healthy_drive
 from nas.drives.listing import Drive, part_path
-from nas.drives.select import Reservation, reserve_drive
+from nas.drives.select import Reservation, reserve_beside, reserve_drive
 from nas.receive.commit import Committer, Pending, discard, fallocate, preallocate
 from nas.receive.dataport import accept_with_token, listen
 from nas.receive.receiving import ReceiveProgress
@@ -91,10 +91,15 @@ class Lane:
         self.committer.submit(pending, expected, claim)
 
     def _reserve(self, offer: Offer, order: Order) -> Reservation:
-        """A drive for ``offer``; while the previous plot still commits, one it does not hold
-        (else that commit is waited for: never the drive-busy poll)."""
-        if not self.committer.busy():
+        """A drive for ``offer``. While the previous plot still commits: its drive again when that is
+        the one to fill (the lock shared), else another free one, else after that commit (never
+        the drive-busy poll)."""
+        held = self.committer.holding()
+        if held is None:
             return reserve_drive(self.cfg, offer.size, incoming=offer.name, order=order)
+        shared = reserve_beside(self.cfg, offer.size, held, offer.name, order)
+        if shared is not None:
+            return shared
         try:
             return reserve_drive(self.cfg, offer.size, wait=0, incoming=offer.name, order=order)
         except (NoSpaceError, PlotBusyError):

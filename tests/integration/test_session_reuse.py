@@ -14,6 +14,7 @@ from common.transfer.stream import hash_file
 from tests.helpers import popen_cli, run_cli, wait_for
 from tests.integration.sessions import CopyPlots, kill_receiver, lab, power_off, receivers
 from tests.integration.test_exactly_once import rows
+from tests.integration.test_failing_drives import status_json
 from tests.sshd import LocalSshd, restart_sshd, start_sshd
 
 
@@ -83,3 +84,21 @@ def test_a_warm_session_that_died_while_idle_is_dropped_and_the_next_plot_goes(
     assert rows(lab_.plotter.state) == [(first, "ok"), (later.name, "ok")]  # no "failed" for the stale session
     assert lab_.receiver_starts() == 2  # the dead session was dropped and a new one opened
     assert "unreachable" not in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_lane_fills_its_drive_in_order_while_plots_commit(tmp_path: Path, sshd: LocalSshd,
+                                                           copy_plots: CopyPlots) -> None:
+    """The next plot streams while the one before commits; it still goes to the drive being filled
+    (the committing plot's lock is shared with it), so the receive drive never moves on early."""
+    lab_ = lab(tmp_path, sshd, copy_plots, 5, drives=2)
+
+    done = run_cli("plotter", "--config", str(lab_.plotter.ini), "send", "--once", timeout=240)
+
+    assert done.returncode == 0, done.stderr
+    lab_.assert_all_stored_once()
+    first, second = lab_.nas.drives
+    assert sorted(p.name for p in first.glob("plot-*.plot")) == sorted(lab_.hashes)
+    assert list(second.iterdir()) == []
+    assert lab_.receiver_starts() == 1
+    assert status_json(lab_.nas)["drive1"]["target"] is True  # the receive drive stayed
