@@ -93,19 +93,25 @@ class Committer:
         self._thread.start()
 
     def _run(self, pending: Pending, expected: str, claim: NameClaim | None) -> None:
+        """Commit; free the drive and the name; only then say how it went (a plotter that sends
+        the plot again at once must not find its name still reserved here)."""
+        done: list[bytes] = []
         try:
             plots = self._commit(pending, expected)
         except (AppError, OSError) as exc:
-            self._failed(pending, exc if isinstance(exc, AppError) else TransferError(f"I/O error on the NAS: {exc}"))
+            error = exc if isinstance(exc, AppError) else TransferError(f"I/O error on the NAS: {exc}")
+            done.append(self._failed(pending, error))
         else:
             log.info("stored %s (%d bytes)", pending.final, pending.size)
-            self._say(protocol.encode("stored", path=str(pending.final), size=pending.size, hash=pending.digest,
-                                      seq=pending.seq))
+            done.append(protocol.encode("stored", path=str(pending.final), size=pending.size, hash=pending.digest,
+                                        seq=pending.seq))
             self._landed(pending, plots)
         finally:
             pending.res.release()
             if claim is not None:
                 claim.__exit__(None, None, None)
+            for line in done:
+                self._say(line)
 
     def _commit(self, p: Pending, expected: str) -> int:
         """Verify and rename: how many plots it holds (a ``.gplot``: its group size)."""
@@ -138,13 +144,14 @@ class Committer:
         except AppError as exc:  # the plot is stored and said so; only the bookkeeping is behind
             log.error("%s: stored, but not recorded: %s", p.name, exc.message)
 
-    def _failed(self, p: Pending, error: AppError) -> None:
+    def _failed(self, p: Pending, error: AppError) -> bytes:
+        """Mark the drive when it failed (its lock still held); the error line to say."""
         try:
             drive_failed(self.cfg, p.res, p.size, error)
         except AppError as raised:  # ``error`` itself, or DriveFailingError when the drive failed
             error = raised
         log.error("%s", error.message)
-        self._say(protocol.encode("error", code=error_code(error), error=error.message, seq=p.seq))
+        return protocol.encode("error", code=error_code(error), error=error.message, seq=p.seq)
 
     def _say(self, line: bytes) -> None:
         try:
