@@ -19,9 +19,9 @@ from common.plotformat.plotgen import make_plot
 from plotter import config as plotter_config
 from plotter.monitor.report import gather
 from plotter.send.history import History, TransferResult
+from plotter.send.lanes import Env
 from plotter.send.progress import Listener
 from plotter.send.runner import send_once
-from plotter.send.sender import Env
 
 DRIVES = 3
 

@@ -6,14 +6,13 @@ import logging
 import queue
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from common import units
 from common.errors import AppError, PeerTimeoutError, ProtocolError, RemoteError, TransferError
 from common.transfer import protocol
-from common.transfer.protocol import Message
 from common.transfer.stream import IO_TIMEOUT
 from plotter.link.inbox import Inbox
+from plotter.link.replies import Claimed, Commit, GroupPlaced, Have, Ready, Space, Stored, have_of
 from plotter.link.session import Session
 
 log = logging.getLogger(__name__)
@@ -29,69 +28,8 @@ STORED_TIMEOUT = 600.0
 HASH_RATE = 20e6
 
 
-@dataclass(frozen=True)
-class Space:
-    free_bytes: int
-    largest_free: int
-    can_take: bool
-
-
-@dataclass(frozen=True)
-class Ready:
-    """Send plot ``seq`` of the session; ``port`` and ``token``: open the session's data connection first."""
-
-    port: int | None
-    token: bytes | None
-    drive: str
-    seq: int
-
-
-@dataclass(frozen=True)
-class Have:
-    """The NAS already holds the offered name: that copy's path, size and hash."""
-
-    path: str
-    size: int
-    hash: str
-
-
-@dataclass(frozen=True)
-class GroupPlaced:
-    """The drive and meta group a NAS reserved for a PoS2 group about to be plotted."""
-
-    drive: str
-    meta_group: int
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """The referee holds the name for us; ``placed``: the NAS its ledger says the name went to."""
-
-    placed: str | None
-
-
-def _have(reply: protocol.Message) -> Have:
-    return Have(protocol.field(reply, "path", str), protocol.field(reply, "size", int),
-                protocol.hex_field(reply, "hash"))
-
-
 def hash_timeout(size: int) -> float:
     return STORED_TIMEOUT + size / HASH_RATE
-
-
-@dataclass(frozen=True)
-class Commit:
-    """A plot whose digest was sent: where its "stored" (or error) will arrive."""
-
-    seq: int
-    box: queue.Queue[Message | AppError]
-
-
-@dataclass(frozen=True)
-class Stored:
-    path: str
-    size: int
-    hash: str
 
 
 class NasClient:
@@ -171,7 +109,7 @@ class NasClient:
         reply = self._past_hashing(name, size)
         if reply["msg"] == "have":
             self._holding = None
-            return _have(reply)
+            return have_of(reply)
         reply = protocol.expect(reply, "ready")
         self._streaming = True
         return self._ready(reply)
@@ -209,7 +147,7 @@ class NasClient:
         self._write(protocol.encode("claim", name=name, size=size, hash_alg=protocol.HASH_ALG, have=True))
         reply = self._past_hashing(name, size)
         if reply["msg"] == "have":
-            return _have(reply)
+            return have_of(reply)
         placed = protocol.expect(reply, "claimed").get("placed")
         if placed is not None and not isinstance(placed, str):
             raise ProtocolError("'claimed' message has no valid 'placed'")
@@ -228,7 +166,7 @@ class NasClient:
         self._write(protocol.encode("lookup", name=name, size=size))
         reply = self._past_hashing(name, size)
         if reply["msg"] == "have":
-            return _have(reply)
+            return have_of(reply)
         protocol.expect(reply, "none")
         return None
 

@@ -17,8 +17,8 @@ from common.notify.dispatch import Notifier
 from plotter.config import PlotterAlerts, PlotterConfig
 from plotter.monitor.metrics import DirUsage, dir_usage, families
 from plotter.send.history import History, TransferResult
+from plotter.send.lanes import Env
 from plotter.send.resend import differs_notice
-from plotter.send.sender import Env
 
 log = logging.getLogger(__name__)
 

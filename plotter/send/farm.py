@@ -48,8 +48,9 @@ from types import TracebackType
 
 from common.errors import AppError, ConfigError, ConnectError, NoSpaceError, TransferError
 from plotter.config import NasTarget, PlotterConfig
-from plotter.link.client import Have, NasClient
+from plotter.link.client import NasClient
 from plotter.link.pool import SessionPool
+from plotter.link.replies import Have
 from plotter.send.discover import Seen
 from plotter.send.rendezvous import referee
 

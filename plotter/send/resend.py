@@ -19,7 +19,7 @@ from typing import Any
 from common.errors import AppError, NoSpaceError, PlotBusyError, PlotDiffersError, RemoteError, TransferError
 from common.notify.base import Notice, Severity
 from common.transfer.stream import hash_file
-from plotter.link.client import Have
+from plotter.link.replies import Have
 from plotter.send.discover import Seen
 from plotter.send.history import TransferResult
 

@@ -22,8 +22,9 @@ from plotter.config import PlotterConfig
 from plotter.plotting.jobdb import finished_plots as finished_plots_of_jobs
 from plotter.send.discover import Seen, check_headers, list_dirs, open_for_writing, split_finished
 from plotter.send.history import History, TransferResult
+from plotter.send.lanes import Env
 from plotter.send.progress import Listener
-from plotter.send.sender import Env, send_plot
+from plotter.send.sender import send_plot
 
 log = logging.getLogger(__name__)
 

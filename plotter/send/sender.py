@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from common import units
@@ -16,7 +14,6 @@ from common.errors import (
     AppError,
     ConfigError,
     ConnectError,
-    HostKeyError,
     NoSpaceError,
     PlotFileError,
     RemoteError,
@@ -29,13 +26,13 @@ from common.plotformat.plotfile import PlotKind
 from common.transfer import frame
 from common.transfer.stream import send_file
 from plotter.config import NasTarget, PlotterConfig
-from plotter.link.client import Commit, Have, NasClient, Ready, Stored
-from plotter.link.pool import SessionPool
-from plotter.link.session import Session, connect_data, open_session
+from plotter.link.client import NasClient
+from plotter.link.replies import Commit, Have, Ready, Stored
 from plotter.send import farm, resend
 from plotter.send.discover import Seen
 from plotter.send.history import History, Transfer, TransferResult
-from plotter.send.progress import Listener, Snapshot, TransferProgress
+from plotter.send.lanes import Env, Slot, sessions
+from plotter.send.progress import Snapshot, TransferProgress
 
 log = logging.getLogger(__name__)
 
@@ -43,31 +40,6 @@ log = logging.getLogger(__name__)
 # mid-stream and is now marked failing on the NAS, so the next offer goes to another drive.
 RETRY_AT_ONCE = ("drive_failing",)
 AT_ONCE_TRIES = 3
-
-
-@dataclass
-class Env:
-    """The side effects a transfer needs, injectable for tests (httpie-style)."""
-
-    open_session: Callable[[NasTarget], Session] = open_session
-    connect_data: Callable[[str, int, float], socket.socket] = connect_data
-    unreachable: dict[str, str] = field(default_factory=dict)  # NAS name -> why, this round (alerts read it)
-    down: dict[str, str] = field(default_factory=dict)  # NAS name -> why, since its first failure (across rounds)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    listener: Listener | None = None  # the live display on a terminal
-    host_key_refused: set[str] = field(default_factory=set)  # NAS names whose host key was unknown or changed
-    no_room: list[str] = field(default_factory=list)  # transfers this round that failed for lack of room
-    pool: SessionPool | None = None  # warm sessions: see sessions()
-    lanes: threading.Semaphore | None = None  # max_parallel: plots routed and streamed at once
-    stop: threading.Event | None = None  # set (SIGTERM, Ctrl-C): no plot starts any more
-
-
-def sessions(env: Env) -> SessionPool:
-    """The run's session pool, made on first use (sessions are opened through ``env``)."""
-    with env.lock:
-        if env.pool is None:
-            env.pool = SessionPool(lambda target: _open(target, env))
-        return env.pool
 
 
 def plot_lock(cfg: PlotterConfig, name: str) -> FileLock:
@@ -163,29 +135,6 @@ def _delivered(history: History, item: Seen, nas: str, drive: str | None, outcom
         log.info("sent %s to %s:%s in %.1f s (%.0f MB/s); source deleted", item.path.name, nas,
                  stored.path, seconds, item.size / 1e6 / max(seconds, 1e-9))
     return transfer
-
-
-class Slot:
-    """One of the run's ``max_parallel`` lanes, held while a plot is routed, offered and streamed
-    (None: no limit). Released early, it lets the next plot stream while this one commits."""
-
-    def __init__(self, lanes: threading.Semaphore | None) -> None:
-        self._lanes = lanes
-        self._held = False
-
-    def __enter__(self) -> Slot:
-        if self._lanes is not None:
-            self._lanes.acquire()
-            self._held = True
-        return self
-
-    def release(self) -> None:
-        if self._held and self._lanes is not None:
-            self._held = False
-            self._lanes.release()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
 
 
 @dataclass(frozen=True)
@@ -296,34 +245,6 @@ def _route(cfg: PlotterConfig, item: Seen, env: Env) -> farm.Route | farm.Found:
     except AppError as exc:  # no usable session (no hello, a wrong command): the plot waits for it
         raise ConnectError(exc.message) from None
     return farm.Route(client, cfg.nas[0], client, pool)
-
-
-def _open(target: NasTarget, env: Env) -> NasClient:
-    """A client for ``target``. A NAS that failed once is not tried again this round (a host
-    that is down would cost ``connect_timeout`` per plot); its first failure is logged once."""
-    with env.lock:
-        reason = env.unreachable.get(target.name)
-    if reason is not None:
-        raise ConnectError(f"skipped for this run: {reason}")
-    try:
-        client = NasClient(env.open_session(target))
-    except ConfigError:
-        raise
-    except AppError as exc:
-        with env.lock:
-            if isinstance(exc, HostKeyError):
-                env.host_key_refused.add(target.name)
-            if target.name not in env.unreachable:
-                env.unreachable[target.name] = exc.message
-                # One warning when a NAS goes down, not one per round of send --watch.
-                log.log(logging.DEBUG if target.name in env.down else logging.WARNING,
-                        "NAS %s is unreachable, plots wait for it: %s", target.name, exc.message)
-                env.down[target.name] = exc.message
-        raise
-    with env.lock:
-        if env.down.pop(target.name, None) is not None:
-            log.info("NAS %s is reachable again", target.name)
-    return client
 
 
 def _record(history: History, item: Seen, nas: str | None, drive: str | None, path: str | None,

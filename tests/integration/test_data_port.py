@@ -17,8 +17,8 @@ from nas import config as nas_config
 from nas.drives.locks import lock_path
 from plotter import config as plotter_config
 from plotter.link.session import connect_data
+from plotter.send.lanes import Env
 from plotter.send.runner import send_once
-from plotter.send.sender import Env
 from tests.flood import PortFlood, Trickler
 from tests.helpers import NasSetup, make_nas, make_plotter, wait_for
 from tests.receiver import HandReceiver, connect, opening

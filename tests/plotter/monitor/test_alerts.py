@@ -16,7 +16,7 @@ from plotter import config as plotter_config
 from plotter.config import PlotterAlerts
 from plotter.monitor.alerts import after_round, evaluate
 from plotter.monitor.metrics import DirUsage
-from plotter.send.sender import Env
+from plotter.send.lanes import Env
 from tests.helpers import make_nas, run_cli, v1_plot_header
 from tests.notify_servers import HttpCapture, SmtpServer, dead_port, part_text
 

@@ -18,7 +18,7 @@ from common.errors import (
     TransferError,
 )
 from common.plotformat.plotfile import parse_name
-from plotter.link.client import Have
+from plotter.link.replies import Have
 from plotter.send.discover import Seen
 from plotter.send.history import TransferResult
 from plotter.send.resend import differ, differs_notice, no_room, result_of
