@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 from collections.abc import Callable
 
 from common.errors import PeerTimeoutError, ProtocolError, TransferError
@@ -51,18 +52,45 @@ class LineChannel:
         return decode(self.read_line(timeout))
 
 
-def fd_channel(read_fd: int, write_fd: int) -> LineChannel:
-    """A channel over two file descriptors (stdin/stdout, or a child's pipes)."""
+class FdChannel(LineChannel):
+    """A channel over two file descriptors (stdin/stdout, or a child's pipes).
 
-    def recv(size: int, timeout: float) -> bytes:
-        ready, _, _ = select.select([read_fd], [], [], timeout)
-        if not ready:
-            raise TimeoutError
-        return os.read(read_fd, size)
+    Its reader may be another thread (the plotter's inbox): :meth:`shut` stops reads before the
+    owner closes the descriptors, so a read never lands on a number the kernel gave out again.
+    Reads wait in slices of at most ``SLICE`` seconds for that reason."""
 
-    def send(data: bytes) -> None:
+    SLICE = 0.5
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        super().__init__(self._recv_fd, self._send_fd)
+        self._read_fd = read_fd
+        self._write_fd = write_fd
+        self._guard = threading.Lock()
+        self._shut = False
+
+    def _recv_fd(self, size: int, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._guard:
+                if self._shut:
+                    return b""
+                wait = min(self.SLICE, max(0.0, deadline - time.monotonic()))
+                ready, _, _ = select.select([self._read_fd], [], [], wait)
+                if ready:
+                    return os.read(self._read_fd, size)
+            if time.monotonic() >= deadline:
+                raise TimeoutError
+
+    def _send_fd(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(write_fd, view):]
+            view = view[os.write(self._write_fd, view):]
 
-    return LineChannel(recv, send)
+    def shut(self) -> None:
+        """No read touches the descriptors after this returns (it waits out one slice at most)."""
+        with self._guard:
+            self._shut = True
+
+
+def fd_channel(read_fd: int, write_fd: int) -> FdChannel:
+    return FdChannel(read_fd, write_fd)

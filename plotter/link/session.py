@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from common.errors import ConnectError, RemoteError
-from common.transfer.channel import LineChannel, fd_channel
+from common.transfer.channel import FdChannel, LineChannel, fd_channel
 from plotter.config import NasTarget
 from plotter.link.handshake import Watchdog, config_file, connect_error
 from plotter.link.remote import (
@@ -73,7 +73,8 @@ class LocalSession:
         except OSError as exc:
             raise ConnectError(f"[nas {target.name}]: cannot start {argv[0]}: {exc.strerror}") from None
         assert self._proc.stdin is not None and self._proc.stdout is not None
-        self.channel = fd_channel(self._proc.stdout.fileno(), self._proc.stdin.fileno())
+        self._fds: FdChannel = fd_channel(self._proc.stdout.fileno(), self._proc.stdin.fileno())
+        self.channel: LineChannel = self._fds
 
     def ended(self, timeout: float) -> str:
         """How the receiver ended (its stderr is ours, so the reason is already in the log)."""
@@ -86,6 +87,7 @@ class LocalSession:
         return self._proc.poll() is None
 
     def close(self) -> None:
+        self._fds.shut()  # the client's inbox reads these pipes: no read after they close
         for pipe in (self._proc.stdin, self._proc.stdout):
             if pipe is not None:
                 pipe.close()
