@@ -23,7 +23,16 @@ from pathlib import Path
 from common.errors import NoSpaceError
 from common.locking import FileLock, is_locked
 from nas.config import NasConfig
-from nas.drives.listing import Drive, list_drives, natural_key, no_drive_reason, restat, stale_parts, stat_drive
+from nas.drives.listing import (
+    Drive,
+    list_drives,
+    natural_key,
+    no_drive_reason,
+    override_for,
+    restat,
+    stale_parts,
+    stat_drive,
+)
 from nas.drives.locks import LOCK_WAIT, TARGET_LOCK, lock_path
 from nas.replace.plan import Plan, best_plans, candidates, plan_drive
 from nas.replace.room import Allocate, Room
@@ -78,6 +87,16 @@ class Holders:
         self.mutex = threading.Lock()
 
 
+@dataclass(frozen=True)
+class Beside:
+    """This receiver's plot still committing on a drive: ``held``, its ``.part`` and size. The next
+    plot may share that drive (its lock) when it is the one to take it, and has room for both."""
+
+    held: Reservation
+    part: Path
+    size: int
+
+
 @dataclass
 class Reservation:
     """A locked drive. ``pending``: the plots that would be replaced for the incoming plot."""
@@ -97,11 +116,10 @@ class Reservation:
         return Room(cfg, self.pending, self.incoming, self.size, fd, allocate)
 
     def release(self) -> None:
-        with self.holders.mutex:
+        with self.holders.mutex:  # the flock too: a sharer refused for a count of 0 finds the drive free
             self.holders.count -= 1
-            if self.holders.count > 0:
-                return
-        self.lock.release()
+            if self.holders.count == 0:
+                self.lock.release()
 
     def share(self, fresh: Drive, incoming: str, size: int) -> Reservation | None:
         """The same drive, lock and all, for this receiver's next plot while this one commits
@@ -111,25 +129,6 @@ class Reservation:
                 return None
             self.holders.count += 1
         return Reservation(fresh, self.lock, None, incoming, size, self.holders)
-
-
-def reserve_beside(cfg: NasConfig, size: int, held: Reservation, incoming: str,
-                   order: Callable[[list[Drive]], list[Drive]] | None = None) -> Reservation | None:
-    """For a receiver whose previous plot still commits on ``held``'s drive: that drive again,
-    its lock shared, when it is still the first the ranking picks (a filled drive stays the one
-    being filled); None otherwise (the caller reserves another drive, or waits for the commit)."""
-    with Store(cfg.nas.state_dir) as store:
-        current = store.target()
-    drives = list_drives(cfg)
-    ranked = rank_drives(drives, size, cfg.nas.reserve, cfg.nas.policy, current)
-    if order is not None:
-        ranked = order(ranked)
-    if not ranked or ranked[0].mountpoint != held.drive.mountpoint:
-        return None
-    shared = held.share(ranked[0], incoming, size)
-    if shared is not None:
-        _follow(cfg, drives, size)
-    return shared
 
 
 def remove_stale_parts(mountpoint: Path) -> None:
@@ -143,14 +142,16 @@ def remove_stale_parts(mountpoint: Path) -> None:
 
 def reserve_drive(cfg: NasConfig, size: int, current: Path | None = None,
                   wait: float = BUSY_WAIT, incoming: str | None = None,
-                  order: Callable[[list[Drive]], list[Drive]] | None = None) -> Reservation:
+                  order: Callable[[list[Drive]], list[Drive]] | None = None,
+                  beside: Beside | None = None) -> Reservation:
     """Lock the best drive that can take ``size`` bytes, or raise :class:`NoSpaceError`.
 
     ``current`` defaults to the persisted receive drive. When drives with room
     exist but all are busy with other receivers, wait (up to ``wait`` seconds)
     for one: busy is not full. Only with ``incoming`` (the name of the plot
     being offered) may plots be replaced. ``order`` reorders the ranked drives (a placed PoS2
-    group's drive first: :func:`nas.drives.placement.prefer`).
+    group's drive first: :func:`nas.drives.placement.prefer`). ``beside``: a drive this receiver
+    holds for a plot still committing, shared when it comes up in the ranking.
     """
     if current is None:
         with Store(cfg.nas.state_dir) as store:
@@ -161,7 +162,7 @@ def reserve_drive(cfg: NasConfig, size: int, current: Path | None = None,
         ranked = rank_drives(drives, size, cfg.nas.reserve, cfg.nas.policy, current)
         if order is not None:
             ranked = order(ranked)
-        reservation, room_busy = _try_lock_one(cfg, ranked, size), False
+        reservation, room_busy = _try_lock_one(cfg, ranked, size, beside, incoming or ""), False
         if reservation is None and not ranked and incoming is not None and cfg.replace.enabled:
             reservation, room_busy = _make_room(cfg, drives, size, incoming)
         if reservation is not None:
@@ -180,8 +181,17 @@ def reserve_drive(cfg: NasConfig, size: int, current: Path | None = None,
     )
 
 
-def _try_lock_one(cfg: NasConfig, ranked: list[Drive], size: int) -> Reservation | None:
+def _try_lock_one(cfg: NasConfig, ranked: list[Drive], size: int, beside: Beside | None = None,
+                  incoming: str = "") -> Reservation | None:
     for drive in ranked:
+        if beside is not None and drive.mountpoint == beside.held.drive.mountpoint:
+            fresh = _room_for_both(cfg, drive, size, beside)
+            if fresh is None:
+                continue
+            shared = beside.held.share(fresh, incoming, size)
+            if shared is not None:
+                return shared
+            # The commit ended just now and let the drive go: locked below like any other.
         lock = FileLock(lock_path(cfg.nas.state_dir, drive.mountpoint))
         if not lock.try_acquire():
             continue
@@ -191,6 +201,16 @@ def _try_lock_one(cfg: NasConfig, ranked: list[Drive], size: int) -> Reservation
             return Reservation(fresh, lock)
         lock.release()
     return None
+
+
+def _room_for_both(cfg: NasConfig, drive: Drive, size: int, beside: Beside) -> Drive | None:
+    """The committing plot's drive, freshly stated, when it has room for the next plot too. A quota
+    counts finished plots only, so a ``.part`` still there is added (looked for before the fresh
+    figures: renamed meanwhile, it is counted twice, never not at all); statvfs counts its blocks."""
+    override = override_for(cfg, drive.mountpoint)
+    uncounted = beside.size if override is not None and override.quota and beside.part.exists() else 0
+    fresh = restat(cfg, drive)
+    return fresh if fresh is not None and can_take(fresh, size + uncounted, cfg.nas.reserve) else None
 
 
 def _follow(cfg: NasConfig, drives: list[Drive], size: int) -> None:

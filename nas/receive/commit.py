@@ -74,10 +74,10 @@ class Committer:
         self._thread: threading.Thread | None = None
         self._pending: Pending | None = None
 
-    def holding(self) -> Reservation | None:
-        """The drive reservation of the plot being committed, None when none is."""
+    def committing(self) -> Pending | None:
+        """The plot being committed, None when none is."""
         pending = self._pending
-        return pending.res if pending is not None and self._thread is not None and self._thread.is_alive() else None
+        return pending if pending is not None and self._thread is not None and self._thread.is_alive() else None
 
     def wait(self) -> None:
         if self._thread is not None:

@@ -30,7 +30,7 @@ from nas.config import NasConfig
 from nas.drives import placement
 from nas.drives.health import on_healthy_drive
 from nas.drives.listing import Drive, part_path
-from nas.drives.select import Reservation, reserve_beside, reserve_drive
+from nas.drives.select import Beside, Reservation, reserve_drive
 from nas.receive.commit import Committer, Pending, discard, fallocate, preallocate
 from nas.receive.dataport import accept_with_token, listen
 from nas.receive.receiving import ReceiveProgress
@@ -91,20 +91,16 @@ class Lane:
         self.committer.submit(pending, expected, claim)
 
     def _reserve(self, offer: Offer, order: Order) -> Reservation:
-        """A drive for ``offer``. While the previous plot still commits: its drive again when that is
-        the one to fill (the lock shared), else another free one, else after that commit (never
-        the drive-busy poll)."""
-        held = self.committer.holding()
-        if held is None:
-            return reserve_drive(self.cfg, offer.size, incoming=offer.name, order=order)
-        shared = reserve_beside(self.cfg, offer.size, held, offer.name, order)
-        if shared is not None:
-            return shared
-        try:
-            return reserve_drive(self.cfg, offer.size, wait=0, incoming=offer.name, order=order)
-        except (NoSpaceError, PlotBusyError):
-            self.committer.wait()
-            return reserve_drive(self.cfg, offer.size, incoming=offer.name, order=order)
+        """A drive for ``offer``. While the previous plot still commits, the ranking as always, its
+        drive shared when that comes up (never the drive-busy poll: that commit is waited for instead)."""
+        committing = self.committer.committing()
+        if committing is not None:
+            beside = Beside(committing.res, committing.part, committing.size)
+            try:  # busy drives are skipped, never polled for, while a commit runs here
+                return reserve_drive(self.cfg, offer.size, wait=0, incoming=offer.name, order=order, beside=beside)
+            except (NoSpaceError, PlotBusyError):
+                self.committer.wait()
+        return reserve_drive(self.cfg, offer.size, incoming=offer.name, order=order)
 
     def _take_in(self, offer: Offer, res: Reservation, listener: socket.socket | None) -> Pending:
         """The plot's bytes in its ``.part`` on ``res``'s drive, hashed as they arrived."""

@@ -49,7 +49,7 @@ def write_configs(root: Path, plot_size: int) -> tuple[Path, Path]:
     plotter_ini = root / "plotter.ini"
     plotter_ini.write_text(
         f"[plotter]\nplot_dirs = {root / 'plotter' / 'dst'}\nstate_dir = {root / 'plotter' / 'state'}\n"
-        f"min_plot_age = 0\nmax_parallel = 2\n\n"
+        f"min_plot_age = 0\nmax_parallel = 1\n\n"
         f"[nas demo]\ntransport = local\ncommand = {sys.executable} -m nas --config {nas_ini}\n"
     )
     return plotter_ini, nas_ini
