@@ -124,6 +124,25 @@ def mount_tmpfs(path: Path, size: int, mounts: list[Path]) -> Path:
 
 # -- a dead FUSE mount ------------------------------------------------------------------------------
 
+def short_device_drives(tmp_path: Path, room: int, mounts: list[Path], loops: list[str]) -> tuple[Path, Path]:
+    """drive1: ext4 that shows 128 MiB on a loop device with only ``room`` bytes of real room (a
+    sparse image on a small tmpfs: writes past it fail below the filesystem); drive2: a plain dir."""
+    backing = mount_tmpfs(tmp_path / "backing", room, mounts)
+    image = backing / "disk.img"
+    with open(image, "wb") as handle:
+        handle.truncate(128 * MIB)
+    sh("mkfs.ext4", "-q", "-F", str(image))
+    device = subprocess.run(["losetup", "-f", "--show", str(image)], check=True, timeout=60, capture_output=True,
+                            text=True).stdout.strip()
+    loops.append(device)
+    drive1, drive2 = tmp_path / "d" / "drive1", tmp_path / "d" / "drive2"
+    drive1.mkdir(parents=True)
+    drive2.mkdir()
+    sh("mount", device, str(drive1))
+    mounts.append(drive1)
+    return drive1, drive2
+
+
 def ntfs_pid(image: Path) -> int:
     """The ntfs-3g process serving ``image`` (found by its command line, never by name alone)."""
     for entry in Path("/proc").iterdir():
@@ -225,19 +244,7 @@ def test_a_read_only_receive_drive_hands_the_plot_to_the_next_and_heals_by_itsel
 def test_a_drive_whose_device_fails_mid_stream_is_marked_and_the_plotter_retries_at_once(
         tmp_path: Path, copy_plots: CopyPlots, mounts: list[Path], loops: list[str]) -> None:
     needs_root("mkfs.ext4", "losetup")
-    backing = mount_tmpfs(tmp_path / "backing", 3 * MIB, mounts)  # a k18 plot (~4 MB) cannot fit
-    image = backing / "disk.img"
-    with open(image, "wb") as handle:
-        handle.truncate(128 * MIB)  # sparse: ext4 sees 128 MiB, the device has 3 MiB of real room
-    sh("mkfs.ext4", "-q", "-F", str(image))
-    device = subprocess.run(["losetup", "-f", "--show", str(image)], check=True, timeout=60, capture_output=True,
-                            text=True).stdout.strip()
-    loops.append(device)
-    drive1, drive2 = tmp_path / "d" / "drive1", tmp_path / "d" / "drive2"
-    drive1.mkdir(parents=True)
-    drive2.mkdir()
-    sh("mount", device, str(drive1))
-    mounts.append(drive1)
+    drive1, drive2 = short_device_drives(tmp_path, 3 * MIB, mounts, loops)  # a k18 plot (~4 MB) cannot fit
     nas = nas_with(tmp_path, [drive1, drive2])
     dm(nas, "check")
     assert status_json(nas)["drive1"]["target"] is True

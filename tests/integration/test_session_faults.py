@@ -32,6 +32,7 @@ from tests.integration.test_failing_drives import (  # noqa: F401 (fixtures)
     mounts,
     needs_root,
     sh,
+    short_device_drives,
     status_json,
 )
 from tests.sshd import LocalSshd, restart_sshd, start_sshd
@@ -194,19 +195,7 @@ def test_a_drive_failing_mid_session_resends_the_plot_at_once_to_another_drive(
     needs_root("mkfs.ext4", "losetup")
     # drive1: ext4 that shows 128 MiB, on a device with ~6 MiB of real room: one k18 plot fits,
     # the second fails mid-stream below the filesystem.
-    backing = mount_tmpfs(tmp_path / "backing", 6 * 2**20, mounts)
-    image = backing / "disk.img"
-    with open(image, "wb") as handle:
-        handle.truncate(128 * 2**20)
-    sh("mkfs.ext4", "-q", "-F", str(image))
-    device = subprocess.run(["losetup", "-f", "--show", str(image)], check=True, timeout=60, capture_output=True,
-                            text=True).stdout.strip()
-    loops.append(device)
-    drive1, drive2 = tmp_path / "d" / "drive1", tmp_path / "d" / "drive2"
-    drive1.mkdir(parents=True)
-    drive2.mkdir()
-    sh("mount", device, str(drive1))
-    mounts.append(drive1)
+    drive1, drive2 = short_device_drives(tmp_path, 6 * 2**20, mounts, loops)
     lab_ = lab(tmp_path, sshd, copy_plots, 3, drive_dirs=[drive1, drive2])
     dm(lab_.nas, "check")
     assert status_json(lab_.nas)["drive1"]["target"] is True
