@@ -52,6 +52,7 @@ class Bench:
     parallel: int
     sshd: LocalSshd | None
     sink_bin: Path | None
+    preallocate: bool = True
 
     def cpu_log(self) -> Path:
         return self.work / "recv-cpu.log"
@@ -111,7 +112,8 @@ def run_ours(b: Bench, sources: list[Path], ssh: bool) -> tuple[float, float | N
     low = free_port()
     (b.work / "nas.ini").write_text(
         f"[nas]\ndrive_globs = {', '.join(map(str, b.drives))}\nrequire_mount = false\ndata_bind = 127.0.0.1\n"
-        f"data_ports = {low}-{low + 20}\nstate_dir = {b.work / 'nas-state'}\nreserve = 0\n")
+        f"data_ports = {low}-{low + 20}\nstate_dir = {b.work / 'nas-state'}\nreserve = 0\n"
+        f"preallocate = {'true' if b.preallocate else 'false'}\n")
     if ssh:
         assert b.sshd is not None
         nas = (f"transport = ssh\nhost = 127.0.0.1\nport = {b.sshd.port}\nuser = {b.sshd.user}\n"
@@ -241,6 +243,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--parallel", type=int, default=1, help="ours' max_parallel (default 1, as shipped)")
     parser.add_argument("--dir", default="/dev/shm", help="a tmpfs for plot dir and drives (default /dev/shm)")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--preallocate", choices=("on", "off"), default="on",
+                        help="ours' [nas] preallocate (default on, as shipped; on a tmpfs fallocate zero-fills "
+                             "the RAM the stream then overwrites, and the sink preallocates nothing)")
     parser.add_argument("--sink-src", default=os.environ.get("PLOTYARD_BENCH_SINK_SRC", ""),
                         help="chia-plot-sink source dir (or PLOTYARD_BENCH_SINK_SRC)")
     args = parser.parse_args(argv)
@@ -270,7 +275,7 @@ def setup(args: argparse.Namespace, work: Path) -> Bench:
     drives = [work / "drives" / f"drive{i}" for i in range(1, args.drives + 1)]
     for d in [work / "dst", *drives]:
         d.mkdir(parents=True)
-    return Bench(work, work / "dst", drives, args.parallel, sshd, sink_bin)
+    return Bench(work, work / "dst", drives, args.parallel, sshd, sink_bin, args.preallocate == "on")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(master)
         large = large_name(max(args.large)) if args.large else None
         print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, under {args.dir}, "
-              f"{args.drives} drives, ours max_parallel {bench.parallel}, median of {args.rounds} rounds\n")
+              f"{args.drives} drives, ours max_parallel {bench.parallel}, preallocate {args.preallocate}, "
+              f"median of {args.rounds} rounds\n")
         print(markdown(rows(results, large)))
         return 0 if all(r.ok for r in results) else 1
     finally:
