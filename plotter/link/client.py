@@ -46,7 +46,6 @@ class NasClient:
         self._broken = False
         self._streaming = False  # "ready" came, "stored" not yet
         self._holding: str | None = None  # the name whose referee claim this session holds
-        self.plots = 0  # plots this session has carried
         try:
             hello = protocol.expect(self._first_message(), "hello")
             version = hello.get("max_v", hello.get("v"))
@@ -203,7 +202,6 @@ class NasClient:
         box = self.inbox.expect_commit(seq)
         self._write(protocol.encode("digest", hash=digest))
         self._streaming = False
-        self.plots += 1
         return Commit(seq, box)
 
     def stored(self, commit: Commit, timeout: float = STORED_TIMEOUT) -> Stored:

@@ -30,7 +30,6 @@ class SessionPool:
         self._keep_warm = keep_warm
         self._idle: dict[str, list[tuple[float, NasClient]]] = {}
         self._lock = threading.Lock()
-        self.opened = 0  # sessions opened over the pool's life (the benchmark and tests read it)
 
     def take(self, target: NasTarget) -> NasClient:
         """A warm session with ``target`` if one is idle and alive, else a new one (may raise as
@@ -40,10 +39,7 @@ class SessionPool:
             if client.reusable() and (time.monotonic() - since < PROBE_AFTER or client.answers()):
                 return client
             client.close()  # the NAS ended it while it waited (a reboot, its idle limit) or went silent
-        client = self._opener(target)
-        with self._lock:
-            self.opened += 1
-        return client
+        return self._opener(target)
 
     def _pop(self, name: str) -> tuple[float, NasClient] | None:
         with self._lock:
