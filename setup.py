@@ -34,7 +34,7 @@ setup(
         "apprise>=1.6",
         "rich>=13",
         "textual>=1.0",  # plot-manager view, drive-manager view (imported by those commands only)
-        "sentry-sdk>=2.0",
+        "sentry-sdk>=2.0,<3",  # 3.0 dropped options we pass (send_default_pii); not yet tried
         "prometheus-client>=0.20",
         "PyYAML>=6.0",  # the chia root's config.yaml (the harvester's RPC port, SSL files, rescan timing)
     ],

@@ -23,7 +23,7 @@ def test_full_referee_sends_to_the_most_free_nas_and_dead_nas_is_skipped(tmp_pat
     sources = copy_plots(tmp_path / "plotter" / "dst", 2)
     # A name for the full NAS that makes it the referee of both plots (the others, never).
     others = ["small", "big", "dead"]
-    full_name = next(f"full{i}" for i in range(400)
+    full_name = next(f"full{i}" for i in range(200_000)
                      if all(referee([f"full{i}", *others], s.name) == f"full{i}" for s in sources))
     drives = {name: tmp_path / name / "drives" / "drive1" for name in ("full", "small", "big")}
     quotas = {"full": "1MiB", "small": "20MiB", "big": "40MiB"}
