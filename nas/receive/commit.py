@@ -58,9 +58,7 @@ class Pending:
     def abandon(self) -> None:
         """Give it up before its commit began (no digest came): ``.part`` removed, drive released."""
         try:
-            os.close(self.fd)
-            self.progress.close()
-            discard(self.part)
+            drop(self.fd, self.progress, self.part)
         finally:
             self.res.release()
 
@@ -203,6 +201,13 @@ def commit(part: Path, final: Path, size: int) -> None:
     except OSError as exc:
         raise DiskWriteError(f"cannot rename {part.name} to {final.name}: {exc.strerror}", exc.errno,
                              "rename") from None
+
+
+def drop(fd: int, progress: ReceiveProgress, part: Path) -> None:
+    """A ``.part`` given up before its commit: its descriptor and progress closed, the file removed."""
+    os.close(fd)
+    progress.close()
+    discard(part)
 
 
 def discard(part: Path) -> None:

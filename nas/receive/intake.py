@@ -14,7 +14,6 @@ session: the next plot streams while the previous one is committed. One plot com
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import socket
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from nas.drives import placement
 from nas.drives.health import on_healthy_drive
 from nas.drives.listing import Drive, part_path
 from nas.drives.select import Beside, Reservation, reserve_drive
-from nas.receive.commit import Committer, Pending, discard, fallocate, preallocate
+from nas.receive.commit import Committer, Pending, drop, fallocate, preallocate
 from nas.receive.dataport import accept_with_token, listen
 from nas.receive.receiving import ReceiveProgress
 from nas.receive.reservations import NameClaim
@@ -114,9 +113,7 @@ class Lane:
             progress.start()
             digest = self._fill_part(offer, res, listener, fd, direct, progress)
         except BaseException:
-            os.close(fd)
-            progress.close()
-            discard(part)
+            drop(fd, progress, part)
             raise
         return Pending(offer.name, offer.size, offer.meta_group, self.seq, res, fd, part, digest, progress)
 
