@@ -7,7 +7,8 @@ a tmpfs: the disk is out of the way). Workloads: ``--plots`` PoS2 stand-ins of `
 (a valid ``PoS2`` group header under a ``.gplot`` name, its group size making the size plausible,
 then random bytes), ``--k18`` real chiapos
 k18 plots (made once, cached), and one file per ``--large`` size (the stream-rate reference
-for the fixed cost per plot).
+for the fixed cost per plot). ``--before DIR`` adds method ``before-ssh``: another checkout's plotter
+and NAS (``git archive REV | tar -x -C DIR``), over the same sshd, in the same rounds.
 
     python benchmarks/many_plots.py --size 1GB --plots 5 --k18 50 --large 3GiB --rounds 2
 
@@ -40,7 +41,7 @@ from common.transfer.stream import hash_file
 from tests.sshd import LocalSshd, free_port, is_listening, start_sshd
 
 TIMEOUT = 900
-METHODS = ("ours-local", "ours-ssh", "sink", "nc-ssh", "dd")
+METHODS = ("ours-local", "ours-ssh", "before-ssh", "sink", "nc-ssh", "dd")
 BLOCK = 64 * 2**20
 
 
@@ -53,6 +54,7 @@ class Bench:
     sshd: LocalSshd | None
     sink_bin: Path | None
     preallocate: bool = True
+    before: Path | None = None  # another checkout of plotyard: method before-ssh runs its ends
 
     def cpu_log(self) -> Path:
         return self.work / "recv-cpu.log"
@@ -91,22 +93,23 @@ def _logged_cpu(log: Path) -> float:
     return total
 
 
-def _without_chia_rs(b: Bench) -> str:
+def _without_chia_rs(b: Bench, code: Path | None = None) -> str:
     """A PYTHONPATH that hides chia_rs from plotyard's processes. The PoS2 stand-ins are random bytes
     behind a real group header, which chia_rs cannot decode: hidden, the checks are the header and
     size checks, as on a NAS without chia_rs (plotformat.library)."""
     shim = b.work / "no-chia-rs" / "chia_rs"
     shim.mkdir(parents=True, exist_ok=True)
     (shim / "__init__.py").write_text('raise ImportError("hidden by benchmarks/many_plots.py")\n')
-    return os.pathsep.join(filter(None, [str(shim.parent), os.environ.get("PYTHONPATH")]))
+    return os.pathsep.join(filter(None, [str(shim.parent), str(code or ""), os.environ.get("PYTHONPATH")]))
 
 
-def _timed_nas_command(b: Bench) -> str:
-    return (f"/usr/bin/env PYTHONPATH={_without_chia_rs(b)} /usr/bin/time -a -o {b.cpu_log()} -f '%U %S' "
+def _timed_nas_command(b: Bench, code: Path | None) -> str:
+    return (f"/usr/bin/env PYTHONPATH={_without_chia_rs(b, code)} /usr/bin/time -a -o {b.cpu_log()} -f '%U %S' "
             f"{sys.executable} -m nas --config {b.work / 'nas.ini'}")
 
 
-def run_ours(b: Bench, sources: list[Path], ssh: bool) -> tuple[float, float | None]:
+def run_ours(b: Bench, sources: list[Path], ssh: bool, code: Path | None = None) -> tuple[float, float | None]:
+    """This checkout's ``send --once``; ``code``: another checkout's plotter and NAS instead."""
     for d in ("nas-state", "plotter-state"):
         shutil.rmtree(b.work / d, ignore_errors=True)  # a fresh NAS: the same names again
     low = free_port()
@@ -122,13 +125,20 @@ def run_ours(b: Bench, sources: list[Path], ssh: bool) -> tuple[float, float | N
         nas = "transport = local\n"
     (b.work / "plotter.ini").write_text(
         f"[plotter]\nplot_dirs = {b.plot_dir}\nstate_dir = {b.work / 'plotter-state'}\nmin_plot_age = 0\n"
-        f"max_parallel = {b.parallel}\n\n[nas bench]\n{nas}command = {_timed_nas_command(b)}\n")
-    with open(b.work / "ours.log", "ab") as log:
-        both = _run([sys.executable, "-m", "plotter", "--config", str(b.work / "plotter.ini"), "send", "--once"],
-                    stdout=log, stderr=log, env=dict(os.environ, PYTHONPATH=_without_chia_rs(b)))
+        f"max_parallel = {b.parallel}\n\n[nas bench]\n{nas}command = {_timed_nas_command(b, code)}\n")
+    log_path = b.work / "ours.log"
+    log_path.unlink(missing_ok=True)
+    with open(log_path, "ab") as log:
+        try:
+            both = _run([sys.executable, "-m", "plotter", "--config", str(b.work / "plotter.ini"), "send", "--once"],
+                        stdout=log, stderr=log, env=dict(os.environ, PYTHONPATH=_without_chia_rs(b, code)),
+                        cwd=code)  # python -m looks in the working directory first
+        except RuntimeError as exc:
+            last = log_path.read_text(errors="replace").splitlines()[-3:]
+            raise RuntimeError(f"{exc}: " + " / ".join(last)) from None
     recv = _logged_cpu(b.cpu_log())
     if any(s.exists() for s in sources):  # send --once leaves what it did not send
-        lines = (b.work / "ours.log").read_text(errors="replace").splitlines()
+        lines = log_path.read_text(errors="replace").splitlines()
         raise RuntimeError(f"send --once left {sum(s.exists() for s in sources)} plots: " + " / ".join(lines[-3:]))
     return (both if ssh else both - recv), recv  # local: the receivers are the sender's children
 
@@ -188,6 +198,7 @@ def one(b: Bench, method: str, workload: str, masters: list[Path], expected: str
         os.link(m, s)  # the movers delete their source: give them a link
     runner: dict[str, Callable[[], tuple[float, float | None]]] = {
         "ours-local": lambda: run_ours(b, sources, False), "ours-ssh": lambda: run_ours(b, sources, True),
+        "before-ssh": lambda: run_ours(b, sources, True, b.before),
         "sink": lambda: run_sink(b, sources), "nc-ssh": lambda: run_nc_ssh(b, sources),
         "dd": lambda: run_dd(b, sources)}
     os.sync()
@@ -239,6 +250,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--k18", type=int, default=0, help="real k18 plots per round (0: none)")
     parser.add_argument("--large", default="", help="comma-separated sizes, one file each (e.g. 3GiB,8GiB)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="rounds run first and not counted (default 1: on a VM the first writes into memory "
+                             "the host has not backed yet cost several times more, whichever method runs first)")
     parser.add_argument("--drives", type=int, default=2, help="NAS drive dirs (default 2)")
     parser.add_argument("--parallel", type=int, default=1, help="ours' max_parallel (default 1, as shipped)")
     parser.add_argument("--dir", default="/dev/shm", help="a tmpfs for plot dir and drives (default /dev/shm)")
@@ -246,6 +260,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--preallocate", choices=("on", "off"), default="on",
                         help="ours' [nas] preallocate (default on, as shipped; on a tmpfs fallocate zero-fills "
                              "the RAM the stream then overwrites, and the sink preallocates nothing)")
+    parser.add_argument("--before", default="",
+                        help="another checkout of plotyard (git archive REV | tar -x -C DIR): method before-ssh "
+                             "runs its plotter and NAS over the same sshd, in the same rounds")
     parser.add_argument("--sink-src", default=os.environ.get("PLOTYARD_BENCH_SINK_SRC", ""),
                         help="chia-plot-sink source dir (or PLOTYARD_BENCH_SINK_SRC)")
     args = parser.parse_args(argv)
@@ -254,7 +271,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.methods = [m for m in args.methods.split(",") if m]
     if unknown := set(args.methods) - set(METHODS):
         parser.error(f"unknown methods {sorted(unknown)}; known: {', '.join(METHODS)}")
-    for name, low in (("plots", 0), ("k18", 0), ("rounds", 1), ("drives", 1), ("parallel", 1)):
+    for name, low in (("plots", 0), ("k18", 0), ("rounds", 1), ("warmup", 0), ("drives", 1), ("parallel", 1)):
         if not low <= getattr(args, name) <= 1000:
             parser.error(f"--{name} must be {low}-1000")
     return args
@@ -270,12 +287,17 @@ def setup(args: argparse.Namespace, work: Path) -> Bench:
             print("sink skipped: no source (git clone https://github.com/madMAx43v3r/chia-plot-sink, then "
                   "--sink-src DIR or PLOTYARD_BENCH_SINK_SRC=DIR)", file=sys.stderr)
             methods.remove("sink")
-    ssh_methods = {"ours-ssh", "nc-ssh"} & set(methods)
+    before = Path(args.before).resolve() if args.before else None
+    if "before-ssh" in methods and not (before and (before / "plotter" / "__main__.py").exists()):
+        if args.before:
+            print(f"before-ssh skipped: no plotyard checkout at {args.before}", file=sys.stderr)
+        methods.remove("before-ssh")
+    ssh_methods = {"ours-ssh", "before-ssh", "nc-ssh"} & set(methods)
     sshd = start_sshd(work / "sshd") if ssh_methods else None
     drives = [work / "drives" / f"drive{i}" for i in range(1, args.drives + 1)]
     for d in [work / "dst", *drives]:
         d.mkdir(parents=True)
-    return Bench(work, work / "dst", drives, args.parallel, sshd, sink_bin, args.preallocate == "on")
+    return Bench(work, work / "dst", drives, args.parallel, sshd, sink_bin, args.preallocate == "on", before)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,17 +312,19 @@ def main(argv: list[str] | None = None) -> int:
             master.mkdir()
             files = make(master)
             expected = hash_file(str(files[0]))
-            for round_no in range(1, args.rounds + 1):  # rounds interleave the methods
+            for round_no in range(1 - args.warmup, args.rounds + 1):  # rounds interleave the methods
                 for method in args.methods:
                     r = one(bench, method, name, files, expected)
-                    print(f"round {round_no} {name:<22} {method:<11} {r.seconds:8.2f} s "
+                    label = f"round {round_no}" if round_no > 0 else "warm-up"
+                    print(f"{label:<8} {name:<22} {method:<11} {r.seconds:8.2f} s "
                           f"{r.nbytes / r.seconds / 1e6:7.0f} MB/s  {'ok' if r.ok else 'FAILED'}", flush=True)
-                    results.append(r)
+                    if round_no > 0 or not r.ok:
+                        results.append(r)
             shutil.rmtree(master)
         large = large_name(max(args.large)) if args.large else None
         print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, under {args.dir}, "
               f"{args.drives} drives, ours max_parallel {bench.parallel}, preallocate {args.preallocate}, "
-              f"median of {args.rounds} rounds\n")
+              f"median of {args.rounds} rounds after {args.warmup} warm-up\n")
         print(markdown(rows(results, large)))
         return 0 if all(r.ok for r in results) else 1
     finally:

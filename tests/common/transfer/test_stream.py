@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ import xxhash
 from common.errors import DiskWriteError, NoSpaceError, TransferError
 from common.transfer import stream
 from common.transfer.sink import SPARES, disk_error, open_for_receive, receive_to_fd
-from common.transfer.stream import DEPTH, WRITERS, hash_file, is_local_peer, same_host, send_file
+from common.transfer.stream import DEPTH, WRITERS, copies_out, hash_file, in_memory, is_local_peer, same_host, send_file
 from tests.common.transfer.loopback import CHUNK
 
 
@@ -100,7 +101,7 @@ from common.errors import TransferError
 from common.transfer import stream
 from common.transfer.stream import send_file
 path, port, size, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-stream.same_host = lambda sock: sys.argv[5] == "copy"
+stream.copies_out = lambda sock, fd: sys.argv[5] == "copy"
 def shrink(done):
     if done == chunk:  # cut the second half under the mapping: the hasher, ahead, meets it first
         os.truncate(path, size // 2)
@@ -193,3 +194,39 @@ def test_disk_errors_keep_their_reason(err: int, kind: type[Exception], words: s
     assert type(error) is kind and str(error) == words
     if isinstance(error, DiskWriteError):  # what nas.drives.health needs to tell a failing drive
         assert isinstance(error, TransferError) and (error.errno, error.stage) == (err, "write")
+
+
+def _fs_type(path: Path) -> str:
+    """The file system type of ``path``'s mount, as the kernel lists it (the longest mount point)."""
+    best, kind = "", ""
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        point, fstype = line.split()[1].replace("\\040", " "), line.split()[2]
+        if (str(path) + "/").startswith(point.rstrip("/") + "/") and len(point) > len(best):
+            best, kind = point, fstype
+    return kind
+
+
+@pytest.mark.parametrize("where", ["/dev/shm", "tmp_path", "repo"])
+def test_a_file_in_ram_is_told_apart(tmp_path: Path, where: str) -> None:
+    """in_memory agrees with the mount table: tmpfs and ramfs are RAM, a disk is not."""
+    directory = {"/dev/shm": Path("/dev/shm"), "tmp_path": tmp_path,
+                 "repo": Path(__file__).resolve().parent}[where]
+    if not directory.is_dir():
+        pytest.skip(f"no {directory}")
+    fd, name = tempfile.mkstemp(dir=directory)
+    try:
+        assert in_memory(fd) == (_fs_type(Path(name).resolve()) in ("tmpfs", "ramfs"))
+    finally:
+        os.close(fd)
+        os.unlink(name)
+
+
+def test_copies_only_from_ram_to_this_machine(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        with socket.create_connection(listener.getsockname(), timeout=30) as sock:
+            fd = os.open(tmp_path, os.O_RDONLY)
+            try:
+                assert copies_out(sock, fd) == in_memory(fd)
+            finally:
+                os.close(fd)
+        assert not copies_out(listener, 0)  # not connected: no peer here
