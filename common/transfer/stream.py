@@ -153,9 +153,10 @@ TMPFS_MAGIC, RAMFS_MAGIC = 0x01021994, 0x858458F6
 
 def copies_out(sock: socket.socket, fd: int) -> bool:
     """Copy the source into the socket rather than sendfile it: only to this machine from a file
-    in RAM. Measured on loopback (2 cores, median of 5-7, 2026-12-07): from a tmpfs a copy took
-    0.53 s/GB against sendfile's 0.68; from an ext4 disk's page cache sendfile took 0.89 against
-    the copy's 1.02. To another machine sendfile always: no byte copied."""
+    in RAM. Measured on loopback (2 cores, median of 5, 2026-12-07): from a tmpfs a copy took
+    0.53 s/GB against sendfile's 0.68; from an ext4 disk's page cache sendfile took 0.78 and 0.89
+    in two runs, against the copy's 0.98 and 1.02. To another machine sendfile always: no byte
+    copied."""
     return same_host(sock) and in_memory(fd)
 
 
