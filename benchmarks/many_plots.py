@@ -126,21 +126,23 @@ def run_ours(b: Bench, sources: list[Path], ssh: bool, code: Path | None = None)
     (b.work / "plotter.ini").write_text(
         f"[plotter]\nplot_dirs = {b.plot_dir}\nstate_dir = {b.work / 'plotter-state'}\nmin_plot_age = 0\n"
         f"max_parallel = {b.parallel}\n\n[nas bench]\n{nas}command = {_timed_nas_command(b, code)}\n")
-    log_path = b.work / "ours.log"
-    log_path.unlink(missing_ok=True)
-    with open(log_path, "ab") as log:
+    log_path = b.work / "ours.log"  # this run's only
+    with open(log_path, "wb") as log:
         try:
             both = _run([sys.executable, "-m", "plotter", "--config", str(b.work / "plotter.ini"), "send", "--once"],
                         stdout=log, stderr=log, env=dict(os.environ, PYTHONPATH=_without_chia_rs(b, code)),
                         cwd=code)  # python -m looks in the working directory first
         except RuntimeError as exc:
-            last = log_path.read_text(errors="replace").splitlines()[-3:]
-            raise RuntimeError(f"{exc}: " + " / ".join(last)) from None
+            raise RuntimeError(f"{exc}: {_tail(log_path)}") from None
     recv = _logged_cpu(b.cpu_log())
     if any(s.exists() for s in sources):  # send --once leaves what it did not send
-        lines = log_path.read_text(errors="replace").splitlines()
-        raise RuntimeError(f"send --once left {sum(s.exists() for s in sources)} plots: " + " / ".join(lines[-3:]))
+        raise RuntimeError(f"send --once left {sum(s.exists() for s in sources)} plots: {_tail(log_path)}")
     return (both if ssh else both - recv), recv  # local: the receivers are the sender's children
+
+
+def _tail(log: Path) -> str:
+    """The log's last three lines, on one line."""
+    return " / ".join(log.read_text(errors="replace").splitlines()[-3:])
 
 
 def run_sink(b: Bench, sources: list[Path]) -> tuple[float, float | None]:
