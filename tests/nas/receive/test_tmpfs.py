@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,10 +16,12 @@ from nas.drives.select import reserve_drive
 from nas.model import DriveState
 from nas.monitor.check import run_check
 from nas.monitor.events import DriveBack, DriveChanged, DriveFull, DriveMissing
+from tests.helpers import make_nas, make_plotter, popen_cli
 from tests.nas.conftest import replace_for, unmount, v1_header, write_plot
 from tests.sshd import free_port
 
 Mount = Callable[[str, int], Path]
+CopyPlots = Callable[..., list[Path]]
 PAGE = 4096
 S = 64 * PAGE  # a test plot, a whole number of pages
 T0 = 1_800_000_000.0
@@ -82,3 +86,38 @@ def test_replacement_frees_real_blocks(tmp_path: Path, tmpfs: Mount) -> None:
     res.release()
     counts = [len(list((tmp_path / "mnt" / n).glob("plot-*"))) for n in ("drive1", "drive2")]
     assert res.drive.mountpoint == tmp_path / "mnt" / "drive1" and counts == [1, 2]
+
+
+@pytest.mark.slow
+def test_a_ram_drive_is_not_preallocated_a_disk_is(tmp_path: Path, tmpfs: Mount, copy_plots: CopyPlots) -> None:
+    """preallocate = true (the default): on a tmpfs drive the .part grows with the bytes received
+    (fallocate there would allocate every page before the first byte); on the disk beside it the
+    same plot's .part has its full size from the start."""
+    for drives in ([tmpfs("ram", 64 * 2**20)], [tmp_path / "disk"]):
+        nas = make_nas(tmp_path / f"nas-{drives[0].name}", drive_dirs=drives, extra_nas="buffer_size = 64KiB")
+        plotter = make_plotter(tmp_path / f"plotter-{drives[0].name}", nas, None, extra_plotter="bwlimit = 1MB\n")
+        (plot,) = copy_plots(plotter.dst, 1)
+        size = plot.stat().st_size
+        sender = popen_cli("plotter", "--config", str(plotter.ini), "send", "--once")
+        try:
+            seen = _part_under_way(drives[0], size)
+        finally:
+            _, err = sender.communicate(timeout=120)
+        assert sender.returncode == 0, err
+        if drives[0].name == "ram":
+            assert 0 < seen < size  # allocated as the bytes came
+        else:
+            assert seen >= size  # preallocated
+
+
+def _part_under_way(drive: Path, size: int) -> int:
+    """The bytes a .part occupies once it has some but not all of the plot's bytes (1 MB/s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for part in drive.glob("*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                st = part.stat()
+                if 0 < st.st_size < size or st.st_blocks * 512 >= size:
+                    return int(st.st_blocks * 512)
+        time.sleep(0.05)
+    raise AssertionError(f"no .part under way on {drive}")
