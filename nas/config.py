@@ -29,7 +29,7 @@ state_dir = /var/lib/plotyard
 reserve = 1GiB
 # fill: one drive after the other in natural order; spread: most free first.
 policy = fill
-# Allocate the whole plot before receiving (no fragmentation, no ENOSPC mid-stream);
+# Allocate the whole plot before receiving (no fragmentation, no ENOSPC mid-stream; not in RAM);
 # while [replace] makes room, only the room that exists, extended as plots go.
 preallocate = true
 # Write with O_DIRECT where the filesystem allows (keeps the page cache for farming).
