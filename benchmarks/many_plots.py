@@ -260,8 +260,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dir", default="/dev/shm", help="a tmpfs for plot dir and drives (default /dev/shm)")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--preallocate", choices=("on", "off"), default="on",
-                        help="ours' [nas] preallocate (default on, as shipped; on a tmpfs fallocate zero-fills "
-                             "the RAM the stream then overwrites, and the sink preallocates nothing)")
+                        help="ours' [nas] preallocate (default on, as shipped; the NAS never preallocates on a "
+                             "tmpfs, so it matters with --dir on a disk)")
     parser.add_argument("--before", default="",
                         help="another checkout of plotyard (git archive REV | tar -x -C DIR): method before-ssh "
                              "runs its plotter and NAS over the same sshd, in the same rounds")
