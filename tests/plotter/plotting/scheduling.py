@@ -59,14 +59,15 @@ def rows(cfg: PlotterConfig) -> list[JobRow]:
 def run_until(scheduler: Scheduler, done: Callable[[list[JobRow]], bool], pause: float = 0.1,
               deadline: float = DEADLINE) -> list[JobRow]:
     """Scheduling passes until ``done(rows)``; bounded."""
-    end = time.monotonic() + deadline
+    end, last = time.monotonic() + deadline, "no pass"
     while time.monotonic() < end:
-        scheduler.run_pass()
+        decision, _ = scheduler.run_pass()
+        last = f"paused {decision.paused!r}, waits {decision.waits}"
         found = rows(scheduler.cfg)
         if done(found):
             return found
         time.sleep(pause)
-    raise AssertionError(f"not done within {deadline} s: {rows(scheduler.cfg)}")
+    raise AssertionError(f"not done within {deadline} s (last pass: {last}): {rows(scheduler.cfg)}")
 
 
 def overlap(a: JobRow, b: JobRow) -> bool:

@@ -42,6 +42,7 @@ def test_auto_meta_groups_are_placed_and_land_on_their_drives(tmp_path: Path, ss
 [plotting]
 poll_interval = 0.1
 max_jobs = 2
+max_waiting_plots = {GROUPS}
 
 [job auto]
 backend = pos2
@@ -53,6 +54,8 @@ pool_key = {POOL_KEY}
 max_jobs = 2
 max_plots = {GROUPS}
 """)
+    # The groups wait in dst until the send below. With the default max_waiting_plots (2 x max_jobs:
+    # 4) the fifth job paused for good whenever the third and fourth ended in the same pass.
     cfg = plotter_config.load(plotter.ini)
     begun = time.monotonic()
     # Ends once GROUPS rows or more have ended (a sixth row fails the assertion below with its reason),
