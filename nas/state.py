@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS headers (path TEXT PRIMARY KEY, size INTEGER NOT NULL
 -- lands there or ``expires`` passes.
 CREATE TABLE IF NOT EXISTS placements (id INTEGER PRIMARY KEY, drive TEXT NOT NULL, meta_group INTEGER NOT NULL,
                                        size INTEGER NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
+-- The meta group in each PoS2 file's header on a drive, by name and inode (a header never changes:
+-- a new file under the name is a new inode), so that an offer does not read every header again.
+CREATE TABLE IF NOT EXISTS meta_groups (drive TEXT NOT NULL, name TEXT NOT NULL, inode INTEGER NOT NULL,
+                                        meta_group INTEGER, PRIMARY KEY (drive, name));
 """
 
 
@@ -201,6 +205,26 @@ class Store:
 
     def drop_placement(self, placement_id: int) -> None:
         self.conn.execute("DELETE FROM placements WHERE id = ?", (placement_id,))
+
+    # -- meta groups of the PoS2 files on each drive (nas.drives.placement) ------------------
+    def meta_groups(self, drive: Path) -> dict[str, tuple[int, int | None]]:
+        """name -> (inode, meta group) as last read from the headers on ``drive``."""
+        rows = self.conn.execute("SELECT name, inode, meta_group FROM meta_groups WHERE drive = ?", (str(drive),))
+        return {str(r["name"]): (int(r["inode"]), None if r["meta_group"] is None else int(r["meta_group"]))
+                for r in rows}
+
+    def put_meta_groups(self, drive: Path, read: dict[str, tuple[int, int | None]], gone: set[str]) -> None:
+        """Headers just read on ``drive``, and names no longer there (the table lives as long as the files)."""
+        self.conn.execute("BEGIN IMMEDIATE")  # one transaction for thousands of rows, not one each
+        try:
+            self.conn.executemany("INSERT OR REPLACE INTO meta_groups VALUES (?, ?, ?, ?)",
+                                  [(str(drive), name, inode, meta) for name, (inode, meta) in read.items()])
+            self.conn.executemany("DELETE FROM meta_groups WHERE drive = ? AND name = ?",
+                                  [(str(drive), name) for name in gone])
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     # -- plot header cache (replacement) --------------------------------------------------
     def header(self, path: Path, size: int, mtime_ns: int) -> tuple[int | None, int | None] | None:

@@ -11,12 +11,13 @@ offered, the placed drive first. The meta groups in use are read from the header
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from common.errors import PlotFileError
+from common.errors import AppError, PlotFileError
 from common.locking import FileLock
 from common.plotformat import read_header
 from common.plotformat.plotfile import parse_name
@@ -38,19 +39,41 @@ class Choice:
     meta_group: int
 
 
-def meta_groups_on(mountpoint: Path) -> set[int]:
-    """The meta groups of the PoS2 files (``.plot2``, ``.gplot``) on a drive, from their headers."""
+def meta_groups_on(mountpoint: Path, store: Store) -> set[int]:
+    """The meta groups of the PoS2 files (``.plot2``, ``.gplot``) on a drive, from their headers:
+    each read once, then kept in ``store`` by name and inode (a drive of 1 GB plots holds
+    thousands, and every PoS2 offer asks about every receiving drive)."""
+    known = store.meta_groups(mountpoint)
+    read: dict[str, tuple[int, int | None]] = {}
     found: set[int] = set()
+    names = set()
     for entry in plots_on(mountpoint):
         try:
             if parse_name(entry.name).kind.value == "plot":
                 continue
-            header = read_header(Path(entry.path))
         except PlotFileError:
-            continue  # unreadable now (still arriving, cut short): it claims nothing
-        if header.meta_group is not None:
-            found.add(header.meta_group)
+            continue
+        names.add(entry.name)
+        inode, meta = known.get(entry.name, (-1, None))
+        if inode != entry.inode():
+            try:
+                meta = read_header(Path(entry.path)).meta_group
+            except PlotFileError:
+                continue  # unreadable now (still arriving, cut short): it claims nothing, and is read again
+            read[entry.name] = (entry.inode(), meta)
+        if meta is not None:
+            found.add(meta)
+    if read or known.keys() - names:
+        _remember(store, mountpoint, read, known.keys() - names)
     return found
+
+
+def _remember(store: Store, mountpoint: Path, read: dict[str, tuple[int, int | None]], gone: set[str]) -> None:
+    """Never fails the caller: without the cache the headers are read again next time."""
+    try:
+        store.put_meta_groups(mountpoint, read, gone)
+    except (AppError, sqlite3.Error) as exc:
+        log.warning("cannot keep the meta groups read on %s: %s", mountpoint, exc)
 
 
 def reserved_on(placed: Iterable[Placed], drive: Path, but: int | None = None) -> set[int]:
@@ -96,7 +119,7 @@ def place(cfg: NasConfig, size: int, now: float | None = None) -> Placed | None:
     with FileLock(cfg.nas.state_dir / PLACEMENT_LOCK).wait(LOCK_WAIT), Store(cfg.nas.state_dir) as store:
         placed = store.placements(now)
         drives = list_drives(cfg)
-        used = {d.mountpoint: meta_groups_on(d.mountpoint) for d in drives if d.receives}
+        used = {d.mountpoint: meta_groups_on(d.mountpoint, store) for d in drives if d.receives}
         chosen = choose(drives, size, cfg.nas.reserve, cfg.nas.policy, used, placed)
         if chosen is None:
             return None
@@ -113,7 +136,9 @@ def order_for(cfg: NasConfig, meta_group: int | None) -> Callable[[list[Drive]],
     placed = active(cfg)
 
     def order(ranked: list[Drive]) -> list[Drive]:
-        return prefer(ranked, meta_group, placed, {d.mountpoint: meta_groups_on(d.mountpoint) for d in ranked})
+        with Store(cfg.nas.state_dir) as store:
+            used = {d.mountpoint: meta_groups_on(d.mountpoint, store) for d in ranked}
+        return prefer(ranked, meta_group, placed, used)
 
     return order
 

@@ -139,7 +139,7 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
 def _with_meta_groups(store: Store, now: float, drives: list[DriveStatus]) -> list[DriveStatus]:
     """Each drive's meta groups in use (its PoS2 headers) and reserved by placements."""
     placed = store.placements(now)
-    return [replace(d, meta_groups=tuple(sorted(meta_groups_on(Path(d.mountpoint)))),
+    return [replace(d, meta_groups=tuple(sorted(meta_groups_on(Path(d.mountpoint), store))),
                     meta_groups_reserved=tuple(sorted(reserved_on(placed, Path(d.mountpoint))))) for d in drives]
 
 

@@ -77,7 +77,8 @@ def test_place_reads_the_drives_headers_and_reserves(tmp_path: Path) -> None:
     nas = make_nas(tmp_path / "nas", drives=2, extra_nas="placement_ttl = 10m\n")
     make_gplot(nas.drives[0], meta_group=0)
     make_gplot(nas.drives[0], meta_group=2)
-    assert meta_groups_on(nas.drives[0]) == {0, 2} and meta_groups_on(nas.drives[1]) == set()
+    with Store(nas.state) as store:
+        assert meta_groups_on(nas.drives[0], store) == {0, 2} and meta_groups_on(nas.drives[1], store) == set()
     cfg = nas_config.load(nas.ini)
     first, second = place(cfg, 10**6, now=1000.0), place(cfg, 10**6, now=1000.0)
     assert first is not None and second is not None
@@ -96,3 +97,35 @@ def test_placement_ttl_has_a_range(tmp_path: Path, value: str) -> None:
 
 def test_placement_ttl_default(tmp_path: Path) -> None:
     assert nas_config.load(make_nas(tmp_path, drives=1).ini).nas.placement_ttl == 6 * 3600
+
+
+def test_each_header_is_read_once_and_forgotten_with_its_file(tmp_path: Path) -> None:
+    """The meta groups are kept by name and inode: a file rewritten in place (same inode) is not read
+    again, one put there under the same name (a new inode) is, and a deleted one's row goes."""
+    drive = tmp_path / "drive"
+    first, second = make_gplot(drive, meta_group=3), make_gplot(drive, meta_group=5)
+    with Store(tmp_path / "state") as store:
+        assert meta_groups_on(drive, store) == {3, 5}
+        original = first.read_bytes()
+        first.write_bytes(b"\0" * len(original))  # same inode: what was read stays
+        assert meta_groups_on(drive, store) == {3, 5}
+        first.unlink()
+        other = make_gplot(tmp_path / "elsewhere", meta_group=7)
+        other.rename(first)  # a new inode under the first name: read again
+        assert meta_groups_on(drive, store) == {5, 7}
+        second.unlink()
+        assert meta_groups_on(drive, store) == {7}
+        assert set(store.meta_groups(drive)) == {first.name}
+
+
+def test_a_file_that_cannot_be_read_yet_is_read_again(tmp_path: Path) -> None:
+    drive = tmp_path / "drive"
+    whole = make_gplot(tmp_path / "made", meta_group=9)
+    arriving = drive / whole.name
+    drive.mkdir()
+    arriving.write_bytes(whole.read_bytes()[:10])  # a hand copy under way: no header yet
+    with Store(tmp_path / "state") as store:
+        assert meta_groups_on(drive, store) == set() and store.meta_groups(drive) == {}
+        with arriving.open("ab") as out:
+            out.write(whole.read_bytes()[10:])
+        assert meta_groups_on(drive, store) == {9}
