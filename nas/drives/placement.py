@@ -5,7 +5,8 @@ on one drive, so a plotter with ``meta_group = auto`` asks before plotting. :fun
 pure decision; :func:`place` reserves its answer in the state (:class:`nas.state.Store`, until
 ``[nas] placement_ttl`` passes unused); :func:`prefer` orders the drives for the group once it is
 offered, the placed drive first. The meta groups in use are read from the headers of the
-``.plot2``/``.gplot`` files on each drive (:mod:`common.plotformat`).
+``.plot2``/``.gplot`` files on each drive (:mod:`common.plotformat`), each once: the state keeps
+what was read.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def meta_groups_on(mountpoint: Path, store: Store) -> set[int]:
     known = store.meta_groups(mountpoint)
     read: dict[str, tuple[int, int | None]] = {}
     found: set[int] = set()
-    names = set()
+    names: set[str] = set()
     for entry in plots_on(mountpoint):
         try:
             if parse_name(entry.name).kind.value == "plot":
@@ -63,8 +64,9 @@ def meta_groups_on(mountpoint: Path, store: Store) -> set[int]:
             read[entry.name] = (entry.inode(), meta)
         if meta is not None:
             found.add(meta)
-    if read or known.keys() - names:
-        _remember(store, mountpoint, read, known.keys() - names)
+    gone = known.keys() - names
+    if read or gone:
+        _remember(store, mountpoint, read, gone)
     return found
 
 
