@@ -8,7 +8,9 @@ a tmpfs: the disk is out of the way). Workloads: ``--plots`` PoS2 stand-ins of `
 then random bytes), ``--k18`` real chiapos
 k18 plots (made once, cached), and one file per ``--large`` size (the stream-rate reference
 for the fixed cost per plot). ``--before DIR`` adds method ``before-ssh``: another checkout's plotter
-and NAS (``git archive REV | tar -x -C DIR``), over the same sshd, in the same rounds.
+and NAS (``git archive REV | tar -x -C DIR``), over the same sshd, in the same rounds. Method
+``ours-watch`` is ``send --watch`` with its session already open, as a GPU plotter's is (and as the
+sink's daemon is already running): its clock runs from the plots' appearing to their sources' deletion.
 
     python benchmarks/many_plots.py --size 1GB --plots 5 --k18 50 --large 3GiB --rounds 2
 
@@ -41,7 +43,8 @@ from common.transfer.stream import hash_file
 from tests.sshd import LocalSshd, free_port, is_listening, start_sshd
 
 TIMEOUT = 900
-METHODS = ("ours-local", "ours-ssh", "before-ssh", "sink", "nc-ssh", "dd")
+METHODS = ("ours-local", "ours-ssh", "ours-watch", "before-ssh", "sink", "nc-ssh", "dd")
+WARM_SIZE = 32 * 2**20  # ours-watch's warm-up plot: it opens the session before the clock starts
 BLOCK = 64 * 2**20
 
 
@@ -104,12 +107,13 @@ def _without_chia_rs(b: Bench, code: Path | None = None) -> str:
 
 
 def _timed_nas_command(b: Bench, code: Path | None) -> str:
-    return (f"/usr/bin/env PYTHONPATH={_without_chia_rs(b, code)} /usr/bin/time -a -o {b.cpu_log()} -f '%U %S' "
+    return (f"/usr/bin/env PYTHONPATH={_without_chia_rs(b, code)} "
+            f"/usr/bin/time -a -o {b.cpu_log()} -f '%U %S' "
             f"{sys.executable} -m nas --config {b.work / 'nas.ini'}")
 
 
-def run_ours(b: Bench, sources: list[Path], ssh: bool, code: Path | None = None) -> tuple[float, float | None]:
-    """This checkout's ``send --once``; ``code``: another checkout's plotter and NAS instead."""
+def _write_configs(b: Bench, ssh: bool, code: Path | None, poll: float = 5.0) -> None:
+    """A fresh NAS (the same names again) and a plotter sending to it."""
     for d in ("nas-state", "plotter-state"):
         shutil.rmtree(b.work / d, ignore_errors=True)  # a fresh NAS: the same names again
     low = free_port()
@@ -125,11 +129,18 @@ def run_ours(b: Bench, sources: list[Path], ssh: bool, code: Path | None = None)
         nas = "transport = local\n"
     (b.work / "plotter.ini").write_text(
         f"[plotter]\nplot_dirs = {b.plot_dir}\nstate_dir = {b.work / 'plotter-state'}\nmin_plot_age = 0\n"
-        f"max_parallel = {b.parallel}\n\n[nas bench]\n{nas}command = {_timed_nas_command(b, code)}\n")
+        f"max_parallel = {b.parallel}\npoll_interval = {poll}\n\n[nas bench]\n{nas}"
+        f"command = {_timed_nas_command(b, code)}\n")
+
+
+def run_ours(b: Bench, sources: list[Path], ssh: bool, code: Path | None = None) -> tuple[float, float | None]:
+    """This checkout's ``send --once``; ``code``: another checkout's plotter and NAS instead."""
+    _write_configs(b, ssh, code)
     log_path = b.work / "ours.log"  # this run's only
     with open(log_path, "wb") as log:
         try:
-            both = _run([sys.executable, "-m", "plotter", "--config", str(b.work / "plotter.ini"), "send", "--once"],
+            both = _run([sys.executable, "-m", "plotter", "--config", str(b.work / "plotter.ini"),
+                         "send", "--once"],
                         stdout=log, stderr=log, env=dict(os.environ, PYTHONPATH=_without_chia_rs(b, code)),
                         cwd=code)  # python -m looks in the working directory first
         except RuntimeError as exc:
@@ -138,6 +149,52 @@ def run_ours(b: Bench, sources: list[Path], ssh: bool, code: Path | None = None)
     if any(s.exists() for s in sources):  # send --once leaves what it did not send
         raise RuntimeError(f"send --once left {sum(s.exists() for s in sources)} plots: {_tail(log_path)}")
     return (both if ssh else both - recv), recv  # local: the receivers are the sender's children
+
+
+class WarmWatch:
+    """Method ours-watch: a ``send --watch`` whose session is open before the clock starts, as the
+    sink's daemon is: a GPU plotter's plots arrive every few seconds, so its session stays warm.
+    One warm-up plot opens it; the timed plots then appear at once, and the time ends when the
+    last source is gone (deleted after the NAS confirmed its copy). CPU includes the warm-up."""
+
+    def __init__(self, b: Bench) -> None:
+        self.b = b
+        self.log = b.work / "watch.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        _write_configs(self.b, True, None, poll=0.1)
+        warm = pos2_standin(self.b.work, WARM_SIZE, os.urandom(2**20))
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "plotter", "--config", str(self.b.work / "plotter.ini"),
+                 "send", "--watch"],
+                stdout=log, stderr=log, env=dict(os.environ, PYTHONPATH=_without_chia_rs(self.b)))
+        os.rename(warm, self.b.plot_dir / warm.name)
+        self.wait_gone([self.b.plot_dir / warm.name])
+
+    def wait_gone(self, sources: list[Path]) -> float:
+        assert self.proc is not None
+        deadline = time.monotonic() + TIMEOUT
+        while any(s.exists() for s in sources):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"send --watch did not send them: {_tail(self.log)}")
+            time.sleep(0.002)
+        return 0.0
+
+    def stop(self) -> tuple[float, float | None]:
+        """Its CPU seconds: the plotter's, and the NAS end's once it has exited (None if it did not)."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return 0.0, None
+        proc.terminate()
+        send = _wait4(proc)
+        deadline = time.monotonic() + 10  # the NAS end exits when its session closes
+        while not (self.b.cpu_log().exists() and self.b.cpu_log().read_text().strip()):
+            if time.monotonic() > deadline:
+                return send, None
+            time.sleep(0.01)
+        return send, _logged_cpu(self.b.cpu_log())
 
 
 def _tail(log: Path) -> str:
@@ -149,13 +206,13 @@ def run_sink(b: Bench, sources: list[Path]) -> tuple[float, float | None]:
     assert b.sink_bin is not None
     port = free_port()
     with open(b.work / "sink.log", "ab") as log:
-        sink = subprocess.Popen([str(b.sink_bin / "chia_plot_sink"), "-B", "127.0.0.1", "-p", str(port), "--",
-                                 *map(str, b.drives)], stdout=log, stderr=log)
+        sink = subprocess.Popen([str(b.sink_bin / "chia_plot_sink"), "-B", "127.0.0.1", "-p",
+                                 str(port), "--", *map(str, b.drives)], stdout=log, stderr=log)
         try:
             _wait_port(port)  # starting the daemon is not part of a transfer: it runs all day
             t0 = time.monotonic()
-            send = _run([str(b.sink_bin / "chia_plot_copy"), "-t", "127.0.0.1", "-p", str(port), "-d", "--",
-                         *map(str, sources)], stdout=log, stderr=log)
+            send = _run([str(b.sink_bin / "chia_plot_copy"), "-t", "127.0.0.1", "-p", str(port),
+                         "-d", "--", *map(str, sources)], stdout=log, stderr=log)
             names = {s.name for s in sources}
             while not names <= {p.name for d in b.drives for p in d.iterdir()}:
                 if time.monotonic() - t0 > TIMEOUT:
@@ -196,25 +253,34 @@ def run_dd(b: Bench, sources: list[Path]) -> tuple[float, float | None]:
 
 def one(b: Bench, method: str, workload: str, masters: list[Path], expected: str) -> Run:
     sources = [b.plot_dir / m.name for m in masters]
-    for m, s in zip(masters, sources, strict=True):
-        os.link(m, s)  # the movers delete their source: give them a link
+    watch = WarmWatch(b)
     runner: dict[str, Callable[[], tuple[float, float | None]]] = {
         "ours-local": lambda: run_ours(b, sources, False), "ours-ssh": lambda: run_ours(b, sources, True),
+        "ours-watch": lambda: (watch.wait_gone(sources), None),  # its CPU when it stops
         "before-ssh": lambda: run_ours(b, sources, True, b.before),
         "sink": lambda: run_sink(b, sources), "nc-ssh": lambda: run_nc_ssh(b, sources),
         "dd": lambda: run_dd(b, sources)}
-    os.sync()
+    b.cpu_log().unlink(missing_ok=True)  # a late line of an earlier method's NAS end is not this one's
     t0 = time.monotonic()
     try:
+        if method == "ours-watch":
+            watch.start()
+        for m, s in zip(masters, sources, strict=True):
+            os.link(m, s)  # the movers delete their source: give them a link
+        os.sync()
+        t0 = time.monotonic()
         send, recv = runner[method]()
         os.sync()
         seconds = time.monotonic() - t0
+        if method == "ours-watch":
+            send, recv = watch.stop()
         copies = {p.name: p for d in b.drives for p in d.iterdir()}
         ok = all(m.name in copies and copies[m.name].stat().st_size == m.stat().st_size for m in masters)
         ok = ok and hash_file(str(copies[masters[0].name])) == expected
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         print(f"{method} on {workload} failed: {exc}", file=sys.stderr)
         seconds, send, recv, ok = time.monotonic() - t0, 0.0, None, False
+        watch.stop()
     for d in [b.plot_dir, *b.drives]:
         for p in d.iterdir():
             shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -294,7 +360,7 @@ def setup(args: argparse.Namespace, work: Path) -> Bench:
         if args.before:
             print(f"before-ssh skipped: no plotyard checkout at {args.before}", file=sys.stderr)
         methods.remove("before-ssh")
-    ssh_methods = {"ours-ssh", "before-ssh", "nc-ssh"} & set(methods)
+    ssh_methods = {"ours-ssh", "ours-watch", "before-ssh", "nc-ssh"} & set(methods)
     sshd = start_sshd(work / "sshd") if ssh_methods else None
     drives = [work / "drives" / f"drive{i}" for i in range(1, args.drives + 1)]
     for d in [work / "dst", *drives]:
