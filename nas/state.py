@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 
 from common.errors import AppError
 from common.state import connect
@@ -43,11 +44,21 @@ CREATE TABLE IF NOT EXISTS headers (path TEXT PRIMARY KEY, size INTEGER NOT NULL
 -- lands there or ``expires`` passes.
 CREATE TABLE IF NOT EXISTS placements (id INTEGER PRIMARY KEY, drive TEXT NOT NULL, meta_group INTEGER NOT NULL,
                                        size INTEGER NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
--- The meta group in each PoS2 file's header on a drive, by name and inode (a header never changes:
--- a new file under the name is a new inode), so that an offer does not read every header again.
-CREATE TABLE IF NOT EXISTS meta_groups (drive TEXT NOT NULL, name TEXT NOT NULL, inode INTEGER NOT NULL,
-                                        meta_group INTEGER, PRIMARY KEY (drive, name));
+-- What each PoS2 file's header on a drive says (nas.drives.headers), by name and inode: a header
+-- never changes, and a new file under the name is a new inode. A cache: meta_groups, its earlier
+-- form, is dropped rather than migrated, and what it held is read again once.
+DROP TABLE IF EXISTS meta_groups;
+CREATE TABLE IF NOT EXISTS pos2_headers (drive TEXT NOT NULL, name TEXT NOT NULL, inode INTEGER NOT NULL,
+                                         meta_group INTEGER, plots INTEGER NOT NULL, PRIMARY KEY (drive, name));
 """
+
+
+class Pos2Facts(NamedTuple):
+    """What a PoS2 file's header says, and the inode it was read from."""
+
+    inode: int
+    meta_group: int | None
+    plots: int  # a .gplot group's size; a .plot2 holds one
 
 
 @dataclass(frozen=True)
@@ -206,20 +217,21 @@ class Store:
     def drop_placement(self, placement_id: int) -> None:
         self.conn.execute("DELETE FROM placements WHERE id = ?", (placement_id,))
 
-    # -- meta groups of the PoS2 files on each drive (nas.drives.placement) ------------------
-    def meta_groups(self, drive: Path) -> dict[str, tuple[int, int | None]]:
-        """name -> (inode, meta group) as last read from the headers on ``drive``."""
-        rows = self.conn.execute("SELECT name, inode, meta_group FROM meta_groups WHERE drive = ?", (str(drive),))
-        return {str(r["name"]): (int(r["inode"]), None if r["meta_group"] is None else int(r["meta_group"]))
-                for r in rows}
+    # -- what the PoS2 headers on each drive say (nas.drives.headers) ------------------------
+    def pos2_headers(self, drive: Path) -> dict[str, Pos2Facts]:
+        """Name -> what its header said, as last read on ``drive``."""
+        rows = self.conn.execute("SELECT name, inode, meta_group, plots FROM pos2_headers WHERE drive = ?",
+                                 (str(drive),))
+        return {str(r["name"]): Pos2Facts(int(r["inode"]), None if r["meta_group"] is None else int(r["meta_group"]),
+                                          int(r["plots"])) for r in rows}
 
-    def put_meta_groups(self, drive: Path, read: dict[str, tuple[int, int | None]], gone: set[str]) -> None:
-        """Headers just read on ``drive``, and names no longer there (the table lives as long as the files)."""
+    def put_pos2_headers(self, drive: Path, read: dict[str, Pos2Facts], gone: set[str]) -> None:
+        """Headers just read on ``drive``, and names no longer there (the rows live as long as the files)."""
         self.conn.execute("BEGIN IMMEDIATE")  # one transaction for thousands of rows, not one each
         try:
-            self.conn.executemany("INSERT OR REPLACE INTO meta_groups VALUES (?, ?, ?, ?)",
-                                  [(str(drive), name, inode, meta) for name, (inode, meta) in read.items()])
-            self.conn.executemany("DELETE FROM meta_groups WHERE drive = ? AND name = ?",
+            self.conn.executemany("INSERT OR REPLACE INTO pos2_headers VALUES (?, ?, ?, ?, ?)",
+                                  [(str(drive), name, *facts) for name, facts in read.items()])
+            self.conn.executemany("DELETE FROM pos2_headers WHERE drive = ? AND name = ?",
                                   [(str(drive), name) for name in gone])
             self.conn.execute("COMMIT")
         except BaseException:

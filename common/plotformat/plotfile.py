@@ -39,7 +39,7 @@ from common.plotformat.library import check_with_library
 
 __all__ = ["HEADER_READ_SIZE", "PLOT_LIKE_RE", "PLOT_NAME_RE", "PLOT_SUFFIXES", "PlotHeader", "PlotKind",
            "PlotName", "check_header_matches", "check_plot_file", "is_plot_name", "parse_header", "parse_name",
-           "plots_in_file", "read_header", "validate_plot"]
+           "plots_in_file", "read_header", "read_pos2_facts", "validate_plot"]
 
 # [0-9], not \d: \d also takes Unicode digits, and int() reads them, so
 # "plot-k\u0661\u0668-..." (Arabic-Indic 18) would pass as a k18 plot.
@@ -155,6 +155,20 @@ def plots_in_file(path: Path, name: PlotName) -> int:
     if len(data) < pos2.V2_HEADER_BYTES or data[:5] != pos2.MAGIC_V2 + b"\x02":
         raise PlotContentError(f"{path.name}: no PoS2 version 2 header")
     return pos2.group_size(data)
+
+
+def read_pos2_facts(path: Path) -> tuple[int, int]:
+    """(meta group, plots) of a PoS2 file (``.plot2`` or ``.gplot``), from its first 51 bytes: one
+    read, readable while the file is still being written. Raises :class:`PlotFileError`."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(pos2.V2_HEADER_BYTES)
+    except OSError as exc:
+        raise PlotFileError(f"{path}: cannot read header: {exc.strerror}") from None
+    try:
+        return pos2.first_facts(data)
+    except PlotFileError as exc:
+        raise type(exc)(f"{path.name}: {exc}") from None
 
 
 def check_plot_file(path: Path, name: PlotName) -> PlotHeader:

@@ -71,6 +71,16 @@ def parse(data: bytes, read_at: ReadAt) -> PlotHeader:
     raise PlotContentError(f"unsupported PoS2 plot version {version} ({data[:4]!r})")
 
 
+def first_facts(data: bytes) -> tuple[int, int]:
+    """(meta group, plots in the file) from a PoS2 file's first :data:`V2_HEADER_BYTES`: both are
+    written before any chunk, so a file still being written has them."""
+    if len(data) >= V2_HEADER_BYTES and data[:5] == MAGIC_V2 + b"\x02":
+        return data[V2_META_GROUP_AT], group_size(data)
+    if len(data) > V1_META_GROUP_AT and data[:5] == MAGIC_V1 + b"\x01":
+        return data[V1_META_GROUP_AT], 1
+    raise PlotContentError("no PoS2 header" if len(data) >= V2_HEADER_BYTES else "too short for a PoS2 header")
+
+
 def group_size(data: bytes) -> int:
     """The plots in a ``PoS2`` group file, from its first bytes (the offsets need not be set yet)."""
     (size,) = struct.unpack_from("<H", data, V2_GROUP_SIZE_AT)

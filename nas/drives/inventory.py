@@ -1,5 +1,5 @@
-"""Each present drive with its device and plots (I/O edge; reads no plot contents but a ``.gplot``
-header's first 51 bytes, for its group size).
+"""Each present drive with its device and plots (I/O edge; reads no plot contents but the headers of
+PoS2 files, once each: :mod:`nas.drives.headers`).
 
 Plots are counted as plots, not files: a ``.gplot`` file holds a plot group and counts its
 header's group size (``plot_files`` counts the files). One whose header cannot be read counts
@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from common.errors import PlotFileError
-from common.plotformat.plotfile import parse_name, plots_in_file
 from nas.config import NasConfig
+from nas.drives.headers import pos2_headers_on
 from nas.drives.listing import Drive, list_drives, list_plots, override_for
+from nas.state import Store
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 # Partition suffixes: sdb1 -> sdb, nvme0n1p1 -> nvme0n1, mmcblk0p2 -> mmcblk0.
@@ -85,33 +85,30 @@ def device_for(cfg: NasConfig, mountpoint: Path, sources: dict[str, str]) -> str
     return strip_partition(source)
 
 
-def plot_stats(mountpoint: Path) -> tuple[int, int, int]:
-    """(number of plots, their bytes, number of plot files): names, stat and group headers only.
-    Raises OSError when the drive cannot be listed."""
+def plot_stats(mountpoint: Path, store: Store | None = None) -> tuple[int, int, int]:
+    """(number of plots, their bytes, number of plot files): names, stat and PoS2 headers only
+    (read once each with ``store``: :mod:`nas.drives.headers`). Raises OSError when the drive
+    cannot be listed."""
+    entries = list_plots(mountpoint)
+    pos2 = pos2_headers_on(mountpoint, store, entries)
     count = size = files = 0
-    for entry in list_plots(mountpoint):
+    for entry in entries:
         try:
             size += entry.stat(follow_symlinks=False).st_size
         except FileNotFoundError:
             continue  # removed meanwhile
         files += 1
-        count += _plots_in(Path(entry.path))
+        facts = pos2.get(entry.name)
+        count += 1 if facts is None else facts.plots  # a classic plot, or a header not readable (yet)
     return count, size, files
 
 
-def _plots_in(path: Path) -> int:
-    try:
-        return plots_in_file(path, parse_name(path.name))
-    except PlotFileError:
-        return 1
-
-
-def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str]) -> DriveInfo:
+def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str], store: Store | None = None) -> DriveInfo:
     override = override_for(cfg, drive.mountpoint)
     device = device_for(cfg, drive.mountpoint, sources)
     smart_type = override.smart_type if override else None
     try:
-        plots, plot_bytes, files = plot_stats(drive.mountpoint)
+        plots, plot_bytes, files = plot_stats(drive.mountpoint, store)
     except OSError as exc:
         failing = drive.failing or f"listing: {exc.strerror or exc}"
         return DriveInfo(replace(drive, failing=failing), device, smart_type, 0, 0, listed=False)
@@ -119,9 +116,10 @@ def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str]) -> DriveInfo
                      plot_files=files)
 
 
-def inventory(cfg: NasConfig) -> list[DriveInfo]:
+def inventory(cfg: NasConfig, store: Store | None = None) -> list[DriveInfo]:
+    """Every present drive; pass ``store`` so that each PoS2 header is read once, not on every call."""
     sources = read_mount_sources()
-    return [describe(cfg, drive, sources) for drive in list_drives(cfg)]
+    return [describe(cfg, drive, sources, store) for drive in list_drives(cfg)]
 
 
 def average_plot_size(drives: list[DriveInfo]) -> int | None:

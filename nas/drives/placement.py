@@ -5,25 +5,21 @@ on one drive, so a plotter with ``meta_group = auto`` asks before plotting. :fun
 pure decision; :func:`place` reserves its answer in the state (:class:`nas.state.Store`, until
 ``[nas] placement_ttl`` passes unused); :func:`prefer` orders the drives for the group once it is
 offered, the placed drive first. The meta groups in use are read from the headers of the
-``.plot2``/``.gplot`` files on each drive (:mod:`common.plotformat`), each once: the state keeps
-what was read.
+``.plot2``/``.gplot`` files on each drive, each once (:mod:`nas.drives.headers`).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from common.errors import AppError, PlotFileError
 from common.locking import FileLock
-from common.plotformat import read_header
-from common.plotformat.plotfile import parse_name
 from nas.config import NasConfig
-from nas.drives.listing import Drive, list_drives, plots_on
+from nas.drives.headers import pos2_headers_on
+from nas.drives.listing import Drive, list_drives
 from nas.drives.locks import LOCK_WAIT
 from nas.drives.select import rank_drives
 from nas.state import Placed, Store
@@ -41,41 +37,9 @@ class Choice:
 
 
 def meta_groups_on(mountpoint: Path, store: Store) -> set[int]:
-    """The meta groups of the PoS2 files (``.plot2``, ``.gplot``) on a drive, from their headers:
-    each read once, then kept in ``store`` by name and inode (a drive of 1 GB plots holds
-    thousands, and every PoS2 offer asks about every receiving drive)."""
-    known = store.meta_groups(mountpoint)
-    read: dict[str, tuple[int, int | None]] = {}
-    found: set[int] = set()
-    names: set[str] = set()
-    for entry in plots_on(mountpoint):
-        try:
-            if parse_name(entry.name).kind.value == "plot":
-                continue
-        except PlotFileError:
-            continue
-        names.add(entry.name)
-        inode, meta = known.get(entry.name, (-1, None))
-        if inode != entry.inode():
-            try:
-                meta = read_header(Path(entry.path)).meta_group
-            except PlotFileError:
-                continue  # unreadable now (still arriving, cut short): it claims nothing, and is read again
-            read[entry.name] = (entry.inode(), meta)
-        if meta is not None:
-            found.add(meta)
-    gone = known.keys() - names
-    if read or gone:
-        _remember(store, mountpoint, read, gone)
-    return found
-
-
-def _remember(store: Store, mountpoint: Path, read: dict[str, tuple[int, int | None]], gone: set[str]) -> None:
-    """Never fails the caller: without the cache the headers are read again next time."""
-    try:
-        store.put_meta_groups(mountpoint, read, gone)
-    except (AppError, sqlite3.Error) as exc:
-        log.warning("cannot keep the meta groups read on %s: %s", mountpoint, exc)
+    """The meta groups of the PoS2 files (``.plot2``, ``.gplot``) on a drive, from their headers
+    (:mod:`nas.drives.headers`: each read once)."""
+    return {f.meta_group for f in pos2_headers_on(mountpoint, store).values() if f.meta_group is not None}
 
 
 def reserved_on(placed: Iterable[Placed], drive: Path, but: int | None = None) -> set[int]:

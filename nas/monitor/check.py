@@ -117,7 +117,7 @@ def current_state(cfg: NasConfig, refresh_smart: bool = True, now: float | None 
 
 def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None, rotate: bool = False,
             refresh_smart: bool = True) -> NasState:
-    infos = inventory(cfg)
+    infos = inventory(cfg, store)
     last = store.last_receipt()
     plot_size = average_plot_size(infos) or (last[1] if last else None)
     disks = [(i.device, i.smart_type) for i in infos if i.device]

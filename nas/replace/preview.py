@@ -39,7 +39,7 @@ def preview(cfg: NasConfig, size: int | None = None) -> str:
 
 
 def _plot_size(cfg: NasConfig, store: Store) -> int:
-    size = average_file_size(inventory(cfg))  # what arrives is a file: a group file as a whole
+    size = average_file_size(inventory(cfg, store))  # what arrives is a file: a group file as a whole
     last = store.last_receipt()
     size = size or (last[1] if last else None)
     if not size:

@@ -19,7 +19,7 @@ from nas.replot.deadline import Chain, HeightSource, estimated
 from nas.replot.node import NodeError, peak_height
 from nas.replot.order import DriveRoom, replot_order, untouched
 from nas.replot.progress import RATE_BASIS, Counts, Deadline, Format, count, figures
-from nas.replot.scan import Cache, drive_files, file_format, load_cache, save_cache
+from nas.replot.scan import drive_files, file_format, forget_old_cache
 from nas.state import Store
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,8 @@ HEIGHT_MAX_AGE = 600.0  # ask the node at most every 10 minutes; between, its he
 
 
 def replot_status(cfg: NasConfig, store: Store, infos: list[DriveInfo], now: float) -> dict[str, Any]:
-    old = load_cache(cfg.nas.state_dir)
-    fresh: Cache = {}
-    counts = {info.mountpoint: _counts(info, old, fresh, now) for info in infos}
-    save_cache(cfg.nas.state_dir, fresh)
+    forget_old_cache(cfg.nas.state_dir)
+    counts = {info.mountpoint: _counts(info, store, now) for info in infos}
     chain, note = chain_now(cfg, now)
     deadline = None if cfg.replot.fork_height is None else Deadline(cfg.replot.fork_height, chain)
     total = sum((c for c in counts.values() if c is not None), Counts())
@@ -51,11 +49,11 @@ def replot_status(cfg: NasConfig, store: Store, infos: list[DriveInfo], now: flo
     }
 
 
-def _counts(info: DriveInfo, old: Cache, fresh: Cache, now: float) -> Counts | None:
+def _counts(info: DriveInfo, store: Store, now: float) -> Counts | None:
     if not info.listed:
         return None
     try:
-        return count(drive_files(info.mountpoint, old, fresh), now)
+        return count(drive_files(info.mountpoint, store), now)
     except OSError as exc:
         log.debug("%s: cannot list for replot figures: %s", info.mountpoint, exc)
         return None

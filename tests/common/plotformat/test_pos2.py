@@ -11,7 +11,15 @@ import pytest
 
 from common.errors import PlotContentError, PlotIncompleteError, PlotUnfinishedError
 from common.plotformat import VERSION_GPLOT, VERSION_POS2
-from common.plotformat.plotfile import PlotKind, parse_name, plots_in_file, read_header, validate_plot
+from common.plotformat.plotfile import (
+    PlotKind,
+    parse_name,
+    plots_in_file,
+    read_header,
+    read_pos2_facts,
+    validate_plot,
+)
+from common.plotformat.plotgen import make_gplot
 from common.plotformat.sizes import check_group_size, check_plausible_size
 
 DATA = Path(__file__).parent.parent.parent / "data" / "pos2"
@@ -150,3 +158,22 @@ def test_recorded_pos2_v1_with_zero_offsets_is_incomplete(tmp_path: Path) -> Non
         handle.write(bytes(8))
     with pytest.raises(PlotUnfinishedError, match="chunk offsets in the header not filled in"):
         read_header(path)
+
+
+def test_pos2_facts_from_the_first_bytes(plot2_v1_pool: list[Path], tmp_path: Path) -> None:
+    """Real files: a chia_rs .gplot's meta group and group size, a .plot2's meta group and one plot;
+    readable before the chunk index offset is written; anything else is refused in one line."""
+    group = make_gplot(tmp_path / "made", meta_group=77)
+    assert read_pos2_facts(group) == (77, 1) == (read_header(group).meta_group, read_header(group).group_size)
+    single = plot2_v1_pool[0]
+    assert read_pos2_facts(single) == (read_header(single).meta_group, 1)
+    data = bytearray(group.read_bytes())
+    data[INDEX_OFFSET_AT:INDEX_OFFSET_AT + 8] = bytes(8)  # still being written
+    data[39:41] = (9).to_bytes(2, "little")
+    unfinished = tmp_path / group.name
+    unfinished.write_bytes(bytes(data))
+    assert read_pos2_facts(unfinished) == (77, 9)
+    for content, reason in ((group.read_bytes()[:30], "too short for a PoS2 header"), (b"x" * 100, "no PoS2 header")):
+        unfinished.write_bytes(content)
+        with pytest.raises(PlotContentError, match=f"^{unfinished.name}: {reason}$"):
+            read_pos2_facts(unfinished)

@@ -17,6 +17,7 @@ from nas.drives.inventory import (
     strip_partition,
 )
 from nas.drives.listing import Drive
+from nas.state import Store
 from tests.helpers import make_nas
 from tests.nas.conftest import write_plot
 
@@ -95,3 +96,21 @@ def test_a_gplot_counts_its_header_group_size(tmp_path: Path, pos2_pool: list[Pa
     assert (info.plots, info.plot_files) == (7, 3)
     assert average_plot_size([info]) == info.plot_bytes // 7  # per plot: what plots_free divides by
     assert average_file_size([info]) == info.plot_bytes // 3  # per file: what replace --dry-run plans for
+
+
+def test_each_group_header_is_read_once_with_the_state(tmp_path: Path, pos2_pool: list[Path]) -> None:
+    """With the state, a group's size is read once (a rewrite in place, same inode, is not seen);
+    without it, every call reads the headers."""
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    group = drive / pos2_pool[0].name
+    data = bytearray(pos2_pool[0].read_bytes())
+    group.write_bytes(bytes(data))
+    with Store(tmp_path / "state") as store:
+        assert plot_stats(drive, store)[0] == 1
+        data[39:41] = (4).to_bytes(2, "little")
+        with group.open("r+b") as same:
+            same.write(bytes(data))
+        assert plot_stats(drive, store)[0] == 1
+        assert plot_stats(drive)[0] == 4
+        assert set(store.pos2_headers(drive)) == {group.name}

@@ -115,7 +115,7 @@ def test_each_header_is_read_once_and_forgotten_with_its_file(tmp_path: Path) ->
         assert meta_groups_on(drive, store) == {5, 7}
         second.unlink()
         assert meta_groups_on(drive, store) == {7}
-        assert set(store.meta_groups(drive)) == {first.name}
+        assert set(store.pos2_headers(drive)) == {first.name}
 
 
 def test_a_file_that_cannot_be_read_yet_is_read_again(tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_a_file_that_cannot_be_read_yet_is_read_again(tmp_path: Path) -> None:
     drive.mkdir()
     arriving.write_bytes(whole.read_bytes()[:10])  # a hand copy under way: no header yet
     with Store(tmp_path / "state") as store:
-        assert meta_groups_on(drive, store) == set() and store.meta_groups(drive) == {}
+        assert meta_groups_on(drive, store) == set() and store.pos2_headers(drive) == {}
         with arriving.open("ab") as out:
             out.write(whole.read_bytes()[10:])
         assert meta_groups_on(drive, store) == {9}

@@ -10,7 +10,8 @@ import pytest
 from common.status.summary import combine_replot, replot_line, replot_view
 from nas.replot.deadline import Chain, HeightSource
 from nas.replot.progress import Counts, Deadline, Format, PlotFile, count, figures
-from nas.replot.scan import file_format, group_plots
+from nas.replot.scan import OLD_CACHE, drive_files, file_format, forget_old_cache
+from nas.state import Store
 
 DAY = 86400.0
 NOW = 1_800_000_000.0
@@ -100,14 +101,18 @@ def test_file_format(name: str, kind: Format | None) -> None:
     assert file_format(name) == kind
 
 
-def test_group_size_from_the_header(tmp_path: Path) -> None:
+def test_group_size_from_the_header_once(tmp_path: Path) -> None:
     header = b"PoS2" + bytes([2]) + bytes(32) + bytes([28, 2]) + struct.pack("<H", 245) + bytes(12)
-    group = tmp_path / ("plot-k28-" + "a" * 64 + ".gplot")
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    group = drive / ("plot-k28-" + "a" * 64 + ".gplot")
     group.write_bytes(header)
-    assert group_plots(group) == 245
-    single = tmp_path / ("plot-k28-" + "b" * 64 + ".plot2")
-    single.write_bytes(b"pos2" + bytes([1]) + bytes(60))
-    assert group_plots(single) == 1  # the older layout: one plot per file
-    short = tmp_path / ("plot-k28-" + "c" * 64 + ".gplot")
-    short.write_bytes(header[:40])
-    assert group_plots(short) == 1  # too short to say: counted as one
+    (drive / ("plot-k28-" + "b" * 64 + ".plot2")).write_bytes(b"pos2" + bytes([1]) + bytes(60))  # one plot a file
+    (drive / ("plot-k28-" + "c" * 64 + ".gplot")).write_bytes(header[:40])  # too short to say: counted as one
+    (tmp_path / OLD_CACHE).write_text("{}")
+    with Store(tmp_path) as store:
+        assert sorted(f.plots for f in drive_files(drive, store)) == [1, 1, 245]
+        group.write_bytes(header.replace(struct.pack("<H", 245), struct.pack("<H", 3)))  # same inode
+        assert sorted(f.plots for f in drive_files(drive, store)) == [1, 1, 245]  # not read again
+    forget_old_cache(tmp_path)
+    assert not (tmp_path / OLD_CACHE).exists()
