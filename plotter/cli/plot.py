@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import threading
 import time
 from datetime import datetime
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from common.errors import PlotJobError
 from common.ui.tables import text_table
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the scheduler's modules load only for these commands, not for every plot-manager run
     from plotter.config import PlotterConfig
@@ -55,7 +58,11 @@ def run_plot(cfg: PlotterConfig, args: argparse.Namespace, stop: threading.Event
             print("no [job NAME] section: nothing to plot")
         return 0
     if args.once:
-        with lock(cfg).acquire():
+        held = lock(cfg)
+        if not held.try_acquire():  # a pass still at it, or `plot` as a service: that one schedules
+            log.info("another scheduler holds %s: this pass is skipped", held.path)
+            return 0
+        with held:
             Scheduler(cfg).run_pass()
         return 0
     return run_forever(cfg, stop)
