@@ -9,6 +9,11 @@ Python process each time).
 
     python benchmarks/nas_check.py [--drives 60] [--plots 100] [--repeat 5]
 
+``--pos2`` makes every plot a 1 GB k28 ``.gplot`` instead (sparse, a valid 51-byte header: its
+group size and meta group are all the NAS reads), the replot's files: at 18 TB a drive, about
+18,000 of them (``--drives 20 --plots 18000 --pos2``). ``--drop-caches`` (root) empties the page
+cache before each call, as on a NAS whose memory went to the plots it received meanwhile.
+
 With ``--cold-sas SECONDS`` it measures instead the SMART refresh from a cold cache:
 every drive is the recorded SAS disk (tests/data/smart/sas_hdd, replayed by
 tests/nas/fake_smartctl.py, each call taking SECONDS), and ``check`` runs as a
@@ -25,6 +30,7 @@ import io
 import logging
 import secrets
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -48,15 +54,19 @@ FAKE_SMARTCTL = ROOT / "tests" / "nas" / "fake_smartctl.py"
 SMART_DATA = ROOT / "tests" / "data" / "smart"
 
 PLOT_SIZE = 108_837_150_720  # a typical k32 file; sparse here
+GPLOT_SIZE = 1_000_000_000  # a k28 group of one plot, as measured from a real one
 TIMEOUT = 300
 
 
-def build(root: Path, drives: int, plots: int, smart: str = "") -> Path:
+def build(root: Path, drives: int, plots: int, smart: str = "", pos2: bool = False) -> Path:
     sections = []
     for i in range(drives):
         drive = root / "enclosure0" / f"column{i // 15}" / f"drive{i}"
         drive.mkdir(parents=True)
-        for _ in range(plots):
+        for n in range(plots):
+            if pos2:
+                _gplot(drive, n % 256)
+                continue
             with open(drive / f"plot-k32-2023-05-01-10-00-{secrets.token_hex(32)}.plot", "wb") as handle:
                 handle.truncate(PLOT_SIZE)
         sections.append(f"[drive {drive}]\ndevice = /dev/sd{_letters(i)}\nsmart_type = {'scsi' if smart else 'sat'}\n")
@@ -65,6 +75,19 @@ def build(root: Path, drives: int, plots: int, smart: str = "") -> Path:
                    f"state_dir = {root / 'state'}\nreserve = 0\n[smart]\n{smart or 'interval = 1d'}\n"
                    "[alerts]\nlow_water_plots = 0\nno_plot_hours = 0\n" + "".join(sections))
     return ini
+
+
+def _gplot(drive: Path, meta_group: int) -> None:
+    group_id = secrets.token_bytes(32)
+    head = b"PoS2" + bytes([2]) + group_id + bytes([28, 2]) + struct.pack("<HBQ", 1, meta_group, GPLOT_SIZE - 64)
+    with open(drive / f"plot-k28-{group_id.hex()}.gplot", "wb") as handle:
+        handle.write(head + bytes([0]))
+        handle.truncate(GPLOT_SIZE)
+
+
+def drop_caches() -> None:
+    subprocess.run(["sync"], check=True, timeout=TIMEOUT)
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
 
 
 def _letters(i: int) -> str:
@@ -82,9 +105,11 @@ def warm_smart_cache(cfg: nas_config.NasConfig) -> None:
             store.put_smart(cache_key(override.device or "", override.smart_type), now, info)
 
 
-def timed(call: Callable[[], object], repeat: int) -> float:
+def timed(call: Callable[[], object], repeat: int, cold: bool = False) -> float:
     runs = []
     for _ in range(repeat):
+        if cold:
+            drop_caches()
         start = time.perf_counter()
         call()
         runs.append(time.perf_counter() - start)
@@ -158,22 +183,32 @@ def main() -> int:
     parser.add_argument("--plots", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--cold-sas", type=float, metavar="SECONDS", help="SMART cold-cache mode (see above)")
+    parser.add_argument("--pos2", action="store_true", help="1 GB k28 .gplot files instead of k32 plots")
+    parser.add_argument("--drop-caches", action="store_true", help="an empty page cache before each call (root)")
     args = parser.parse_args()
     if args.cold_sas is not None:
         return cold_sas(args.drives, args.plots, args.cold_sas)
     logging.basicConfig(level=logging.ERROR)  # the check's own warnings (e.g. "all full") are not the point
     with tempfile.TemporaryDirectory(prefix="nas-check-bench-") as tmp:
-        ini = build(Path(tmp), args.drives, args.plots)
+        made = time.perf_counter()
+        ini = build(Path(tmp), args.drives, args.plots, pos2=args.pos2)
+        made = time.perf_counter() - made
         cfg = nas_config.load(ini)
         warm_smart_cache(cfg)
+        first = time.perf_counter()
         run_check(cfg)  # the previous minute's check: state to compare with
+        first = time.perf_counter() - first
+        cold = args.drop_caches
         with redirect_stdout(io.StringIO()):  # the command handlers, exactly as the CLI calls them
-            check = timed(lambda: run(cfg, argparse.Namespace(command="check")), args.repeat)
-            status = timed(lambda: run(cfg, argparse.Namespace(command="status", json=True)), args.repeat)
+            check = timed(lambda: run(cfg, argparse.Namespace(command="check")), args.repeat, cold)
+            status = timed(lambda: run(cfg, argparse.Namespace(command="status", json=True)), args.repeat, cold)
         size = len(status_json(cfg))
-        check_cli = timed(lambda: cli_seconds(ini, "check"), args.repeat)
-        status_cli = timed(lambda: cli_seconds(ini, "status", "--json"), args.repeat)
-    print(f"{args.drives} drives x {args.plots} plots, SMART cached (median of {args.repeat}):")
+        check_cli = timed(lambda: cli_seconds(ini, "check"), args.repeat, cold)
+        status_cli = timed(lambda: cli_seconds(ini, "status", "--json"), args.repeat, cold)
+    kind = "1 GB .gplot files" if args.pos2 else "k32 plots"
+    print(f"{args.drives} drives x {args.plots} {kind}, SMART cached, page cache "
+          f"{'dropped before each call' if cold else 'warm'} (median of {args.repeat}; made in {made:.0f} s, "
+          f"first check {first:.1f} s):")
     print(f"  check          in-process {check * 1000:7.1f} ms   as a command {check_cli * 1000:7.1f} ms")
     print(f"  status --json  in-process {status * 1000:7.1f} ms   as a command {status_cli * 1000:7.1f} ms"
           f"   ({size // 1024} KiB of JSON)")
