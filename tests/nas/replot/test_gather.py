@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -73,18 +74,20 @@ def test_without_replot_section_no_deadline(tmp_path: Path, copy_plots: CopyPlot
     assert "phase-out: no [replot] section in nas.ini" in render(r)
 
 
-def test_group_sizes_are_cached_by_size_and_mtime(tmp_path: Path, copy_plots: CopyPlots,
-                                                  copy_pos2_plots: CopyPlots) -> None:
+def test_group_sizes_are_read_once_by_name_and_inode(tmp_path: Path, copy_plots: CopyPlots,
+                                                     copy_pos2_plots: CopyPlots) -> None:
     farm = make_farm(tmp_path, copy_plots, copy_pos2_plots)
     assert figures(farm)["v2_plots"] == 6
     group, _ = farm.v2["drive1"][0]
     st = group.stat()
-    with open(group, "r+b") as handle:  # same size and mtime: the cached size stands
+    with open(group, "r+b") as handle:  # the same file (inode): what was read stands
         handle.seek(39)
         handle.write(b"\x05\x00")
-    os.utime(group, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert figures(farm)["v2_plots"] == 6
-    os.utime(group, (farm.now - 10 * DAY + 1, farm.now - 10 * DAY + 1))  # changed: read again
+    fresh = group.with_name(".fresh")
+    shutil.copy2(group, fresh)
+    os.utime(fresh, ns=(st.st_atime_ns, st.st_mtime_ns))
+    fresh.rename(group)  # a new file under the name: read again
     assert figures(farm)["v2_plots"] == 8
 
 
