@@ -56,7 +56,7 @@ def run_check(cfg: NasConfig, now: float | None = None) -> tuple[NasState, list[
         sweep_stale_parts(cfg, [Path(d.mountpoint) for d in (previous.drives if previous else ())])
         state = collect(cfg, store, now, previous, rotate=True)
         events = diff(previous, state, cfg.alerts, cfg.chia)
-        store.save_check_state(state)
+        store.save_check_state(stored(state))
         store.prune(now)
         store.set_last_check_end(time.time())
     _log_no_drive(cfg, previous, state)
@@ -134,6 +134,15 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
                     last_receipt=last[0] if last else None, since=store.since(now), policy=cfg.nas.policy,
                     replaceable=_replaceable(cfg, store, infos), replot=replot_status(cfg, store, infos, now),
                     farm=_farm(cfg, now, previous, refresh_smart))
+
+
+def stored(state: NasState) -> NasState:
+    """The state as the next check and the views read it back: without the farm's plot names. Those
+    go out fresh in ``status --json`` (the plotter's farm report); at replot scale they are 360,000
+    names, 30 MB of JSON, not to be rewritten every minute."""
+    if state.farm is None or "names" not in state.farm:
+        return state
+    return replace(state, farm={k: v for k, v in state.farm.items() if k != "names"})
 
 
 def _with_meta_groups(store: Store, now: float, drives: list[DriveStatus]) -> list[DriveStatus]:

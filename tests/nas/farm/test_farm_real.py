@@ -21,6 +21,7 @@ from nas.farm.gather import farm_status
 from nas.farm.harvester import read_conf
 from nas.monitor.check import run_check
 from nas.monitor.events import HarvesterUnreachable, PlotsNotFarmed, farm_levels
+from nas.state import Store
 from tests.chiacli import FARMER_KEY, POOL_KEY, ChiaRoot
 from tests.helpers import make_nas, run_cli, wait_for
 from tests.nas.farm.chiafarm import ChiaFarm, make_plot
@@ -108,6 +109,9 @@ def test_real_harvester_farm_check(farm: ChiaFarm, tmp_path: Path) -> None:
     assert len(late) == 1 and late[0].count == 5 and "1 no_directory" in late[0].title
     status = json.loads(run_cli("nas", "--config", str(nas.ini), "status", "--json").stdout)
     assert status["farm"]["not_farmed"] == 5 and a.name in status["farm"]["names"]
+    with Store(cfg.nas.state_dir) as store:  # what every minute's check writes: the names go out fresh only
+        kept = store.load_check_state()
+    assert kept is not None and kept.farm is not None and kept.farm["not_farmed"] == 5 and "names" not in kept.farm
 
     farm.stop("chia_harvester")
     farm.stop("chia_farmer")
