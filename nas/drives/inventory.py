@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nas.config import NasConfig
-from nas.drives.headers import pos2_headers_on
-from nas.drives.listing import Drive, list_drives, list_plots, override_for
+from nas.drives.headers import PlotEntry, scan_plots
+from nas.drives.listing import Drive, list_drives, override_for
 from nas.state import Store
 
 MOUNTINFO = Path("/proc/self/mountinfo")
@@ -39,6 +40,7 @@ class DriveInfo:
     plot_bytes: int
     listed: bool = True  # False: the listing failed; plots and plot_bytes are 0, not known
     plot_files: int | None = None  # plot files (None: as many as plots)
+    files: tuple[PlotEntry, ...] = ()  # what the scan saw: the replot figures and meta groups need no second one
 
     @property
     def mountpoint(self) -> Path:
@@ -86,21 +88,13 @@ def device_for(cfg: NasConfig, mountpoint: Path, sources: dict[str, str]) -> str
 
 
 def plot_stats(mountpoint: Path, store: Store | None = None) -> tuple[int, int, int]:
-    """(number of plots, their bytes, number of plot files): names, stat and PoS2 headers only
-    (read once each with ``store``: :mod:`nas.drives.headers`). Raises OSError when the drive
-    cannot be listed."""
-    entries = list_plots(mountpoint)
-    pos2 = pos2_headers_on(mountpoint, store, entries)
-    count = size = files = 0
-    for entry in entries:
-        try:
-            size += entry.stat(follow_symlinks=False).st_size
-        except FileNotFoundError:
-            continue  # removed meanwhile
-        files += 1
-        facts = pos2.get(entry.name)
-        count += 1 if facts is None else facts.plots  # a classic plot, or a header not readable (yet)
-    return count, size, files
+    """(number of plots, their bytes, number of plot files). Raises OSError when the drive cannot
+    be listed."""
+    return _stats(scan_plots(mountpoint, store))
+
+
+def _stats(files: Sequence[PlotEntry]) -> tuple[int, int, int]:
+    return sum(e.plots for e in files), sum(e.size for e in files), len(files)
 
 
 def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str], store: Store | None = None) -> DriveInfo:
@@ -108,12 +102,13 @@ def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str], store: Store
     device = device_for(cfg, drive.mountpoint, sources)
     smart_type = override.smart_type if override else None
     try:
-        plots, plot_bytes, files = plot_stats(drive.mountpoint, store)
+        files = tuple(scan_plots(drive.mountpoint, store))
     except OSError as exc:
         failing = drive.failing or f"listing: {exc.strerror or exc}"
         return DriveInfo(replace(drive, failing=failing), device, smart_type, 0, 0, listed=False)
+    plots, plot_bytes, count = _stats(files)
     return DriveInfo(drive=drive, device=device, smart_type=smart_type, plots=plots, plot_bytes=plot_bytes,
-                     plot_files=files)
+                     plot_files=count, files=files)
 
 
 def inventory(cfg: NasConfig, store: Store | None = None) -> list[DriveInfo]:

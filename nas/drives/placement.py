@@ -18,7 +18,7 @@ from pathlib import Path
 
 from common.locking import FileLock
 from nas.config import NasConfig
-from nas.drives.headers import pos2_headers_on
+from nas.drives.headers import meta_groups, scan_plots
 from nas.drives.listing import Drive, list_drives
 from nas.drives.locks import LOCK_WAIT
 from nas.drives.select import rank_drives
@@ -38,8 +38,11 @@ class Choice:
 
 def meta_groups_on(mountpoint: Path, store: Store) -> set[int]:
     """The meta groups of the PoS2 files (``.plot2``, ``.gplot``) on a drive, from their headers
-    (:mod:`nas.drives.headers`: each read once)."""
-    return {f.meta_group for f in pos2_headers_on(mountpoint, store).values() if f.meta_group is not None}
+    (:mod:`nas.drives.headers`: each read once); none when it cannot be listed."""
+    try:
+        return meta_groups(scan_plots(mountpoint, store))
+    except OSError:
+        return set()
 
 
 def reserved_on(placed: Iterable[Placed], drive: Path, but: int | None = None) -> set[int]:

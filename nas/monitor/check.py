@@ -19,11 +19,12 @@ from common.errors import LockBusyError
 from common.locking import FileLock, is_locked
 from common.notify.base import Severity
 from nas.config import NasConfig
+from nas.drives.headers import meta_groups
 from nas.drives.health import probe_marked
 from nas.drives.inventory import DriveInfo, average_plot_size, inventory
 from nas.drives.listing import list_drives, natural_key, no_drive_reason
 from nas.drives.locks import LOCK_WAIT, TARGET_LOCK, lock_path
-from nas.drives.placement import meta_groups_on, reserved_on
+from nas.drives.placement import reserved_on
 from nas.drives.select import choose_target, remove_stale_parts
 from nas.drives.smart import cache_key, no_device
 from nas.drives.smart_refresh import smart_for
@@ -125,8 +126,8 @@ def collect(cfg: NasConfig, store: Store, now: float, previous: NasState | None,
     target = _rotate(cfg, store, infos, plot_size) if rotate else store.target()
     replaced = store.deletions_since(previous.time) if previous else Counter[str]()
     before = {d.mountpoint: d for d in previous.drives} if previous else {}
-    present = _with_meta_groups(store, now, [_status(cfg, i, smart, plot_size, replaced[str(i.mountpoint)],
-                                                     before.get(str(i.mountpoint))) for i in infos])
+    present = _with_meta_groups(store, now, infos, [_status(cfg, i, smart, plot_size, replaced[str(i.mountpoint)],
+                                                            before.get(str(i.mountpoint))) for i in infos])
     drives = present + _missing(cfg, previous, {d.mountpoint for d in present})
     drives.sort(key=lambda d: natural_key(d.mountpoint))
     return NasState(time=now, drives=tuple(drives), target=None if target is None else str(target),
@@ -145,10 +146,11 @@ def stored(state: NasState) -> NasState:
     return replace(state, farm={k: v for k, v in state.farm.items() if k != "names"})
 
 
-def _with_meta_groups(store: Store, now: float, drives: list[DriveStatus]) -> list[DriveStatus]:
-    """Each drive's meta groups in use (its PoS2 headers) and reserved by placements."""
+def _with_meta_groups(store: Store, now: float, infos: list[DriveInfo], drives: list[DriveStatus]) -> list[DriveStatus]:
+    """Each drive's meta groups in use (its PoS2 headers, from the inventory's scan) and reserved by placements."""
     placed = store.placements(now)
-    return [replace(d, meta_groups=tuple(sorted(meta_groups_on(Path(d.mountpoint), store))),
+    used = {str(i.mountpoint): meta_groups(i.files) for i in infos}
+    return [replace(d, meta_groups=tuple(sorted(used.get(d.mountpoint, ()))),
                     meta_groups_reserved=tuple(sorted(reserved_on(placed, Path(d.mountpoint))))) for d in drives]
 
 

@@ -19,7 +19,7 @@ from nas.replot.deadline import Chain, HeightSource, estimated
 from nas.replot.node import NodeError, peak_height
 from nas.replot.order import DriveRoom, replot_order, untouched
 from nas.replot.progress import RATE_BASIS, Counts, Deadline, Format, count, figures
-from nas.replot.scan import drive_files, file_format, forget_old_cache
+from nas.replot.scan import file_format, forget_old_cache, plot_files
 from nas.state import Store
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ HEIGHT_MAX_AGE = 600.0  # ask the node at most every 10 minutes; between, its he
 
 def replot_status(cfg: NasConfig, store: Store, infos: list[DriveInfo], now: float) -> dict[str, Any]:
     forget_old_cache(cfg.nas.state_dir)
-    counts = {info.mountpoint: _counts(info, store, now) for info in infos}
+    counts = {info.mountpoint: _counts(info, now) for info in infos}
     chain, note = chain_now(cfg, now)
     deadline = None if cfg.replot.fork_height is None else Deadline(cfg.replot.fork_height, chain)
     total = sum((c for c in counts.values() if c is not None), Counts())
@@ -49,14 +49,8 @@ def replot_status(cfg: NasConfig, store: Store, infos: list[DriveInfo], now: flo
     }
 
 
-def _counts(info: DriveInfo, store: Store, now: float) -> Counts | None:
-    if not info.listed:
-        return None
-    try:
-        return count(drive_files(info.mountpoint, store), now)
-    except OSError as exc:
-        log.debug("%s: cannot list for replot figures: %s", info.mountpoint, exc)
-        return None
+def _counts(info: DriveInfo, now: float) -> Counts | None:
+    return count(plot_files(info.files), now) if info.listed else None
 
 
 def _room(cfg: NasConfig, store: Store, info: DriveInfo, c: Counts) -> DriveRoom:

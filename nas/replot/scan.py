@@ -1,21 +1,20 @@
 """The plot files on the drives, as :class:`~nas.replot.progress.PlotFile` (I/O edge).
 
-Names and stat only, except a PoS2 group's size: its header, read once and kept in the state
-(:mod:`nas.drives.headers`), so a check does not read every group file each minute (nor keep a
-sleeping disk awake).
+From the inventory's one scan of each drive (:mod:`nas.drives.headers`): names, stat, and a PoS2
+group's size from its header, read once and kept in the state, so a check does not read every
+group file each minute (nor keep a sleeping disk awake).
 """
 
 from __future__ import annotations
 
 import logging
-import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from common.errors import PlotFileError
 from common.plotformat.plotfile import PlotKind, parse_name
-from nas.drives.headers import pos2_headers_on
+from nas.drives.headers import PlotEntry
 from nas.replot.progress import Format, PlotFile
-from nas.state import Store
 
 log = logging.getLogger(__name__)
 
@@ -30,23 +29,9 @@ def file_format(name: str) -> Format | None:
     return Format.V1 if kind == PlotKind.PLOT else Format.V2
 
 
-def drive_files(mountpoint: Path, store: Store) -> list[PlotFile]:
-    """Raises OSError when the drive cannot be listed. A PoS2 file whose header cannot be read
-    (yet) counts as one plot."""
-    with os.scandir(mountpoint) as listing:
-        entries = [e for e in listing if file_format(e.name) is not None and e.is_file(follow_symlinks=False)]
-    groups = pos2_headers_on(mountpoint, store, entries)
-    files = []
-    for entry in entries:
-        try:
-            st = entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            continue  # removed meanwhile (replacement)
-        kind = file_format(entry.name)
-        assert kind is not None
-        facts = groups.get(entry.name)
-        files.append(PlotFile(kind, 1 if facts is None else facts.plots, st.st_size, st.st_mtime))
-    return files
+def plot_files(entries: Sequence[PlotEntry]) -> list[PlotFile]:
+    """A drive's scan (:func:`nas.drives.headers.scan_plots`) as the replot figures count it. Pure."""
+    return [PlotFile(Format.V2 if e.pos2 else Format.V1, e.plots, e.size, e.mtime) for e in entries]
 
 
 def forget_old_cache(state_dir: Path) -> None:

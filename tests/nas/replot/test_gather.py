@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow  # real plots: the pools take seconds to make
 def figures(farm: Farm) -> dict[str, Any]:
     cfg = load(farm.nas.ini)
     with Store(cfg.nas.state_dir) as store:
-        return replot_status(cfg, store, inventory(cfg), farm.now)
+        return replot_status(cfg, store, inventory(cfg, store), farm.now)
 
 
 def test_counts_rate_and_deadline_from_real_plots(tmp_path: Path, copy_plots: CopyPlots,

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from common.status.summary import combine_replot, replot_line, replot_view
+from nas.drives.headers import scan_plots
 from nas.replot.deadline import Chain, HeightSource
 from nas.replot.progress import Counts, Deadline, Format, PlotFile, count, figures
-from nas.replot.scan import OLD_CACHE, drive_files, file_format, forget_old_cache
+from nas.replot.scan import OLD_CACHE, file_format, forget_old_cache, plot_files
 from nas.state import Store
 
 DAY = 86400.0
@@ -111,8 +112,8 @@ def test_group_size_from_the_header_once(tmp_path: Path) -> None:
     (drive / ("plot-k28-" + "c" * 64 + ".gplot")).write_bytes(header[:40])  # too short to say: counted as one
     (tmp_path / OLD_CACHE).write_text("{}")
     with Store(tmp_path) as store:
-        assert sorted(f.plots for f in drive_files(drive, store)) == [1, 1, 245]
+        assert sorted(f.plots for f in plot_files(scan_plots(drive, store))) == [1, 1, 245]
         group.write_bytes(header.replace(struct.pack("<H", 245), struct.pack("<H", 3)))  # same inode
-        assert sorted(f.plots for f in drive_files(drive, store)) == [1, 1, 245]  # not read again
+        assert sorted(f.plots for f in plot_files(scan_plots(drive, store))) == [1, 1, 245]  # not read again
     forget_old_cache(tmp_path)
     assert not (tmp_path / OLD_CACHE).exists()
