@@ -87,13 +87,8 @@ def device_for(cfg: NasConfig, mountpoint: Path, sources: dict[str, str]) -> str
     return strip_partition(source)
 
 
-def plot_stats(mountpoint: Path, store: Store | None = None) -> tuple[int, int, int]:
-    """(number of plots, their bytes, number of plot files). Raises OSError when the drive cannot
-    be listed."""
-    return _stats(scan_plots(mountpoint, store))
-
-
-def _stats(files: Sequence[PlotEntry]) -> tuple[int, int, int]:
+def plot_stats(files: Sequence[PlotEntry]) -> tuple[int, int, int]:
+    """(number of plots, their bytes, number of plot files) of a drive's scan. Pure."""
     return sum(e.plots for e in files), sum(e.size for e in files), len(files)
 
 
@@ -106,7 +101,7 @@ def describe(cfg: NasConfig, drive: Drive, sources: dict[str, str], store: Store
     except OSError as exc:
         failing = drive.failing or f"listing: {exc.strerror or exc}"
         return DriveInfo(replace(drive, failing=failing), device, smart_type, 0, 0, listed=False)
-    plots, plot_bytes, count = _stats(files)
+    plots, plot_bytes, count = plot_stats(files)
     return DriveInfo(drive=drive, device=device, smart_type=smart_type, plots=plots, plot_bytes=plot_bytes,
                      plot_files=count, files=files)
 

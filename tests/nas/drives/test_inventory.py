@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from nas import config as nas_config
+from nas.drives.headers import scan_plots
 from nas.drives.inventory import (
     average_file_size,
     average_plot_size,
@@ -63,7 +64,7 @@ def test_plots_counted_by_name_rules_without_reading_them(tmp_path: Path) -> Non
     (tmp_path / f".{real[0].name}.part").write_bytes(b"x")
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / ("plot-k32-" + "cd" * 32 + ".plot")).mkdir()  # a directory is not a plot
-    assert plot_stats(tmp_path) == (2, 2 * big, 2)
+    assert plot_stats(scan_plots(tmp_path, None)) == (2, 2 * big, 2)
 
 
 def test_describe_and_average_plot_size(tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def test_a_gplot_counts_its_header_group_size(tmp_path: Path, pos2_pool: list[Pa
     group[39:41] = (5).to_bytes(2, "little")
     (tmp_path / pos2_pool[0].name).write_bytes(bytes(group))
     (tmp_path / f"plot-k18-{'e' * 64}.gplot").write_bytes(b"PoS2")  # header cut: counted as one
-    assert plot_stats(tmp_path) == (1 + 5 + 1, len(plot2) + len(group) + 4, 3)
+    assert plot_stats(scan_plots(tmp_path, None)) == (1 + 5 + 1, len(plot2) + len(group) + 4, 3)
     info = describe(nas_config.load(make_nas(tmp_path / "nas", drive_dirs=[tmp_path]).ini),
                     Drive(tmp_path, 10, 5, False), {})
     assert (info.plots, info.plot_files) == (7, 3)
@@ -107,10 +108,10 @@ def test_each_group_header_is_read_once_with_the_state(tmp_path: Path, pos2_pool
     data = bytearray(pos2_pool[0].read_bytes())
     group.write_bytes(bytes(data))
     with Store(tmp_path / "state") as store:
-        assert plot_stats(drive, store)[0] == 1
+        assert plot_stats(scan_plots(drive, store))[0] == 1
         data[39:41] = (4).to_bytes(2, "little")
         with group.open("r+b") as same:
             same.write(bytes(data))
-        assert plot_stats(drive, store)[0] == 1
-        assert plot_stats(drive)[0] == 4
+        assert plot_stats(scan_plots(drive, store))[0] == 1
+        assert plot_stats(scan_plots(drive, None))[0] == 4
         assert set(store.pos2_headers(drive)) == {group.name}
